@@ -1,0 +1,363 @@
+"""Element-wise ops with NumPy broadcasting.
+
+For ``z = f(x, y)`` applied element by element, the chain rule is element-wise too:
+``dL/dx = dL/dz * df/dx``. When ``x`` was broadcast to ``z``'s shape, the gradient is summed back
+over the broadcast axes (``unbroadcast``), so it always has exactly ``x``'s shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import Context, Function
+from ._util import array_module, unbroadcast
+
+
+def _check_binary(op: str, a: Any, b: Any) -> tuple[Any, ...]:
+    """Refuse dtype mixes and non-broadcastable shapes with a message that names both."""
+    a_arr = hasattr(a, "shape")
+    b_arr = hasattr(b, "shape")
+    if a_arr and b_arr:
+        if a.dtype != b.dtype:
+            raise TypeError(
+                f"{op}: dtype mismatch, {a.dtype} and {b.dtype}. minitorch_cnn does not promote "
+                f"dtypes implicitly; convert one side first, e.g. .to({a.dtype}) or .float()"
+            )
+        try:
+            return tuple(array_module(a, b).broadcast_shapes(a.shape, b.shape))
+        except ValueError:
+            raise ValueError(
+                f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
+                "(trailing dimensions must be equal or 1)"
+            ) from None
+    return ()
+
+
+class AddFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("add", a, b)
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        sa, sb = ctx.shapes
+        return (
+            unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
+            unbroadcast(g, sb) if ctx.needs_input_grad[1] else None,
+        )
+
+
+class SubFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("sub", a, b)
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        sa, sb = ctx.shapes
+        return (
+            unbroadcast(g, sa) if ctx.needs_input_grad[0] else None,
+            unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None,
+        )
+
+
+class MulFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("mul", a, b)
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        a, b = ctx.saved_tensors
+        return (
+            unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None,
+            unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None,
+        )
+
+
+class DivFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("div", a, b)
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class PowFunction(Function):
+    """``a ** b``: d/da = b a^(b-1); d/db = a^b ln a (only where a > 0)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("pow", a, b)
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        a, b, out = ctx.saved_tensors
+        xp = array_module(a, b)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(g * b * a ** (b - 1), getattr(a, "shape", ()))
+        if ctx.needs_input_grad[1]:
+            safe = xp.where(a > 0, a, 1)
+            gb = unbroadcast(g * out * xp.log(safe) * (a > 0), b.shape)
+        return ga, gb
+
+
+class MaximumFunction(Function):
+    """Element-wise max; on ties the gradient is split evenly (as PyTorch does)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("maximum", a, b)
+        ctx.save_for_backward(a, b)
+        return array_module(a, b).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        a, b = ctx.saved_tensors
+        return _split_grad(ctx, g, a, b, a > b)
+
+
+class MinimumFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        _check_binary("minimum", a, b)
+        ctx.save_for_backward(a, b)
+        return array_module(a, b).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        a, b = ctx.saved_tensors
+        return _split_grad(ctx, g, a, b, a < b)
+
+
+def _split_grad(ctx: Context, g: Any, a: Any, b: Any, a_wins: Any) -> tuple:
+    tie = (a == b) * 0.5
+    wa = a_wins + tie
+    ga = unbroadcast(g * wa.astype(g.dtype), getattr(a, "shape", ())) if ctx.needs_input_grad[0] else None
+    gb = unbroadcast(g * (1 - wa).astype(g.dtype), getattr(b, "shape", ())) if ctx.needs_input_grad[1] else None
+    return ga, gb
+
+
+class WhereFunction(Function):
+    """``where(cond, a, b)``: the gradient flows to ``a`` where cond holds, to ``b`` elsewhere."""
+
+    @staticmethod
+    def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Any:
+        _check_binary("where", a, b)
+        xp = array_module(cond, a, b)
+        ctx.save_for_backward(cond)
+        ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
+        return xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        (cond,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        zero = g.dtype.type(0)
+        xp = array_module(g)
+        ga = unbroadcast(xp.where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = unbroadcast(xp.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+# --- unary -----------------------------------------------------------------------------------------
+class NegFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return -g
+
+
+class ExpFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        out = array_module(a).exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class LogFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return array_module(a).log(a)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return g / a
+
+
+class SqrtFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        out = array_module(a).sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g / (2 * out)
+
+
+class AbsFunction(Function):
+    """|a|, with derivative sign(a) (0 at a = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        ctx.save_for_backward(a)
+        return array_module(a).abs(a)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        return g * array_module(a).sign(a)
+
+
+class ClampFunction(Function):
+    """Clip to [min, max]; the gradient passes only where the input was inside the range."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, min: float | None = None, max: float | None = None) -> Any:  # noqa: A002
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        xp = array_module(a)
+        inside = xp.ones(a.shape, dtype=bool)
+        if min is not None:
+            inside &= a >= min
+        if max is not None:
+            inside &= a <= max
+        ctx.save_for_backward(inside)
+        return xp.clip(a, min, max).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (inside,) = ctx.saved_tensors
+        return g * inside
+
+
+class ReLUFunction(Function):
+    """max(x, 0); derivative 1 where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        out = array_module(a).maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return g * (out > 0)
+
+
+class LeakyReLUFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, negative_slope: float = 0.01) -> Any:
+        xp = array_module(a)
+        positive = a > 0
+        ctx.save_for_backward(positive)
+        ctx.slope = negative_slope
+        return xp.where(positive, a, a * a.dtype.type(negative_slope))
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (positive,) = ctx.saved_tensors
+        xp = array_module(g)
+        return xp.where(positive, g, g * g.dtype.type(ctx.slope))
+
+
+class SigmoidFunction(Function):
+    """s = 1 / (1 + e^-x), computed without overflow; ds/dx = s (1 - s)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        xp = array_module(a)
+        e = xp.exp(-xp.abs(a))  # in (0, 1]: never overflows
+        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (s,) = ctx.saved_tensors
+        return g * s * (1 - s)
+
+
+class TanhFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        out = array_module(a).tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (t,) = ctx.saved_tensors
+        return g * (1 - t * t)
+
+
+class SoftmaxFunction(Function):
+    """softmax(x)_i = e^(x_i - max x) / sum_j e^(x_j - max x).
+
+    Backward: dL/dx = s * (g - sum(g * s)) along ``dim`` (the Jacobian diag(s) - s s^T applied to g).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, dim: int = -1) -> Any:
+        xp = array_module(a)
+        e = xp.exp(a - a.max(axis=dim, keepdims=True))
+        out = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (s,) = ctx.saved_tensors
+        return s * (g - (g * s).sum(axis=ctx.dim, keepdims=True))
+
+
+class LogSoftmaxFunction(Function):
+    """log_softmax(x) = x - max - log sum e^(x - max) (stable); dL/dx = g - softmax * sum(g)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, dim: int = -1) -> Any:
+        xp = array_module(a)
+        shifted = a - a.max(axis=dim, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        xp = array_module(out)
+        return g - xp.exp(out) * g.sum(axis=ctx.dim, keepdims=True)

@@ -1,0 +1,108 @@
+"""Ops that move numbers around without changing them: reshape, permute, expand, cat, stack, flip.
+
+Their backward applies the inverse movement to the gradient: reshape back, permute by the inverse
+permutation, sum over the expanded axes, slice the concatenated gradient into pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..autograd import Context, Function
+from ._util import array_module, unbroadcast
+
+
+class ReshapeFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, shape: tuple = ()) -> Any:
+        ctx.shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return g.reshape(ctx.shape)
+
+
+class PermuteFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, dims: tuple = ()) -> Any:
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.transpose(inverse)
+
+
+class ExpandFunction(Function):
+    """Broadcast to a larger shape (a view); the gradient sums over the copies."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, shape: tuple = ()) -> Any:
+        ctx.shape = a.shape
+        return array_module(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return unbroadcast(g, ctx.shape)
+
+
+class FlipFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, dims: tuple = ()) -> Any:
+        ctx.dims = dims
+        return array_module(a).flip(a, dims)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return array_module(g).flip(g, ctx.dims)
+
+
+class CatFunction(Function):
+    """Concatenate along ``dim``; backward slices the gradient back into the pieces."""
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: Any, dim: int = 0) -> Any:
+        ctx.sizes = [a.shape[dim] for a in arrays]
+        ctx.dim = dim
+        return array_module(*arrays).concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        out = []
+        start = 0
+        index: list[Any] = [slice(None)] * g.ndim
+        for i, size in enumerate(ctx.sizes):
+            index[ctx.dim] = slice(start, start + size)
+            out.append(g[tuple(index)] if ctx.needs_input_grad[i] else None)
+            start += size
+        return tuple(out)
+
+
+class StackFunction(Function):
+    @staticmethod
+    def forward(ctx: Context, *arrays: Any, dim: int = 0) -> Any:
+        ctx.dim = dim
+        return array_module(*arrays).stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        xp = array_module(g)
+        parts = xp.moveaxis(g, ctx.dim, 0)
+        return tuple(parts[i] if need else None for i, need in enumerate(ctx.needs_input_grad))
+
+
+def check_same_rank(op: str, shapes: Sequence[tuple], dim: int, stacking: bool) -> None:
+    """cat needs equal shapes except along ``dim``; stack needs equal shapes everywhere."""
+    first = shapes[0]
+    for s in shapes[1:]:
+        same = s == first if stacking else (
+            len(s) == len(first) and all(a == b for i, (a, b) in enumerate(zip(s, first)) if i != dim)
+        )
+        if not same:
+            rule = "all tensors must have the same shape" if stacking else f"shapes must match except in dim {dim}"
+            raise ValueError(f"{op}: got shapes {[tuple(x) for x in shapes]}; {rule}")
