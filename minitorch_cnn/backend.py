@@ -252,6 +252,8 @@ def _unwrap(obj: Any, allow_numpy: bool = False) -> Any:
         )
     if isinstance(obj, (list, tuple)):
         return type(obj)(_unwrap(o, allow_numpy) for o in obj)
+    if isinstance(obj, dict):  # keyword arguments, e.g. out=
+        return {k: _unwrap(v, allow_numpy) for k, v in obj.items()}
     return obj
 
 
@@ -308,6 +310,10 @@ class StrictArray:
 
     # --- plain attribute and method access ---------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            # never forward protocol hooks such as __array_interface__ / __array_struct__: NumPy
+            # would use them to read the host buffer behind __array__'s back
+            raise AttributeError(f"'StrictArray' object has no attribute {name!r}")
         value = getattr(self._a, name)
         if callable(value):
 

@@ -7,6 +7,7 @@ Random factories draw from the generator seeded by ``manual_seed``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -236,8 +237,9 @@ def split(t: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
         sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
     else:
         sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} sum to {sum(sizes)} but dim {d} has size {n}")
+        total = builtins.sum(sizes)  # this module defines its own sum()
+        if total != n:
+            raise ValueError(f"split: sections {sizes} sum to {total} but dim {d} has size {n}")
     out, start = [], 0
     for size in sizes:
         index = [slice(None)] * t.ndim

@@ -184,8 +184,10 @@ class Tensor:
         if self._leaf_hooks:
             grad = autograd._run_hooks(self._leaf_hooks, grad)
         if self.grad is None:
-            # a fresh array: the gradient of a view (e.g. broadcast) must not alias other memory
-            self.grad = Tensor._from_array(grad.copy() if not grad.flags.owndata else grad)
+            # always a fresh array: the incoming gradient may be a view (broadcast), the very array
+            # another leaf received (x + y hands the same g to both) or the caller's `gradient=`,
+            # and optimizers later modify .grad in place (grad clipping, weight decay)
+            self.grad = Tensor._from_array(grad.copy())
         else:
             self.grad.data = self.grad.data + grad
 
@@ -296,12 +298,18 @@ class Tensor:
     # ----------------------------------------------------------------------------------------------
     def __repr__(self) -> str:
         arr = backend.to_numpy(self.data)
-        body = np.array2string(
-            arr, separator=", ", prefix="tensor(", precision=4, suppress_small=True, threshold=1000, edgeitems=3
-        )
-        if arr.dtype.kind == "f" and arr.size and "." not in body and "e" not in body and "nan" not in body:
+        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+        if arr.dtype.kind == "f" and arr.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e8):
+            # whole numbers print as PyTorch does: tensor([1., 2.])
             body = np.array2string(
-                arr, separator=", ", prefix="tensor(", formatter={"float_kind": lambda v: f"{v:.0f}."}
+                arr, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
+                formatter={"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)},
+            )
+        else:
+            # 4 decimals, switching to scientific notation for wide ranges (PyTorch's rule, and NumPy's):
+            # tensor([1.5000, 2.0000]), tensor([1.0000e-01, 1.0000e-05]); small values are never shown as 0
+            body = np.array2string(
+                arr, separator=", ", prefix="tensor(", precision=4, floatmode="fixed", threshold=1000, edgeitems=3
             )
         extras = []
         if self.device.type != "cpu":
@@ -682,6 +690,7 @@ class Tensor:
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        self._check_inplace("sub_")  # so that the error names the method the user called
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other: Any) -> Tensor:
@@ -728,16 +737,19 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
+        self._check_inplace("zero_")
         return self.fill_(0)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from .creation import _random_array
 
+        self._check_inplace("normal_")
         return self.copy_(_random_array("normal", self.shape, self.dtype, self.device) * std + mean)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from .creation import _random_array
 
+        self._check_inplace("uniform_")
         return self.copy_(_random_array("uniform", self.shape, self.dtype, self.device) * (b - a) + a)
 
 

@@ -144,11 +144,16 @@ def gradcheck(
     probes: dict = {}
     loss = _scalarize(fn, inputs, probes)
 
+    saved_grads = {i: inputs[i].grad for i in checked}  # gradcheck must leave .grad as it found it
     for i in checked:
         inputs[i].grad = None
-    loss().backward()
-    analytic = {i: (backend.to_numpy(inputs[i].grad.data) if inputs[i].grad is not None
-                    else np.zeros(inputs[i].shape)) for i in checked}
+    try:
+        loss().backward()
+        analytic = {i: (backend.to_numpy(inputs[i].grad.data).copy() if inputs[i].grad is not None
+                        else np.zeros(inputs[i].shape)) for i in checked}
+    finally:
+        for i in checked:
+            inputs[i].grad = saved_grads[i]
 
     worst = GradcheckReport(True, -1, (), 0.0, 0.0, 0.0, mode)
     worst_excess = -np.inf

@@ -23,6 +23,11 @@ def _expand_back(g: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any
     return xp.broadcast_to(g, shape)
 
 
+def _axes(a: Any, axes: tuple | None) -> tuple | None:
+    """A 0-d tensor accepts dim=0 / dim=-1 (as PyTorch); NumPy wants no axis at all there."""
+    return None if a.ndim == 0 else axes
+
+
 def _count(shape: tuple, axes: tuple | None) -> int:
     axes = range(len(shape)) if axes is None else axes
     n = 1
@@ -34,6 +39,7 @@ def _count(shape: tuple, axes: tuple | None) -> int:
 class SumFunction(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False) -> Any:
+        axes = _axes(a, axes)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return a.sum(axis=axes, keepdims=keepdim)
 
@@ -45,6 +51,7 @@ class SumFunction(Function):
 class MeanFunction(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False) -> Any:
+        axes = _axes(a, axes)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return a.mean(axis=axes, keepdims=keepdim)
 
@@ -59,6 +66,7 @@ class VarFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False, correction: int = 1) -> Any:
+        axes = _axes(a, axes)
         centered = a - a.mean(axis=axes, keepdims=True)
         n = _count(a.shape, axes)
         ctx.save_for_backward(centered)
@@ -81,6 +89,7 @@ class MaxMinFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False, mode: str = "max") -> Any:
+        axes = _axes(a, axes)
         out = a.max(axis=axes, keepdims=True) if mode == "max" else a.min(axis=axes, keepdims=True)
         mask = a == out
         ctx.save_for_backward(mask)

@@ -1,0 +1,39 @@
+"""Dropout layers: random zeroing during training, the identity in ``eval()`` mode."""
+
+from __future__ import annotations
+
+from ..tensors import Tensor
+from . import functional as F
+from .module import Module
+
+__all__ = ["Dropout", "Dropout2d"]
+
+
+class _DropoutNd(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` and scale survivors by ``1 / (1 - p)`` (training only).
+
+    The scaling keeps the expected activation unchanged, so nothing needs rescaling at test time.
+    Masks come from the seeded generator (``mt.manual_seed``). Any shape in, same shape out.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p`` (spatial dropout)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)

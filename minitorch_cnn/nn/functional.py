@@ -1,0 +1,282 @@
+"""Stateless functions behind the layers (``torch.nn.functional``): ``F.relu(x)``, ``F.cross_entropy(...)``.
+
+Layers (``nn.Linear``, ``nn.BatchNorm2d``, ...) hold parameters and call these. The convolution,
+padding and pooling functions live in ``ops/conv.py``, ``ops/pad.py`` and ``ops/pool.py`` and are
+re-exported here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import backend
+from ..ops import elementwise as _ew
+from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose2d
+from ..ops.nnops import (
+    BatchNormFunction,
+    BCEWithLogitsFunction,
+    CrossEntropyFunction,
+    DropoutFunction,
+    L1LossFunction,
+    LinearFunction,
+    MseLossFunction,
+    NllLossFunction,
+)
+from ..ops.pad import pad
+from ..ops.pool import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    max_unpool2d,
+)
+from ..tensors import Tensor
+
+__all__ = [
+    # from the CNN primitives
+    "conv1d", "conv2d", "conv3d", "conv_transpose2d", "pad", "max_pool1d", "max_pool2d", "max_pool3d",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
+    # defined here
+    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "dropout2d",
+    "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
+    "one_hot", "flatten",
+]
+
+
+def _check_tensor(fn: str, name: str, t: Any) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fn}: {name} must be a Tensor, got {type(t).__name__}; wrap it with mt.tensor(...)")
+
+
+# --------------------------------------------------------------------------------------------------
+# Linear and activations
+# --------------------------------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y = x W^T + b``: ``(*, in_features) -> (*, out_features)`` (one fused graph node)."""
+    _check_tensor("linear", "input", input)
+    return LinearFunction.apply(input, weight, bias)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)``. (``inplace`` is accepted for PyTorch compatibility; a new tensor is returned.)"""
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    return _ew.LeakyReLUFunction.apply(input, negative_slope=negative_slope)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
+    if dim is not None:
+        return dim
+    # PyTorch's legacy rule when no dim is given
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+        "argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (stable: the max is subtracted first)."""
+    return input.softmax(_softmax_dim("softmax", input.ndim, dim))
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """``log softmax(x)`` along ``dim``, computed without overflow."""
+    return input.log_softmax(_softmax_dim("log_softmax", input.ndim, dim))
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``)."""
+    return input.flatten(start_dim, end_dim)
+
+
+# --------------------------------------------------------------------------------------------------
+# Dropout
+# --------------------------------------------------------------------------------------------------
+def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Any:
+    """Zeros with probability ``p`` and ``1 / (1 - p)`` elsewhere, so the expected output equals the input."""
+    dev = backend.device_of(input.data)
+    rng = backend.random_state(dev)
+    dtype = input.dtype
+    if dev.type == "cuda":
+        u = rng.random(shape, dtype=dtype)
+    else:
+        u = backend.to_device(rng.random(shape, dtype=dtype if dtype.itemsize >= 4 else "float32"), dev)
+    if p >= 1.0:
+        return (u * 0).astype(dtype)
+    keep = (u >= dtype.type(p)).astype(dtype)
+    keep *= dtype.type(1.0 / (1.0 - p))
+    return keep
+
+
+def _check_p(fn: str, p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
+    _check_p("dropout", p)
+    if not training or p == 0.0:
+        return input
+    return DropoutFunction.apply(input, _dropout_mask(input, p, tuple(input.shape)))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels barely
+    regularises a CNN; dropping a whole map does.
+    """
+    _check_p("dropout2d", p)
+    if input.ndim not in (3, 4):
+        raise ValueError(
+            f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(input.shape)}"
+        )
+    if not training or p == 0.0:
+        return input
+    shape = tuple(input.shape[:-2]) + (1, 1)
+    return DropoutFunction.apply(input, _dropout_mask(input, p, shape))
+
+
+# --------------------------------------------------------------------------------------------------
+# Batch normalisation
+# --------------------------------------------------------------------------------------------------
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise ``(N, C, *)`` per channel; see ``ops.nnops.BatchNormFunction`` for the formulas.
+
+    ``training=True`` (or no running statistics) normalises with the batch's statistics and updates
+    ``running_mean`` / ``running_var`` in place; otherwise the running statistics are used.
+    """
+    _check_tensor("batch_norm", "input", input)
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
+    C = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(
+                f"batch_norm: {name} must have shape ({C},) for an input with {C} channels "
+                f"(shape {tuple(input.shape)}), got {tuple(t.shape)}"
+            )
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: pass both running_mean and running_var, or neither")
+    use_batch_stats = training or running_mean is None
+    if use_batch_stats:
+        per_channel = input.numel() // C if C else 0
+        if per_channel <= 1 and training:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}; "
+                "use a batch of at least 2 samples (or call model.eval())"
+            )
+    rm = running_mean.data if (running_mean is not None and training) else None
+    rv = running_var.data if (running_var is not None and training) else None
+    if not use_batch_stats:
+        rm, rv = running_mean.data, running_var.data
+    return BatchNormFunction.apply(
+        input, weight, bias, rm, rv, use_batch_stats=use_batch_stats, momentum=momentum, eps=eps
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------------------------------
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy between logits ``(N, C)`` / ``(N, C, d1, ...)`` and class indices ``(N, d1, ...)``
+    or class probabilities (same shape as the input).
+
+    ``loss_i = -w_{y_i} log softmax(x_i)_{y_i}``; ``'mean'`` divides by ``sum_i w_{y_i}`` over targets
+    that are not ``ignore_index``. ``label_smoothing = s`` mixes the target with the uniform distribution:
+    ``(1 - s) onehot + s / C``.
+    """
+    _check_tensor("cross_entropy", "input", input)
+    _check_tensor("cross_entropy", "target", target)
+    return CrossEntropyFunction.apply(
+        input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+    )
+
+
+def nll_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log likelihood of log-probabilities ``(N, C, *)`` (e.g. the output of ``log_softmax``)."""
+    _check_tensor("nll_loss", "input", input)
+    _check_tensor("nll_loss", "target", target)
+    return NllLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``(x - y)^2``, averaged (or summed) over all elements."""
+    _check_tensor("mse_loss", "input", input)
+    _check_tensor("mse_loss", "target", target)
+    return MseLossFunction.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``|x - y|``, averaged (or summed) over all elements."""
+    _check_tensor("l1_loss", "input", input)
+    _check_tensor("l1_loss", "target", target)
+    return L1LossFunction.apply(input, target, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Sigmoid + binary cross entropy in one stable step: ``-[pw y log s(x) + (1 - y) log(1 - s(x))]``."""
+    _check_tensor("binary_cross_entropy_with_logits", "input", input)
+    _check_tensor("binary_cross_entropy_with_logits", "target", target)
+    return BCEWithLogitsFunction.apply(input, target, weight, pos_weight, reduction=reduction)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices ``(*)`` -> ``(*, num_classes)`` int64 of zeros and ones (no gradient)."""
+    _check_tensor("one_hot", "tensor", tensor)
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {tensor.dtype}")
+    xp = backend.get_array_module(tensor.data)
+    idx = tensor.data
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):
+        raise ValueError(
+            f"one_hot: class values must be in [0, {num_classes - 1}], got min {int(idx.min())} and max "
+            f"{int(idx.max())}"
+        )
+    out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._from_array(out)

@@ -1,0 +1,190 @@
+"""Pooling layers (PyTorch's): max, average, adaptive and max-unpooling.
+
+They have no parameters; each calls the functional op in ``ops/pool.py`` (see there for the
+output-size formula, ceil_mode, count_include_pad and the backward rules). Global average
+pooling, as at the end of ResNet-style networks, is ``AdaptiveAvgPool2d(1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..ops.pool import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    max_unpool2d,
+)
+from ..tensors import Tensor
+from .module import Module
+
+__all__ = [
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "MaxUnpool2d",
+]
+
+_Size = Any  # an int or a tuple of ints
+
+
+class _MaxPoolNd(Module):
+    _fn = staticmethod(max_pool2d)
+
+    def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0, dilation: _Size = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Any:
+        return self._fn(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                        self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """``(N, C, L) -> (N, C, L_out)``: the maximum of each window."""
+
+    _fn = staticmethod(max_pool1d)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """``(N, C, H, W) -> (N, C, H_out, W_out)``: the maximum of each window.
+
+    ``MaxPool2d(2)`` halves height and width; ``return_indices=True`` also returns the flat arg-max
+    positions for ``MaxUnpool2d``. The gradient flows only to each window's (first) maximum.
+    """
+
+    _fn = staticmethod(max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """``(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)``: the maximum of each window."""
+
+    _fn = staticmethod(max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(_AvgPoolNd):
+    """``(N, C, L) -> (N, C, L_out)``: the mean of each window."""
+
+    def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        # PyTorch stores AvgPool1d's arguments as 1-tuples
+        self.kernel_size, self.stride, self.padding = (
+            v if isinstance(v, tuple) else (v,) for v in (self.kernel_size, self.stride, self.padding)
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+
+class AvgPool2d(_AvgPoolNd):
+    """``(N, C, H, W) -> (N, C, H_out, W_out)``: the mean of each window; the gradient is spread
+    evenly (1/Q) over the window. ``divisor_override`` replaces Q."""
+
+    def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+
+class AvgPool3d(_AvgPoolNd):
+    """``(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)``: the mean of each window."""
+
+    def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+
+class AdaptiveAvgPool2d(Module):
+    """``(N, C, H, W) -> (N, C, *output_size)`` whatever H and W are; ``AdaptiveAvgPool2d(1)`` is
+    global average pooling. ``None`` in ``output_size`` keeps that input size."""
+
+    def __init__(self, output_size: int | Sequence[int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """``(N, C, H, W) -> (N, C, *output_size)``: the maximum of each adaptive bin."""
+
+    def __init__(self, output_size: int | Sequence[int | None], return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+def _pair(v: _Size) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+class MaxUnpool2d(Module):
+    """Inverse of ``MaxPool2d`` where it can be: values go back to their arg-max positions,
+    zeros elsewhere. ``forward(input, indices, output_size=None)``."""
+
+    def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0) -> None:
+        super().__init__()
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride if stride is not None else kernel_size)
+        self.padding = _pair(padding)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

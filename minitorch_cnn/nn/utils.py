@@ -1,0 +1,91 @@
+"""Gradient utilities: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensors import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+
+def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Rescale the gradients in place so that their joint norm is at most ``max_norm``.
+
+    The total norm is that of all gradients concatenated into one vector
+    (``norm_type=inf``: the largest absolute entry). If it exceeds ``max_norm``, every gradient is
+    multiplied by ``max_norm / (total_norm + 1e-6)``. Returns the total norm *before* clipping, as a
+    0-d Tensor: a useful number to log when training diverges.
+    """
+    params = _as_list(parameters)
+    grads = [p.grad.data for p in params if p.grad is not None]
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor._from_array(backend.get_array_module().zeros((), dtype="float32"))
+    xp = backend.get_array_module(grads[0])
+    if math.isinf(norm_type):
+        norms = [xp.abs(g).max() for g in grads]
+        total = xp.stack([n.astype(grads[0].dtype) for n in norms]).max()
+    else:
+        norms = [(xp.abs(g) ** norm_type).sum() if norm_type != 2.0 else (g * g).sum() for g in grads]
+        total = xp.stack([n.astype(grads[0].dtype) for n in norms]).sum() ** (1.0 / norm_type)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot "
+            "be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
+        )
+    clip_coef = max_norm / (total + 1e-6)
+    # multiply unconditionally by min(coef, 1): no host sync needed on a GPU
+    clip_coef = xp.minimum(clip_coef, 1.0)
+    with no_grad():
+        for p in params:
+            if p.grad is not None:
+                p.grad.data *= clip_coef.astype(p.grad.data.dtype)
+    return Tensor._from_array(xp.asarray(total))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient entry into ``[-clip_value, clip_value]`` in place."""
+    clip_value = float(clip_value)
+    for p in _as_list(parameters):
+        if p.grad is not None:
+            xp = backend.get_array_module(p.grad.data)
+            xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (a copy, no graph)."""
+    params = list(parameters)
+    if not params:
+        raise ValueError("parameters_to_vector: got no parameters")
+    xp = backend.get_array_module(params[0].data)
+    return Tensor._from_array(xp.concatenate([p.data.reshape(-1) for p in params]))
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy slices of the 1-D ``vec`` back into ``parameters`` (inverse of ``parameters_to_vector``)."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got {type(vec).__name__}")
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if vec.numel() != total:
+        raise ValueError(f"vector_to_parameters: vector has {vec.numel()} elements, the parameters {total}")
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.data[...] = vec.data[offset : offset + n].reshape(p.shape)
+        offset += n

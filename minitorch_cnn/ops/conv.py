@@ -1,0 +1,560 @@
+"""Convolution (deep-learning convention: correlation) and transposed convolution, 1-d to 3-d.
+
+The formula (2-d, one group; see ``conv_reference.py`` for it as plain loops)::
+
+    y[n, o, i, j] = b[o] + sum_{c, m, k} w[o, c, m, k] * xpad[n, c, i*s + m*d, j*s + k*d]
+
+    shapes: x (N, C_in, H_in, W_in), w (C_out, C_in / groups, kH, kW) -> y (N, C_out, H_out, W_out)
+    H_out = floor((H_in + pad_top + pad_bottom - d*(kH - 1) - 1) / s) + 1
+
+Fast path, forward ("im2col + one GEMM"):
+
+1. zero-pad x once;
+2. take a strided *view* of every window (``as_strided``, no copy) ordered as the im2col matrix
+   ``cols[c*K + m, n*P + p]`` (K kernel taps, P output positions) and copy it once into a
+   contiguous buffer: the only large temporary;
+3. ``y = W (C_out, C_in*K) @ cols (C_in*K, N*P)``, a single BLAS matrix product per group
+   (groups are a batch dimension of ``matmul``: depth-wise convolution needs no Python loop).
+
+Backward, the way the unit derives it:
+
+* ``grad_w = grad_y @ cols^T`` (computed as its transpose ``cols @ grad_y^T``): the correlation of
+  the input with the output gradient; the columns are rebuilt from the saved input;
+* ``grad_x``: the correlation of the output gradient -- dilated by the stride (``s - 1`` zeros
+  between its elements) and padded by ``d*(k - 1) - pad`` -- with the *reflected* kernel whose
+  in/out channels are swapped. That is a transposed convolution, and it is literally the same
+  code as ``conv_transpose2d``'s forward (``transposed_gather_array`` below). The same adjoint
+  can be computed in scatter form (``transposed_scatter_array``, "col2im": ``W^T @ grad_y`` then
+  one strided add per kernel offset), which moves fewer numbers when ``C_in < C_out`` or the
+  stride is > 1; ``transposed_conv_array`` picks the cheaper of the two (they agree to rounding);
+* ``grad_b = sum of grad_y`` over batch and positions.
+
+Memory: the im2col buffer holds ``C_in*K * N*P`` numbers. When that exceeds ``IM2COL_LIMIT_BYTES``
+(256 MiB) the batch is cut into the fewest chunks that fit, so peak memory stays bounded (by one
+image's columns at worst); each chunk is still one large GEMM. The backward pass re-creates the
+columns from the saved input instead of keeping them alive between forward and backward (as
+PyTorch keeps only the input), except for matrices of at most ``SAVE_COLS_LIMIT_BYTES`` (64 MiB),
+which a layer keeps until its backward: that saves a rebuild where it matters most (small maps)
+while bounding what each layer holds. A strided convolution's input gradient works on the dilated
+gradient, so it costs as much as a stride-1 convolution at the input's resolution.
+
+Padding: an int or tuple (symmetric), ``'valid'`` (none), ``'same'`` (output size = input size at
+stride 1; an even kernel puts the extra row/column on the bottom/right, as PyTorch does) and
+``'full'`` -- a documented extension, not in PyTorch: ``dilation*(k - 1)`` on each side, the
+"full" correlation of signal processing (every position where kernel and input overlap).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Union
+
+from ..autograd import Context, Function
+from ..backend import get_array_module
+from ._windows import check_positive, ntuple, offset_slices, out_size, pad_or_crop, window_view
+
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "IM2COL_LIMIT_BYTES",
+    "SAVE_COLS_LIMIT_BYTES",
+    "conv_forward_array",
+    "conv_weight_grad_array",
+    "conv_input_grad_array",
+    "transposed_conv_array",
+    "transposed_gather_array",
+    "transposed_scatter_array",
+    "conv_padding",
+]
+
+IM2COL_LIMIT_BYTES = 256 * 2**20
+"""Largest im2col buffer a convolution allocates; bigger batches are processed in chunks."""
+
+SAVE_COLS_LIMIT_BYTES = 64 * 2**20
+"""A layer keeps its forward im2col matrix for the weight gradient only up to this size (saving
+one rebuild in backward); larger ones are rebuilt from the saved input. 0 turns keeping off."""
+
+Padding = Union[int, Sequence[int], str]
+
+
+# --------------------------------------------------------------------------------------------------
+# Array-level kernels (backend arrays in, backend arrays out; no autograd)
+# --------------------------------------------------------------------------------------------------
+def _batch_chunks(n: int, bytes_per_item: int, limit: int) -> list[tuple[int, int]]:
+    """Split ``range(n)`` into the fewest equal chunks whose im2col buffer fits in ``limit``."""
+    chunks = max(1, min(n, math.ceil(bytes_per_item * n / limit)))
+    size = math.ceil(n / chunks)
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tuple[int, int]],
+                       dilation: Sequence[int], groups: int, limit: int | None = None,
+                       keep_cols: list | None = None, keep_cols_limit: int = 0) -> Any:
+    """Correlate ``x (N, C_in, *in)`` with ``w (C_out, C_in/groups, *k)``; no bias.
+
+    ``pads`` holds ``(before, after)`` per spatial axis; negative amounts crop the input.
+    Given a list ``keep_cols``, it appends the im2col matrix to it (for the weight gradient) when
+    the matrix was built in one piece of at most ``keep_cols_limit`` bytes.
+    """
+    xp = get_array_module(x, w)
+    limit = IM2COL_LIMIT_BYTES if limit is None else limit
+    kernel = tuple(w.shape[2:])
+    K = math.prod(kernel)
+    xpd = pad_or_crop(x, pads)
+    n, c = xpd.shape[:2]
+    out = tuple(out_size(size, k, s, 0, 0, d) for size, k, s, d in zip(xpd.shape[2:], kernel, stride, dilation))
+    P = math.prod(out)
+    o = w.shape[0]
+    wm = w.reshape(groups, o // groups, (c // groups) * K)
+    y = xp.empty((n, o, *out), dtype=x.dtype)
+    chunks = _batch_chunks(n, c * K * P * x.itemsize, limit)
+    for n0, n1 in chunks:
+        view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")  # (C, *k, n, *out)
+        cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P)  # the one big copy
+        # (groups, C_out/groups, n*P): one GEMM per group, groups batched by matmul
+        yc = (wm[0] @ cols[0])[None] if groups == 1 else wm @ cols
+        y[n0:n1] = yc.reshape(o, n1 - n0, *out).swapaxes(0, 1)
+    if keep_cols is not None and len(chunks) == 1 and c * K * P * n * x.itemsize <= keep_cols_limit:
+        keep_cols.append(cols)
+    return y
+
+
+def conv_weight_grad_array(x: Any, gy: Any, w_shape: Sequence[int], stride: Sequence[int],
+                           pads: Sequence[tuple[int, int]], dilation: Sequence[int], groups: int,
+                           limit: int | None = None, cols: Any = None) -> Any:
+    """``grad_w[o, c, m] = sum_{n, i} grad_y[n, o, i] * xpad[n, c, i*s + m*d]``.
+
+    The correlation of the input with the output gradient: one GEMM, ``grad_w^T = cols @ grad_y^T``.
+    """
+    xp = get_array_module(x, gy)
+    limit = IM2COL_LIMIT_BYTES if limit is None else limit
+    kernel = tuple(w_shape[2:])
+    K = math.prod(kernel)
+    o = w_shape[0]
+    xpd = pad_or_crop(x, pads)
+    n, c = xpd.shape[:2]
+    out = tuple(gy.shape[2:])
+    P = math.prod(out)
+    gwt = xp.zeros((groups, (c // groups) * K, o // groups), dtype=x.dtype)
+    saved = cols
+    chunks = [(0, n)] if saved is not None else _batch_chunks(n, c * K * P * x.itemsize, limit)
+    for n0, n1 in chunks:
+        if saved is None:
+            view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")
+            cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P)
+        if groups == 1:
+            gy2 = gy[n0:n1].swapaxes(0, 1).reshape(o, (n1 - n0) * P)  # (C_out, n*P), one copy
+            # 2-d GEMM, BLAS reading the transposed operand in place. Orientation chosen by
+            # measurement: with a huge inner dimension (n*P ~ 1e5) and a small result, multi-
+            # threaded OpenBLAS sometimes stalled for seconds when the *smaller* side was M; with
+            # the larger side as M it never did.
+            if cols.shape[1] >= o:
+                gwt[0] += cols[0] @ gy2.T  # grad_w^T (C_in*K, C_out)
+            else:
+                gwt[0] += (gy2 @ cols[0].T).T  # grad_w (C_out, C_in*K)
+        else:
+            # NumPy's *batched* matmul has no BLAS path for a transposed operand: make it contiguous
+            gyt = gy[n0:n1].reshape(n1 - n0, groups, o // groups, P).transpose(1, 0, 3, 2)
+            gwt += cols @ gyt.reshape(groups, (n1 - n0) * P, o // groups)
+    return gwt.swapaxes(1, 2).reshape(tuple(w_shape))
+
+
+def transposed_gather_array(y: Any, w: Any, stride: Sequence[int], pads: Sequence[tuple[int, int]],
+                            dilation: Sequence[int], groups: int, limit: int | None = None) -> Any:
+    """The adjoint of ``conv_forward_array(., w, stride, pads, dilation, groups)``, the unit's way.
+
+    ``y (N, C_out, *out)`` and the *convolution's* weight ``w (C_out, C_in/groups, *k)`` give
+    ``(N, C_in, *size)`` with ``size = (out - 1)*s + 1 + d*(k - 1) - before - after`` per axis.
+    How: dilate ``y`` by the stride, pad it by ``d*(k-1) - before`` / ``d*(k-1) - after``, and
+    correlate (stride 1) with the kernel reflected along every spatial axis and with its in/out
+    channels swapped inside each group.
+    """
+    xp = get_array_module(y, w)
+    nd = w.ndim - 2
+    kernel = tuple(w.shape[2:])
+    o, cg = w.shape[:2]
+    og = o // groups
+    # (C_out, C_in/g, *k) -> (g, C_out/g, C_in/g, *k) -> (g, C_in/g, C_out/g, *k), then reflect
+    wt = w.reshape(groups, og, cg, *kernel).swapaxes(1, 2)
+    wt = xp.flip(wt, axis=tuple(range(3, 3 + nd))).reshape(groups * cg, og, *kernel)
+    if any(s > 1 for s in stride):
+        shape = tuple(y.shape[:2]) + tuple((n - 1) * s + 1 for n, s in zip(y.shape[2:], stride))
+        yd = xp.zeros(shape, dtype=y.dtype)
+        yd[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)] = y
+    else:
+        yd = y
+    full = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    tpads = [(e - lo, e - hi) for e, (lo, hi) in zip(full, pads)]
+    return conv_forward_array(yd, xp.ascontiguousarray(wt), (1,) * nd, tpads, dilation, groups, limit)
+
+
+def transposed_scatter_array(y: Any, w: Any, stride: Sequence[int], pads: Sequence[tuple[int, int]],
+                             dilation: Sequence[int], groups: int, limit: int | None = None) -> Any:
+    """The same adjoint as ``transposed_gather_array``, computed in scatter form ("col2im").
+
+    Every ``y`` pixel scatters a copy of the kernel, scaled by the pixel, into the output at
+    ``i*s + m*d - before``. As matrices: ``cols = W^T (C_in*K, C_out) @ y (C_out, N*P)`` (one GEMM
+    per group), then one strided add per kernel offset folds the columns into the output. It
+    touches ``C_in*K*N*P`` numbers where the gather form touches ``C_out*K`` times the (dilated)
+    output size, so it is the cheaper choice when ``C_in < C_out`` or the stride is > 1.
+    """
+    xp = get_array_module(y, w)
+    kernel = tuple(w.shape[2:])
+    K = math.prod(kernel)
+    o, cg = w.shape[:2]
+    og = o // groups
+    c = groups * cg
+    n = y.shape[0]
+    out_y = tuple(y.shape[2:])
+    P = math.prod(out_y)
+    # W^T per group, contiguous (NumPy's batched matmul is slow on transposed operands)
+    wt = xp.ascontiguousarray(w.reshape(groups, og, cg * K).swapaxes(1, 2))  # (g, C_in/g*K, C_out/g)
+    span = tuple((oy - 1) * s + d * (k - 1) + 1 for oy, s, d, k in zip(out_y, stride, dilation, kernel))
+    full = xp.zeros((n, c, *span), dtype=y.dtype)
+    for n0, n1 in _batch_chunks(n, c * K * P * y.itemsize, IM2COL_LIMIT_BYTES if limit is None else limit):
+        yt = y[n0:n1].reshape(n1 - n0, groups, og, P).transpose(1, 2, 0, 3).reshape(groups, og, (n1 - n0) * P)
+        cols = (wt @ yt).reshape(c, *kernel, n1 - n0, *out_y)  # (C_in, *k, n, *out)
+        target = full[n0:n1]
+        for m, index in offset_slices(kernel, stride, dilation, out_y):
+            target[index] += cols[(slice(None), *m)].swapaxes(0, 1)  # col2im: one strided add per offset
+    return pad_or_crop(full, [(-lo, -hi) for lo, hi in pads])
+
+
+def transposed_conv_array(y: Any, w: Any, stride: Sequence[int], pads: Sequence[tuple[int, int]],
+                          dilation: Sequence[int], groups: int, limit: int | None = None,
+                          method: str = "auto") -> Any:
+    """Transposed convolution (the adjoint of ``conv_forward_array``); ``method`` 'gather' (the
+    correlation with the reflected kernel, as the unit derives it), 'scatter' (col2im) or 'auto':
+    whichever moves fewer numbers, the gather form on a tie."""
+    if method == "auto":
+        o, cg = w.shape[:2]
+        c = groups * cg
+        dilated = math.prod((n - 1) * s + 1 for n, s in zip(y.shape[2:], stride))
+        method = "scatter" if c * math.prod(y.shape[2:]) < o * dilated else "gather"
+    if method == "gather":
+        return transposed_gather_array(y, w, stride, pads, dilation, groups, limit)
+    if method == "scatter":
+        return transposed_scatter_array(y, w, stride, pads, dilation, groups, limit)
+    raise ValueError(f"transposed_conv_array: method must be 'auto', 'gather' or 'scatter', got {method!r}")
+
+
+def conv_input_grad_array(gy: Any, w: Any, in_shape: Sequence[int], stride: Sequence[int],
+                          pads: Sequence[tuple[int, int]], dilation: Sequence[int], groups: int,
+                          limit: int | None = None) -> Any:
+    """``grad_x`` of a convolution: the transposed correlation of ``grad_y`` with ``w``.
+
+    Input rows past the last window (when the stride does not divide the padded size) received no
+    gradient; they appear as extra zero padding on the "after" side.
+    """
+    kernel = tuple(w.shape[2:])
+    tpads = []
+    for size, k, s, d, (lo, _), o in zip(in_shape[2:], kernel, stride, dilation, pads, gy.shape[2:]):
+        used = (o - 1) * s + d * (k - 1) + 1  # padded rows that some window touched
+        tpads.append((lo, used - size - lo))
+    return transposed_conv_array(gy, w, stride, tpads, dilation, groups, limit)
+
+
+# --------------------------------------------------------------------------------------------------
+# Argument checking: everything is validated before any arithmetic
+# --------------------------------------------------------------------------------------------------
+def conv_padding(padding: Padding, kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int],
+                 op: str) -> list[tuple[int, int]]:
+    """Resolve ``padding`` (int, tuple, 'valid', 'same', 'full') into ``(before, after)`` pairs."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions (stride={tuple(stride)}); "
+                    "use stride=1 or give the padding as numbers"
+                )
+            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return [(t // 2, t - t // 2) for t in total]
+        if padding == "full":
+            return [(d * (k - 1), d * (k - 1)) for k, d in zip(kernel, dilation)]
+        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid', 'same' or 'full', got {padding!r}")
+    p = ntuple(padding, nd, "padding", op)
+    check_positive(p, "padding", op, allow_zero=True)
+    return [(v, v) for v in p]
+
+
+def _array_of(t: Any, name: str, op: str) -> Any:
+    from ..tensors import Tensor
+
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    return t
+
+
+def _check_conv(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+                groups: int, transposed: bool = False, output_padding: Any = 0) -> tuple:
+    """Validate a convolution call; return normalised (stride, pads, dilation[, output_padding])."""
+    _array_of(x, "input", op)
+    _array_of(w, "weight", op)
+    if x.ndim not in (nd + 1, nd + 2):
+        dims = ("(N, C, L)", "(N, C, H, W)", "(N, C, D, H, W)")[nd - 1]
+        raise ValueError(
+            f"{op}: expected a {nd + 2}-d input {dims} (or {nd + 1}-d without the batch), got shape "
+            f"{tuple(x.shape)}"
+        )
+    if w.ndim != nd + 2:
+        raise ValueError(f"{op}: weight must be {nd + 2}-d, got shape {tuple(w.shape)}")
+    if x.dtype != w.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ; convert one of them")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    kernel = tuple(w.shape[2:])
+    stride_t = ntuple(stride, nd, "stride", op)
+    dilation_t = ntuple(dilation, nd, "dilation", op)
+    check_positive(stride_t, "stride", op)
+    check_positive(dilation_t, "dilation", op)
+    c_in = x.shape[-nd - 1]
+    if transposed:
+        if w.shape[0] != c_in:
+            raise ValueError(
+                f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[0]} input channels "
+                f"(weight.shape[0]) but the input of shape {tuple(x.shape)} has {c_in}"
+            )
+        if c_in % groups:
+            raise ValueError(f"{op}: in_channels={c_in} is not divisible by groups={groups}")
+        c_out = w.shape[1] * groups
+        p = ntuple(padding, nd, "padding", op)
+        check_positive(p, "padding", op, allow_zero=True)
+        op_t = ntuple(output_padding, nd, "output_padding", op)
+        check_positive(op_t, "output_padding", op, allow_zero=True)
+        for o_p, s, d in zip(op_t, stride_t, dilation_t):
+            if o_p >= max(s, d):
+                raise ValueError(
+                    f"{op}: output_padding={op_t} must be smaller than either stride={stride_t} or "
+                    f"dilation={dilation_t} in every dimension"
+                )
+        sizes = [(n - 1) * s - 2 * pp + d * (k - 1) + o_p + 1
+                 for n, s, pp, d, k, o_p in zip(x.shape[-nd:], stride_t, p, dilation_t, kernel, op_t)]
+        if any(v < 1 for v in sizes):
+            raise ValueError(
+                f"{op}: the output would be empty ({tuple(sizes)}) for input {tuple(x.shape)}, weight "
+                f"{tuple(w.shape)}, stride={stride_t}, padding={p}; use less padding"
+            )
+        pads = [(pp, pp - o_p) for pp, o_p in zip(p, op_t)]
+        result = (stride_t, pads, dilation_t)
+    else:
+        if c_in % groups:
+            raise ValueError(f"{op}: in_channels={c_in} (input shape {tuple(x.shape)}) is not divisible by "
+                             f"groups={groups}")
+        if w.shape[0] % groups:
+            raise ValueError(f"{op}: out_channels={w.shape[0]} (weight shape {tuple(w.shape)}) is not "
+                             f"divisible by groups={groups}")
+        if w.shape[1] * groups != c_in:
+            raise ValueError(
+                f"{op}: weight of shape {tuple(w.shape)} with groups={groups} expects "
+                f"{w.shape[1] * groups} input channels, but the input of shape {tuple(x.shape)} has {c_in}"
+            )
+        c_out = w.shape[0]
+        pads = conv_padding(padding, kernel, dilation_t, stride_t, op)
+        for size, k, d, (lo, hi) in zip(x.shape[-nd:], kernel, dilation_t, pads):
+            if size + lo + hi < d * (k - 1) + 1:
+                raise ValueError(
+                    f"{op}: the (dilated) kernel {kernel} with dilation={dilation_t} is larger than the "
+                    f"padded input: input spatial size {tuple(x.shape[-nd:])} plus padding "
+                    f"{tuple(pads)}; pad more or use a smaller kernel"
+                )
+        result = (stride_t, pads, dilation_t)
+    if b is not None:
+        _array_of(b, "bias", op)
+        if tuple(b.shape) != (c_out,):
+            raise ValueError(f"{op}: bias must have shape ({c_out},) (out_channels), got {tuple(b.shape)}")
+        if b.dtype != x.dtype:
+            raise TypeError(f"{op}: bias dtype {b.dtype} differs from input dtype {x.dtype}")
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Differentiable ops
+# --------------------------------------------------------------------------------------------------
+class _ConvNdFunction(Function):
+    """``y = conv(x, w) + b``; options: stride, pads (before, after) per axis, dilation, groups."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, w: Any, b: Any, stride: tuple = (1,), pads: tuple = (),
+                dilation: tuple = (1,), groups: int = 1) -> Any:
+        unbatched = x.ndim == w.ndim - 1
+        if unbatched:
+            x = x[None]
+        # keep the im2col matrix for the weight gradient when it is small enough; else rebuild it
+        kept: list = []
+        y = conv_forward_array(x, w, stride, pads, dilation, groups, keep_cols=kept if ctx.needs_input_grad[1] else None,
+                               keep_cols_limit=SAVE_COLS_LIMIT_BYTES)
+        if b is not None:
+            y += b.reshape((1, -1) + (1,) * (w.ndim - 2))
+        ctx.save_for_backward(x, w, kept[0] if kept else None)
+        ctx.options = (stride, pads, dilation, groups)
+        ctx.unbatched = unbatched
+        ctx.has_bias = b is not None
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx: Context, gy: Any) -> tuple:
+        x, w, cols = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.options
+        if ctx.unbatched:
+            gy = gy[None]
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = conv_input_grad_array(gy, w, x.shape, stride, pads, dilation, groups)
+            if ctx.unbatched:
+                gx = gx[0]
+        if ctx.needs_input_grad[1]:
+            gw = conv_weight_grad_array(x, gy, w.shape, stride, pads, dilation, groups, cols=cols)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = gy.sum(axis=(0,) + tuple(range(2, gy.ndim)))
+        return gx, gw, gb
+
+
+class Conv1dFunction(_ConvNdFunction):
+    pass
+
+
+class Conv2dFunction(_ConvNdFunction):
+    pass
+
+
+class Conv3dFunction(_ConvNdFunction):
+    pass
+
+
+class _ConvTransposeNdFunction(Function):
+    """``z = conv_transpose(x, w) + b``: the adjoint of a convolution whose weight is ``w``.
+
+    ``w`` has shape ``(C_in, C_out/groups, *k)`` (PyTorch's layout): it is the weight of the
+    convolution that maps the output back to the input, so the forward pass is exactly that
+    convolution's input-gradient, and the backward pass is that convolution's forward.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, w: Any, b: Any, stride: tuple = (1,), pads: tuple = (),
+                dilation: tuple = (1,), groups: int = 1) -> Any:
+        unbatched = x.ndim == w.ndim - 1
+        if unbatched:
+            x = x[None]
+        z = transposed_conv_array(x, w, stride, pads, dilation, groups)
+        if b is not None:
+            z += b.reshape((1, -1) + (1,) * (w.ndim - 2))
+        ctx.save_for_backward(x, w)
+        ctx.options = (stride, pads, dilation, groups)
+        ctx.unbatched = unbatched
+        ctx.has_bias = b is not None
+        return z[0] if unbatched else z
+
+    @staticmethod
+    def backward(ctx: Context, gz: Any) -> tuple:
+        x, w = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.options
+        if ctx.unbatched:
+            gz = gz[None]
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = conv_forward_array(gz, w, stride, pads, dilation, groups)
+            if ctx.unbatched:
+                gx = gx[0]
+        if ctx.needs_input_grad[1]:
+            # the "input" of the adjoint convolution is gz, its "output gradient" is x
+            gw = conv_weight_grad_array(gz, x, w.shape, stride, pads, dilation, groups)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = gz.sum(axis=(0,) + tuple(range(2, gz.ndim)))
+        return gx, gw, gb
+
+
+class ConvTranspose1dFunction(_ConvTransposeNdFunction):
+    pass
+
+
+class ConvTranspose2dFunction(_ConvTransposeNdFunction):
+    pass
+
+
+class ConvTranspose3dFunction(_ConvTransposeNdFunction):
+    pass
+
+
+_CONV = {1: Conv1dFunction, 2: Conv2dFunction, 3: Conv3dFunction}
+_CONV_T = {1: ConvTranspose1dFunction, 2: ConvTranspose2dFunction, 3: ConvTranspose3dFunction}
+
+
+# --------------------------------------------------------------------------------------------------
+# Public functional API (PyTorch signatures)
+# --------------------------------------------------------------------------------------------------
+def _conv(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Padding, dilation: Any,
+          groups: int) -> Any:
+    op = f"conv{nd}d"
+    stride_t, pads, dilation_t = _check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups)
+    return _CONV[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
+                           groups=groups)
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+           padding: Padding = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Any:
+    """1-d correlation: ``(N, C_in, L) -> (N, C_out, L_out)``; see the module docstring."""
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+           padding: Padding = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Any:
+    """2-d correlation ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``.
+
+    ``y[n, o, i, j] = b[o] + sum_{c, m, k} w[o, c, m, k] * xpad[n, g*C_in/groups + c, i*s + m*d, j*s + k*d]``
+    with ``g = o // (C_out/groups)``. ``padding``: int, (pH, pW), 'valid', 'same' or 'full'.
+    """
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+           padding: Padding = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Any:
+    """3-d correlation: ``(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)``."""
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_t(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
+            groups: int, dilation: Any) -> Any:
+    op = f"conv_transpose{nd}d"
+    stride_t, pads, dilation_t = _check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups,
+                                             transposed=True, output_padding=output_padding)
+    return _CONV_T[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
+                             groups=groups)
+
+
+def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0,
+                     groups: int = 1, dilation: int | Sequence[int] = 1) -> Any:
+    """1-d transposed convolution; see ``conv_transpose2d``."""
+    return _conv_t(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0,
+                     groups: int = 1, dilation: int | Sequence[int] = 1) -> Any:
+    """Transposed convolution ("deconvolution", the gradient of ``conv2d`` w.r.t. its input).
+
+    ``x (N, C_in, H, W)``, ``weight (C_in, C_out/groups, kH, kW)`` -> ``(N, C_out, H_out, W_out)``::
+
+        H_out = (H - 1)*stride - 2*padding + dilation*(kH - 1) + output_padding + 1
+
+    Each input pixel scatters a copy of the kernel, scaled by the pixel, into the output at
+    ``i*stride - padding`` (``conv_reference.conv_transpose_nd_reference`` writes exactly that).
+    ``output_padding`` (< stride or dilation) adds rows on the bottom/right to pick among the input
+    sizes that a strided convolution maps to the same output size.
+    """
+    return _conv_t(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0,
+                     groups: int = 1, dilation: int | Sequence[int] = 1) -> Any:
+    """3-d transposed convolution; see ``conv_transpose2d``."""
+    return _conv_t(3, input, weight, bias, stride, padding, output_padding, groups, dilation)

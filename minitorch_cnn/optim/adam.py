@@ -1,0 +1,113 @@
+"""Adam and AdamW (PyTorch's formulation, including ``amsgrad``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from ..backend import get_array_module
+from .optimizer import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adaptive moments. Per parameter, with gradient ``g`` and step count ``t``::
+
+        g <- g + weight_decay * p                      (L2 penalty folded into the gradient)
+        m <- beta1 * m + (1 - beta1) * g               (first moment, "exp_avg")
+        v <- beta2 * v + (1 - beta2) * g^2             (second moment, "exp_avg_sq")
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    The ``1 - beta^t`` factors undo the bias of starting ``m`` and ``v`` at zero. With
+    ``amsgrad=True`` the running maximum of ``v`` replaces ``v`` in the denominator.
+    """
+
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        betas = tuple(betas)
+        if len(betas) != 2 or not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid betas {betas}: need two values in [0, 1)")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            x = p.data
+            g = p.grad.data
+            xp = get_array_module(x)
+            if maximize:
+                g = -g
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = xp.zeros_like(x)
+                state["exp_avg_sq"] = xp.zeros_like(x)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = xp.zeros_like(x)
+            state["step"] += 1
+            t = state["step"]
+            if wd != 0:
+                if self._decoupled:
+                    x *= 1 - lr * wd  # AdamW: shrink the weights directly
+                else:
+                    g = g + wd * x
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            bias_correction1 = 1 - beta1**t
+            bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+            if amsgrad:
+                vmax = state.setdefault("max_exp_avg_sq", xp.zeros_like(x))
+                xp.maximum(vmax, v, out=vmax)
+                denom = xp.sqrt(vmax)
+            else:
+                denom = xp.sqrt(v)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            x -= (lr / bias_correction1) * (m / denom)
+
+
+class AdamW(Adam):
+    """Adam with *decoupled* weight decay (Loshchilov & Hutter): ``p <- p * (1 - lr * weight_decay)``
+    before the Adam update, instead of adding ``weight_decay * p`` to the gradient. Default
+    ``weight_decay=0.01``."""
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

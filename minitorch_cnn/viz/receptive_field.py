@@ -1,0 +1,404 @@
+"""Receptive fields: which input pixels can influence one unit of a feature map.
+
+Every layer is described, per spatial dimension, by four numbers (after Dang Ha The Hien's
+"A guide to receptive field arithmetic"):
+
+* ``n``     -- the feature-map size;
+* ``jump``  -- the distance, in input pixels, between two neighbouring units;
+* ``rf``    -- the receptive-field size, in input pixels;
+* ``start`` -- the centre of the first unit's receptive field, in input coordinates where pixel
+  ``i`` spans ``[i, i + 1)`` (so the input's own units have centres 0.5, 1.5, ...).
+
+For a convolution or pooling layer with kernel ``k``, stride ``s``, padding ``p``, dilation ``d``,
+the effective kernel is ``k_eff = d (k - 1) + 1`` and::
+
+    n_out     = floor((n_in + 2p - k_eff) / s) + 1          (ceil_mode: ceil, PyTorch's rule)
+    jump_out  = jump_in * s
+    rf_out    = rf_in + (k_eff - 1) * jump_in
+    start_out = start_in + ((k_eff - 1) / 2 - p) * jump_in
+
+Dilation enters all three through ``k_eff``; forgetting it in ``start`` (as a well-known public
+tool does) shifts every receptive field of a dilated layer. Unit ``i`` then covers
+``[start + i*jump - rf/2, start + i*jump + rf/2)``, clipped to the image.
+
+Layers that do not move pixels (BatchNorm, activations, Dropout, Identity) pass the four numbers
+through. Padding layers shift ``start`` and grow ``n``. Adaptive / global pooling, Flatten and
+Linear see the whole input: from there on ``rf`` is the image size.
+
+Branching models (residual adds, concatenations) are handled by tracing the autograd graph: a layer
+fed by several layers gets the union of their receptive fields -- the smallest interval holding
+every branch's field (so ``rf`` is the max over branches when they are centred alike, and larger
+when a branch is shifted). All branches must agree on ``jump`` and map size, which an add or a
+channel concatenation forces anyway.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._util import eval_mode, frozen, get_layer, model_device
+from .trace import Trace, trace
+
+__all__ = [
+    "RFParams",
+    "ReceptiveField",
+    "receptive_field",
+    "receptive_field_for_unit",
+    "inverse_image",
+    "conv_rf",
+    "transposed_conv_rf",
+]
+
+Pair = tuple
+
+
+@dataclass(frozen=True)
+class RFParams:
+    """Receptive-field arithmetic state of one feature map, one value per spatial dim (h, w)."""
+
+    n: Pair  # map size
+    jump: Pair
+    rf: Pair
+    start: Pair
+    is_global: bool = False  # sees the whole input (after global pooling / flatten / linear)
+
+
+def _pair(v: Any, name: str) -> tuple:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair for 2-d layers, got {v!r}")
+        return tuple(v)
+    return (v, v)
+
+
+def conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1),
+            ceil_mode: bool = False) -> RFParams:
+    """One convolution / pooling step of the arithmetic (see the module docstring)."""
+    n, jump, rf, start = [], [], [], []
+    for i in range(2):
+        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        span = p.n[i] + 2 * padding[i] - k_eff
+        if span < 0:
+            raise ValueError(
+                f"receptive_field: kernel {kernel} (effective {k_eff} with dilation {dilation}) does "
+                f"not fit the {p.n} map with padding {padding}; use a larger input_size"
+            )
+        if ceil_mode:
+            out = -(-span // stride[i]) + 1
+            if (out - 1) * stride[i] >= p.n[i] + padding[i]:  # PyTorch: last window must start inside
+                out -= 1
+        else:
+            out = span // stride[i] + 1
+        n.append(out)
+        jump.append(p.jump[i] * stride[i])
+        rf.append(p.rf[i] + (k_eff - 1) * p.jump[i])
+        start.append(p.start[i] + ((k_eff - 1) / 2 - padding[i]) * p.jump[i])
+    return RFParams(tuple(n), tuple(jump), tuple(rf), tuple(start), p.is_global)
+
+
+def transposed_conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1),
+                       output_padding: Pair = (0, 0)) -> RFParams:
+    """ConvTranspose2d: output ``o`` sums inputs ``i`` with ``o = i*s - p + d*k``.
+
+    So the map grows, ``jump`` shrinks by ``s``, and output ``o`` is centred on input position
+    ``(o + p - (k_eff - 1)/2) / s``; the field grows by ``(k_eff - 1) / s`` input units. Values may
+    be fractional: a transposed convolution's units do not sit on the input grid.
+    """
+    n, jump, rf, start = [], [], [], []
+    for i in range(2):
+        k_eff = dilation[i] * (kernel[i] - 1) + 1
+        n.append((p.n[i] - 1) * stride[i] - 2 * padding[i] + k_eff + output_padding[i])
+        jump.append(p.jump[i] / stride[i])
+        rf.append(p.rf[i] + (k_eff - 1) / stride[i] * p.jump[i])
+        start.append(p.start[i] + (padding[i] - (k_eff - 1) / 2) / stride[i] * p.jump[i])
+    return RFParams(tuple(n), tuple(jump), tuple(rf), tuple(start), p.is_global)
+
+
+def _global(p: RFParams, image: Pair, out: Pair) -> RFParams:
+    return RFParams(
+        tuple(out),
+        tuple(image[i] / out[i] for i in range(2)),
+        tuple(image),
+        tuple(image[i] / (2 * out[i]) for i in range(2)),
+        True,
+    )
+
+
+def _merge(name: str, ps: list[RFParams]) -> RFParams:
+    """Union of several branches' fields (see the module docstring)."""
+    if len(ps) == 1:
+        return ps[0]
+    if any(q.is_global for q in ps):
+        return next(q for q in ps if q.is_global)
+    first = ps[0]
+    if any(q.jump != first.jump or q.n != first.n for q in ps):
+        warnings.warn(
+            f"receptive_field: the branches feeding {name!r} disagree on map size / jump "
+            f"({[(q.n, q.jump) for q in ps]}); using the largest jump",
+            stacklevel=3,
+        )
+    n = first.n
+    jump = tuple(max(q.jump[i] for q in ps) for i in range(2))
+    lo = [min(q.start[i] - q.rf[i] / 2 for q in ps) for i in range(2)]
+    hi = [max(q.start[i] + q.rf[i] / 2 for q in ps) for i in range(2)]
+    rf = tuple(_tidy(hi[i] - lo[i]) for i in range(2))
+    start = tuple(_tidy((hi[i] + lo[i]) / 2) for i in range(2))
+    return RFParams(n, jump, rf, start, False)
+
+
+def _tidy(v: float) -> float | int:
+    """Show 7.0 as 7, keep 0.5 as 0.5."""
+    return int(v) if float(v).is_integer() else v
+
+
+def _spatial(shape: Sequence[int]) -> tuple | None:
+    return tuple(shape[-2:]) if len(shape) == 4 else None
+
+
+def layer_rf(module: Any, p: RFParams, in_shape: Sequence[int], out_shape: Sequence[int],
+             image: Pair) -> RFParams:
+    """Apply one module to ``p``; the module's class and its PyTorch attributes decide how."""
+    kind = type(module).__name__
+    out_sp = _spatial(out_shape)
+    if p.is_global:
+        return RFParams(out_sp or (1, 1), p.jump, p.rf, p.start, True)
+    if out_sp is None:  # Flatten, Linear, a squeeze: the spatial layout is gone
+        return _global(p, image, (1, 1))
+    if kind.startswith("Adaptive") or hasattr(module, "output_size"):
+        return _global(p, image, out_sp)
+    if "Transpose" in kind:
+        return transposed_conv_rf(
+            p,
+            _pair(module.kernel_size, "kernel_size"),
+            _pair(module.stride, "stride"),
+            _pair(module.padding, "padding"),
+            _pair(getattr(module, "dilation", 1), "dilation"),
+            _pair(getattr(module, "output_padding", 0), "output_padding"),
+        )
+    if hasattr(module, "kernel_size"):  # Conv2d, MaxPool2d, AvgPool2d
+        kernel = _pair(module.kernel_size, "kernel_size")
+        stride = module.stride if module.stride is not None else module.kernel_size  # pools: None = k
+        padding = module.padding
+        if isinstance(padding, str):  # Conv2d(padding="same"/"valid")
+            kd = _pair(getattr(module, "dilation", 1), "dilation")
+            padding = (0, 0) if padding == "valid" else tuple(kd[i] * (kernel[i] - 1) // 2 for i in range(2))
+        q = conv_rf(
+            p,
+            kernel,
+            _pair(stride, "stride"),
+            _pair(padding, "padding"),
+            _pair(getattr(module, "dilation", 1), "dilation"),
+            bool(getattr(module, "ceil_mode", False)),
+        )
+        if q.n != out_sp:
+            raise ValueError(
+                f"receptive_field: {kind} produced a {out_sp} map but the arithmetic predicts {q.n}; "
+                "the layer's attributes (kernel_size, stride, padding, dilation) do not describe it"
+            )
+        return q
+    if hasattr(module, "padding") and kind.endswith(("Pad2d", "Padding2d")):
+        pad = module.padding
+        left, right, top, bottom = (pad,) * 4 if isinstance(pad, int) else tuple(pad)
+        n = (p.n[0] + top + bottom, p.n[1] + left + right)
+        start = (p.start[0] - top * p.jump[0], p.start[1] - left * p.jump[1])
+        return RFParams(n, p.jump, p.rf, start, False)
+    in_sp = _spatial(in_shape)
+    if in_sp == out_sp:  # BatchNorm, ReLU, Dropout, Identity, ...: pixels stay where they are
+        return p
+    raise ValueError(
+        f"receptive_field: do not know how {kind} maps a {in_sp} map to {out_sp}; give it the "
+        "PyTorch attributes kernel_size/stride/padding/dilation, or express it with standard layers"
+    )
+
+
+class ReceptiveField:
+    """Per-layer receptive-field table of one model on one input size.
+
+    ``rows`` is a list of dicts (name, type, map_size, start, jump, rf, global, sources), one per
+    leaf layer in execution order after an ``input`` row; ``rf["features.0"]`` looks a layer up.
+    """
+
+    def __init__(self, rows: list[dict], input_size: Pair) -> None:
+        self.rows = rows
+        self.input_size = tuple(input_size)  # (H, W) of the image
+        self._by_name = {r["name"]: r for r in rows}
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in self._by_name:
+            raise KeyError(f"no layer {name!r}; layers are {list(self._by_name)}")
+        return self._by_name[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._by_name
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _cells(self, r: dict) -> list[str]:
+        return [r["name"], r["type"], _fmt(r["map_size"]), _fmt(r["start"]), _fmt(r["jump"]), _fmt(r["rf"])]
+
+    _HEAD = ["Layer", "Type", "Map size", "Start", "Jump", "Receptive field"]
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=f"Receptive fields on a {self.input_size[0]}x{self.input_size[1]} input")
+        for h in self._HEAD:
+            table.add_column(h, justify="left" if h in ("Layer", "Type") else "right")
+        for r in self.rows:
+            table.add_row(*self._cells(r))
+        return table
+
+    def to_markdown(self) -> str:
+        lines = ["| " + " | ".join(self._HEAD) + " |", "|" + "---|" * len(self._HEAD)]
+        lines += ["| " + " | ".join(self._cells(r)) + " |" for r in self.rows]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"input_size": list(self.input_size), "rows": [dict(r) for r in self.rows]}
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        return f"ReceptiveField({len(self.rows)} rows on {self.input_size})"
+
+
+def _fmt(v: Any) -> str:
+    h, w = v
+    return f"{_tidy(h)}" if h == w else f"{_tidy(h)}x{_tidy(w)}"
+
+
+def receptive_field(model: Any, input_size: Sequence[int], device: Any = None) -> ReceptiveField:
+    """Receptive-field table of ``model`` for one input of shape ``input_size`` = (C, H, W).
+
+    Runs one traced forward pass on a batch of one (eval mode, so BatchNorm does not couple the
+    positions; the mode is restored) to learn the layer order, the map sizes and how the layers
+    connect, then applies the arithmetic of the module docstring layer by layer.
+    """
+    import minitorch_cnn as mt
+
+    size = tuple(int(s) for s in input_size)
+    if len(size) != 3 or min(size) < 1:
+        raise ValueError(
+            f"receptive_field: input_size must be (C, H, W) without the batch dim, got {tuple(input_size)}"
+        )
+    dev = device if device is not None else model_device(model)
+    x = mt.tensor(np.full((1, *size), 0.5, dtype=np.float32), device=dev)
+    with eval_mode(model):
+        tr = trace(model, x)
+    return _from_trace(tr, size[1:])
+
+
+def _from_trace(tr: Trace, image: Pair) -> ReceptiveField:
+    calls = tr.leaf_calls()
+    sources = tr.sources(calls)
+    state: dict[Any, RFParams] = {"input": RFParams(tuple(image), (1, 1), (1, 1), (0.5, 0.5))}
+    rows = [_row("input", "Input", state["input"], [])]
+    for c in calls:
+        srcs = sources[id(c)] or ["input"]
+        keys = [s if isinstance(s, str) else id(s) for s in srcs]
+        missing = [k for k in keys if k not in state]
+        if missing:
+            raise ValueError(f"receptive_field: {c.label} is fed by a layer that has no table entry")
+        p_in = _merge(c.label, [state[k] for k in keys])
+        in_shape = tuple(c.inputs[0].shape) if c.inputs else (1, 1, *p_in.n)
+        if _spatial(in_shape) is not None and _spatial(in_shape) != p_in.n and not p_in.is_global:
+            raise ValueError(
+                f"receptive_field: {c.label} receives a {_spatial(in_shape)} map but its source layer "
+                f"produced {p_in.n}; functional code in forward() changed the spatial size (e.g. "
+                "F.max_pool2d). Use module layers (nn.MaxPool2d) so the arithmetic can see them."
+            )
+        out_shape = tuple(c.outputs[0].shape) if c.outputs else in_shape
+        p_out = layer_rf(c.module, p_in, in_shape, out_shape, image)
+        state[id(c)] = p_out
+        rows.append(_row(c.label, c.type, p_out, [s if isinstance(s, str) else s.label for s in srcs]))
+    return ReceptiveField(rows, image)
+
+
+def _row(name: str, kind: str, p: RFParams, sources: list[str]) -> dict:
+    return {
+        "name": name,
+        "type": kind,
+        "map_size": [int(v) for v in p.n],
+        "start": [_tidy(v) for v in p.start],
+        "jump": [_tidy(v) for v in p.jump],
+        "rf": [_tidy(v) for v in p.rf],
+        "global": p.is_global,
+        "sources": sources,
+    }
+
+
+def receptive_field_for_unit(rf: ReceptiveField, layer: str, unit_position: Sequence[int]) -> list[tuple]:
+    """Input region seen by unit ``(i, j)`` of ``layer``: ``[(h0, h1), (w0, w1)]``, half-open.
+
+    The unit's centre is ``start + i*jump``; it sees ``[centre - rf/2, centre + rf/2)``, clipped
+    to ``[0, H) x [0, W)`` of the image. For the unit's example, unit (1, 1) after the 7x7 stride-2
+    convolution has centre 2.5 and field 7, i.e. ``[-1, 6)``, clipped to ``[(0, 6), (0, 6)]``.
+    """
+    if not isinstance(rf, ReceptiveField):
+        raise TypeError(f"receptive_field_for_unit: rf must come from receptive_field(), got {type(rf).__name__}")
+    row = rf[layer]
+    pos = tuple(int(v) for v in unit_position)
+    if len(pos) != 2:
+        raise ValueError(f"unit_position must be (row, col), got {tuple(unit_position)}")
+    out = []
+    for i in range(2):
+        if not 0 <= pos[i] < row["map_size"][i]:
+            raise ValueError(
+                f"unit_position {pos} is outside the {tuple(row['map_size'])} map of layer {layer!r}"
+            )
+        centre = row["start"][i] + pos[i] * row["jump"][i]
+        lo = max(0, math.floor(centre - row["rf"][i] / 2 + 1e-9))
+        hi = min(rf.input_size[i], math.ceil(centre + row["rf"][i] / 2 - 1e-9))
+        out.append((int(lo), int(hi)))
+    return out
+
+
+def inverse_image(model: Any, input_size: Sequence[int], layer: str, unit_position: Sequence[int],
+                  seed: int = 0) -> list[tuple]:
+    """Empirical receptive field: the bounding box of the non-zero ``d unit / d input``.
+
+    Backpropagates the sum over channels of unit ``(i, j)`` of ``layer`` to a random input (eval
+    mode: in training mode BatchNorm's batch statistics would make every pixel matter) and returns
+    ``[(h0, h1), (w0, w1)]`` half-open, comparable with :func:`receptive_field_for_unit`. It can
+    only be smaller than the analytic answer (a max-pool passes gradient to its arg-max only, a dead
+    ReLU to nothing, and a dilated kernel has holes, so near the border the pixels in reach can all
+    sit inside a hole); summing over many channels of a random network makes it equal in practice.
+    """
+    import minitorch_cnn as mt
+
+    from ..backend import to_numpy
+
+    size = tuple(int(s) for s in input_size)
+    name, module = get_layer(model, layer)
+    rng = np.random.default_rng(seed)
+    x = mt.tensor(rng.standard_normal((1, *size)).astype(np.float32), device=model_device(model),
+                  requires_grad=True)
+    captured = []
+    handle = module.register_forward_hook(lambda m, i, o: captured.append(o))
+    i, j = (int(v) for v in unit_position)
+    try:
+        with eval_mode(model), frozen(model), mt.enable_grad():
+            model(x)
+            out = captured[0]
+            if out.ndim != 4 or not (0 <= i < out.shape[2] and 0 <= j < out.shape[3]):
+                raise ValueError(f"inverse_image: unit {(i, j)} is outside {name!r}'s output {tuple(out.shape)}")
+            out[:, :, i, j].sum().backward()
+    finally:
+        handle.remove()
+    g = np.abs(to_numpy(x.grad.data)).sum(axis=(0, 1))
+    rows = np.nonzero(g.sum(axis=1))[0]
+    cols = np.nonzero(g.sum(axis=0))[0]
+    if rows.size == 0:
+        raise RuntimeError(f"inverse_image: the gradient of unit {(i, j)} of {layer!r} is zero everywhere")
+    return [(int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)]

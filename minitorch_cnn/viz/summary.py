@@ -1,0 +1,385 @@
+"""``summary(model, input_size)``: the layer table of torchsummary / Keras, with measured memory.
+
+How the numbers are obtained:
+
+* Layers, output shapes and the order of the rows come from one traced forward pass
+  (:func:`~minitorch_cnn.viz.trace.trace`). Rows are numbered as torchsummary numbers them
+  (``Conv2d-1``, ``MaxPool2d-3``, ...): in the order the layers finish, containers
+  (``Sequential``) left out.
+* Parameter counts: each row counts the parameters its layer owns (all of them, recursively, when
+  ``depth`` collapses a block into one row). A parameter already counted by an earlier row -- a
+  layer called twice, or tied weights -- is not counted again; the totals count every distinct
+  parameter of the model once. BatchNorm's ``running_mean`` and ``running_var`` are counted as
+  non-trainable parameters, as Keras does (``count_bn_stats_as_params=False``: as PyTorch does,
+  not at all).
+* Memory, in MiB (2**20 bytes; torchsummary prints these under the label "MB"). *Activation
+  memory* is measured, not estimated: after a forward pass with graph recording on, every array
+  the autograd graph keeps for the backward pass (``ctx.saved_tensors`` and arrays stored on the
+  ``ctx``) is added up once, views counted as the array they view, parameters and the input left
+  out (they have their own lines). With ``batch_size=-1`` the forward pass runs at batch 2 and 3,
+  and the per-sample and fixed parts are separated (memory is affine in the batch size), giving
+  the exact figure for one sample without a batch-1 forward pass (which BatchNorm1d refuses in
+  training mode).
+* Mult-adds: convolutions ``C_out*H_out*W_out * C_in/groups*kh*kw`` per sample, Linear
+  ``in_features*out_features`` per sample and position; other layers 0.
+
+The forward passes leave the model as they found it: running statistics and the random generator
+are restored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._util import memory_owner as _owner
+from ._util import model_device, preserve_state
+from .trace import CONTAINER_TYPES, ModuleCall, Trace, trace, walk_nodes
+
+__all__ = ["summary", "Summary", "saved_bytes"]
+
+MIB = 2**20
+BN_STAT_NAMES = ("running_mean", "running_var")
+
+
+def _is_array(v: Any) -> bool:
+    return hasattr(v, "nbytes") and hasattr(v, "shape") and hasattr(v, "dtype")
+
+
+def saved_bytes(outputs: Sequence[Any], exclude: Sequence[Any] = ()) -> int:
+    """Bytes of the distinct arrays the autograd graph behind ``outputs`` keeps for backward.
+
+    Looks at every node's ``ctx.saved_tensors`` and at array attributes set on its ``ctx`` (for
+    example a max-pool's arg-max indices). ``exclude`` lists arrays not to count (parameters,
+    the input).
+    """
+    skip = {id(_owner(a)) for a in exclude}
+    seen: dict[int, int] = {}
+    for node in walk_nodes(outputs):
+        ctx = node.ctx
+        values = list(ctx.saved_tensors)
+        values += [v for k, v in vars(ctx).items() if k not in ("saved_tensors", "needs_input_grad")]
+        for v in values:
+            v = getattr(v, "data", v) if not _is_array(v) else v
+            if not _is_array(v):
+                continue
+            owner = _owner(v)
+            if id(owner) in skip:
+                continue
+            seen[id(owner)] = int(owner.nbytes)
+    return sum(seen.values())
+
+
+def _counted_tensors(module: Any, recurse: bool, bn_stats: bool) -> list[tuple[str, Any, bool]]:
+    """``(name, tensor, trainable)`` of what a layer's Param # counts."""
+    out = [(n, p, bool(p.requires_grad)) for n, p in module.named_parameters(recurse=recurse)]
+    if bn_stats:
+        out += [
+            (n, b, False)
+            for n, b in module.named_buffers(recurse=recurse)
+            if b is not None and n.rsplit(".", 1)[-1] in BN_STAT_NAMES
+        ]
+    return out
+
+
+def _mult_adds(call: ModuleCall) -> int:
+    """Multiply-accumulates of one leaf call, for the batch it ran on."""
+    w = getattr(call.module, "weight", None)
+    if w is None or not call.outputs or not call.inputs:
+        return 0
+    if hasattr(call.module, "kernel_size") and w.ndim >= 3:
+        per = int(np.prod(w.shape[1:]))
+        if "Transpose" in type(call.module).__name__:  # each input element scatters C_out/g*k*k
+            return int(np.prod(call.inputs[0].shape)) * per
+        return int(np.prod(call.outputs[0].shape)) * per
+    if w.ndim == 2:  # Linear: out_features outputs per position, each in_features mult-adds
+        return int(np.prod(call.outputs[0].shape)) * int(w.shape[1])
+    return 0
+
+
+def _shape_str(shape: Sequence[Any], style: str) -> str:
+    if style == "keras":
+        return "(" + ", ".join("None" if s == -1 else str(s) for s in shape) + ")"
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+class Summary:
+    """Result of :func:`summary`: ``rows`` (list of dicts), ``totals`` (dict), and renderers.
+
+    ``print(s)`` / ``str(s)`` gives the plain-text table, ``s.print()`` prints it with rich,
+    ``s.to_markdown()``, ``s.to_csv()``, ``s.to_dict()`` export it.
+    """
+
+    def __init__(self, rows: list[dict], totals: dict, input_size: list, style: str = "torchsummary",
+                 kernel_size: bool = False, mult_adds: bool = False, branching: bool = False,
+                 model_name: str = "model") -> None:
+        if style not in ("torchsummary", "keras"):
+            raise ValueError(f"style must be 'torchsummary' or 'keras', got {style!r}")
+        self.rows = rows
+        self.totals = totals
+        self.input_size = input_size
+        self.style = style
+        self.kernel_size = kernel_size
+        self.mult_adds = mult_adds
+        self.branching = branching
+        self.model_name = model_name
+
+    # -- table cells ----------------------------------------------------------------------------
+    def _columns(self) -> list[str]:
+        if self.style == "keras":
+            cols = ["Layer (type)", "Output Shape", "Param #"]
+        else:
+            cols = ["Layer (type)", "Output Shape", "Param #"]
+        if self.kernel_size:
+            cols.insert(2, "Kernel Size")
+        if self.mult_adds:
+            cols.append("Mult-Adds")
+        if self.style == "keras" and self.branching:
+            cols.append("Connected to")
+        return cols
+
+    def _cells(self, r: dict) -> list[str]:
+        shape = _shape_str(r["output_shape"], self.style)
+        if self.style == "keras":
+            cells = [f"{r['name']} ({r['type']})", shape, f"{r['params']:,}"]
+        else:
+            cells = [r["label"], shape, f"{r['params']:,}"]
+        if r["shared_params"]:
+            cells[2] += f" (+{r['shared_params']:,} shared)"
+        if self.kernel_size:
+            cells.insert(2, "x".join(str(k) for k in r["kernel_size"]) if r["kernel_size"] else "--")
+        if self.mult_adds:
+            cells.append(f"{r['mult_adds']:,}")
+        if self.style == "keras" and self.branching:
+            cells.append(", ".join(r["connected_to"]))
+        return cells
+
+    def _footer(self) -> list[str]:
+        t = self.totals
+        unit = "MiB"
+        return [
+            f"Total params: {t['total_params']:,}",
+            f"Trainable params: {t['trainable_params']:,}",
+            f"Non-trainable params: {t['non_trainable_params']:,}",
+            f"Total mult-adds: {t['mult_adds']:,}",
+            f"Input size ({unit}): {t['input_mib']:.2f}",
+            f"Forward/backward pass size ({unit}, saved for backward): {t['activation_mib']:.2f}",
+            f"Params size ({unit}): {t['params_mib']:.2f}",
+            f"Estimated Total Size ({unit}): {t['total_mib']:.2f}",
+            "(1 MiB = 2**20 bytes = 1.048576 MB)",
+        ]
+
+    # -- renderers ------------------------------------------------------------------------------
+    def __rich__(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=f"{self.model_name} summary" if self.style == "torchsummary"
+                      else f'Model: "{self.model_name}"')
+        for c in self._columns():
+            table.add_column(c, justify="left" if c in ("Layer (type)", "Connected to") else "right")
+        for r in self.rows:
+            table.add_row(*self._cells(r))
+        return Group(table, Text("\n".join(self._footer())))
+
+    def __str__(self) -> str:
+        from rich.console import Console
+
+        buf = io.StringIO()
+        Console(file=buf, width=140, color_system=None, force_terminal=False).print(self)
+        return buf.getvalue().rstrip() + "\n"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def print(self) -> None:
+        """Print with rich (colours where the terminal has them)."""
+        from rich.console import Console
+
+        Console().print(self)
+
+    def to_markdown(self) -> str:
+        cols = self._columns()
+        lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+        lines += ["| " + " | ".join(self._cells(r)) + " |" for r in self.rows]
+        return "\n".join(lines) + "\n\n" + "\n".join(f"- {f}" for f in self._footer()) + "\n"
+
+    def to_csv(self) -> str:
+        fields = ["index", "label", "name", "type", "depth", "output_shape", "params", "trainable",
+                  "non_trainable", "shared_params", "kernel_size", "mult_adds", "connected_to"]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for r in self.rows:
+            row = {k: r[k] for k in fields}
+            for k in ("output_shape", "kernel_size", "connected_to"):
+                v = row[k]
+                row[k] = "" if v is None else (" ".join(str(s) for s in v) if k == "connected_to" else
+                                               "x".join(str(s) for s in v))
+            w.writerow(row)
+        return buf.getvalue()
+
+    def to_dict(self) -> dict:
+        return {"input_size": self.input_size, "rows": [dict(r) for r in self.rows], "totals": dict(self.totals)}
+
+
+def _row_calls(tr: Trace, depth: int | None) -> list[tuple[ModuleCall, bool]]:
+    """``(call, recursive)``: the calls shown as rows and whether their Param # is recursive."""
+    # an empty Sequential is a leaf with nothing to show; a collapsed one stands for its contents
+    chosen = [c for c in tr.calls_at_depth(depth) if not (c.type in CONTAINER_TYPES and c.is_leaf)]
+    rows = [(c, not c.is_leaf) for c in chosen]
+    ids = {id(c) for c in chosen}
+    # a block above the cut that owns parameters itself (e.g. a learned scale) still needs a row
+    for c in tr.calls:
+        if id(c) in ids or (depth is not None and c.depth >= depth) or c.is_leaf:
+            continue
+        if any(True for _ in c.module.named_parameters(recurse=False)):
+            rows.append((c, False))
+    return sorted(rows, key=lambda rc: rc[0].end)
+
+
+def _make_inputs(input_size: Any, batch: int, dev: Any, dtypes: Any) -> list:
+    import minitorch_cnn as mt
+
+    sizes = [input_size] if isinstance(input_size[0], int) else list(input_size)
+    dtypes = dtypes or [np.float32] * len(sizes)
+    rng = np.random.default_rng(0)
+    out = []
+    for size, dt in zip(sizes, dtypes):
+        size = tuple(int(s) for s in size)
+        if min(size) < 1:
+            raise ValueError(f"summary: input_size entries must be positive (no batch dim), got {size}")
+        out.append(mt.tensor(rng.standard_normal((batch, *size)).astype(dt), device=dev))
+    return out
+
+
+def _measure(model: Any, input_size: Any, batch: int, dev: Any, dtypes: Any) -> tuple[Trace, int]:
+    xs = _make_inputs(input_size, batch, dev, dtypes)
+    with preserve_state(model):
+        tr = trace(model, *xs)
+    exclude = [p.data for p in model.parameters()] + [b.data for b in model.buffers() if b is not None]
+    exclude += [x.data for x in tr.inputs]
+    return tr, saved_bytes(tr.outputs, exclude)
+
+
+def summary(
+    model: Any,
+    input_size: Sequence[int] | Sequence[Sequence[int]],
+    batch_size: int = -1,
+    depth: int | None = None,
+    kernel_size: bool = False,
+    mult_adds: bool = False,
+    style: str = "torchsummary",
+    count_bn_stats_as_params: bool = True,
+    device: Any = None,
+    dtypes: Sequence[Any] | None = None,
+    verbose: bool = False,
+) -> Summary:
+    """Summarize ``model`` on inputs of shape ``input_size`` (without the batch dim), e.g. (1, 28, 28).
+
+    Several inputs: a list of shapes. ``batch_size=-1`` shows the batch as ``-1`` (``None`` in the
+    Keras style) and reports memory for one sample; a positive value reports it for that batch.
+    ``depth`` collapses modules deeper than it into one row (None: every leaf layer).
+    ``kernel_size`` / ``mult_adds`` add those columns. ``verbose=True`` also prints the table.
+    """
+    if style not in ("torchsummary", "keras"):
+        raise ValueError(f"summary: style must be 'torchsummary' or 'keras', got {style!r}")
+    if not isinstance(input_size, (tuple, list)) or len(input_size) == 0:
+        raise ValueError(f"summary: input_size must be a shape like (1, 28, 28), got {input_size!r}")
+    if batch_size == 0 or batch_size < -1:
+        raise ValueError(f"summary: batch_size must be -1 (per sample) or positive, got {batch_size}")
+    dev = device if device is not None else model_device(model)
+
+    if batch_size == -1:
+        tr, mem2 = _measure(model, input_size, 2, dev, dtypes)
+        _, mem3 = _measure(model, input_size, 3, dev, dtypes)
+        per_sample = mem3 - mem2
+        act_bytes = mem2 - per_sample  # fixed part + one sample
+        run_batch, shown_batch = 2, 1
+    else:
+        tr, act_bytes = _measure(model, input_size, batch_size, dev, dtypes)
+        run_batch = shown_batch = batch_size
+
+    row_calls = _row_calls(tr, depth)
+    leaf_sources = tr.sources(tr.leaf_calls())
+    row_sources = tr.sources([c for c, _ in row_calls])
+    branching = any(len(s) > 1 for s in leaf_sources.values())
+
+    counted: set[int] = set()
+    rows: list[dict] = []
+    leaves = tr.leaf_calls()
+    for i, (c, recursive) in enumerate(row_calls, start=1):
+        params = trainable = non_trainable = shared = 0
+        for _, t, is_trainable in _counted_tensors(c.module, recursive, count_bn_stats_as_params):
+            n = int(np.prod(t.shape))
+            if id(t) in counted:
+                shared += n
+                continue
+            counted.add(id(t))
+            params += n
+            trainable += n if is_trainable else 0
+            non_trainable += 0 if is_trainable else n
+        inside = [lc for lc in leaves if _within(lc, c)]
+        macs = sum(_mult_adds(lc) for lc in inside) // run_batch * shown_batch
+        out_shape = list(c.outputs[0].shape) if c.outputs else []
+        in_shape = list(c.inputs[0].shape) if c.inputs else []
+        if out_shape:
+            out_shape[0] = -1 if batch_size == -1 else out_shape[0]
+        if in_shape:
+            in_shape[0] = -1 if batch_size == -1 else in_shape[0]
+        ks = getattr(c.module, "kernel_size", None)
+        rows.append({
+            "index": i,
+            "label": f"{c.type}-{i}",
+            "name": c.label,
+            "type": c.type,
+            "depth": c.depth,
+            "input_shape": in_shape,
+            "output_shape": out_shape,
+            "params": params,
+            "trainable": trainable,
+            "non_trainable": non_trainable,
+            "shared_params": shared,
+            "kernel_size": None if ks is None else list(ks if isinstance(ks, (tuple, list)) else (ks, ks)),
+            "mult_adds": macs,
+            "connected_to": [s if isinstance(s, str) else s.label for s in row_sources[id(c)]],
+        })
+
+    everything = _counted_tensors(model, True, count_bn_stats_as_params)
+    unique = {id(t): (t, tr_) for _, t, tr_ in everything}
+    total = sum(int(np.prod(t.shape)) for t, _ in unique.values())
+    trainable_total = sum(int(np.prod(t.shape)) for t, ok in unique.values() if ok)
+    params_bytes = sum(int(t.data.nbytes) for t, _ in unique.values())
+    input_bytes = sum(int(x.data.nbytes) // run_batch * shown_batch for x in tr.inputs)
+    totals = {
+        "total_params": total,
+        "trainable_params": trainable_total,
+        "non_trainable_params": total - trainable_total,
+        "mult_adds": sum(r["mult_adds"] for r in rows),
+        "input_bytes": input_bytes,
+        "activation_bytes": int(act_bytes),
+        "params_bytes": params_bytes,
+        "total_bytes": input_bytes + int(act_bytes) + params_bytes,
+        "batch_size": shown_batch,
+    }
+    for k in ("input", "activation", "params", "total"):
+        totals[f"{k}_mib"] = totals[f"{k}_bytes"] / MIB
+    sizes = [list(input_size)] if isinstance(input_size[0], int) else [list(s) for s in input_size]
+    result = Summary(rows, totals, sizes, style, kernel_size, mult_adds, branching, type(model).__name__)
+    if verbose:
+        result.print()
+    return result
+
+
+def _within(call: ModuleCall, ancestor: ModuleCall) -> bool:
+    c: ModuleCall | None = call
+    while c is not None:
+        if c is ancestor:
+            return True
+        c = c.parent
+    return False

@@ -1,0 +1,223 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 2: Convolution
+#
+# A convolutional layer slides a small kernel over an image and, at every position, takes the
+# dot product of the kernel with the patch under it. This chapter works through it:
+#
+# 1. **Correlation versus convolution**: what deep learning calls "convolution".
+# 2. **The worked examples**: a 5x5 input with a 3x3 kernel, and a sharpening filter.
+# 3. **Padding, stride, dilation** and the output-size formula.
+# 4. **Channels and groups**: multi-channel kernels, depth-wise and point-wise convolution,
+#    and how few parameters a convolution needs compared with a dense layer.
+# 5. **How it is computed fast**: im2col (a strided view of all the windows) and one matrix product.
+#
+# Run it as a script (`python tutorials/02_convolution.py`) or as a notebook with jupytext.
+
+# %%
+import time
+
+import numpy as np
+
+import minitorch_cnn as mt
+from minitorch_cnn import nn
+from minitorch_cnn.nn import functional as F
+from minitorch_cnn.ops._windows import window_view
+from minitorch_cnn.ops.conv_reference import conv_nd_reference, correlate2d_reference
+
+mt.manual_seed(0)
+
+
+def as_image(rows: list) -> mt.Tensor:
+    """A 2-d list as a (1, 1, H, W) tensor: batch of one, one channel."""
+    return mt.tensor([[rows]], dtype=mt.float64)
+
+
+# %% [markdown]
+# ## 1. Correlation versus convolution
+#
+# The *cross-correlation* of an image `x` with a kernel `K` is
+#
+# $$y[i, j] = \sum_{m}\sum_{n} K[m, n]\; x[i + m,\; j + n]$$
+#
+# The *convolution* of signal processing flips the kernel first:
+# $y[i, j] = \sum_{m,n} K[m, n]\, x[i - m, j - n]$. Deep-learning libraries compute the
+# correlation and call it convolution. Since the kernel is learned, the difference does not matter
+# for training: a network that needed the flipped kernel simply learns it. It matters when you
+# compare with a textbook or put in a hand-designed filter. Here is the formula as plain loops
+# (this is `correlate2d_reference`, the oracle the fast code is tested against):
+#
+# ```python
+# for i in range(H - kh + 1):
+#     for j in range(W - kw + 1):
+#         for m in range(kh):
+#             for n in range(kw):
+#                 y[i, j] += k[m, n] * x[i + m, j + n]
+# ```
+
+# %% [markdown]
+# ## 2. The worked examples
+#
+# A 5x5 input and a 3x3 kernel give a 3x3 output ("valid" positions only: the kernel must fit).
+
+# %%
+x55 = [[3, 3, 2, 1, 0], [0, 0, 1, 3, 1], [3, 1, 2, 2, 3], [2, 0, 0, 2, 2], [2, 0, 0, 0, 1]]
+k33 = [[0, 1, 2], [2, 2, 0], [0, 1, 2]]
+
+by_loops = correlate2d_reference(np.array(x55), np.array(k33))
+by_conv2d = F.conv2d(as_image(x55), as_image(k33))
+print("loops:\n", by_loops)
+print("F.conv2d:\n", by_conv2d.numpy()[0, 0])
+assert by_loops.tolist() == [[12, 12, 17], [10, 17, 19], [9, 6, 14]]
+assert np.array_equal(by_conv2d.numpy()[0, 0], by_loops)
+
+# the top-left output, spelled out: the kernel times the top-left 3x3 patch
+patch = np.array(x55)[:3, :3]
+print("top-left =", (patch * np.array(k33)).sum())
+
+# %% [markdown]
+# True convolution (flip the kernel in both axes) gives a different answer:
+
+# %%
+flipped = np.array(k33)[::-1, ::-1].copy()
+print(F.conv2d(as_image(x55), as_image(flipped.tolist())).numpy()[0, 0])
+
+# %% [markdown]
+# A hand-designed filter: the *sharpen* kernel adds to each pixel 4x its difference from its
+# four neighbours. With one pixel of zero padding the output keeps the image's 5x5 size; the
+# top-left output is `5*60 - 113 - 73 = 114` (the padded neighbours are 0).
+
+# %%
+image = [[60, 113, 56, 139, 85], [73, 121, 54, 84, 128], [131, 99, 70, 129, 127], [80, 57, 115, 69, 134],
+         [104, 126, 123, 95, 130]]
+sharpen = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]
+sharp = F.conv2d(as_image(image), as_image(sharpen), padding=1).numpy()[0, 0]
+print(sharp)
+assert sharp[0, 0] == 114
+
+# %% [markdown]
+# ## 3. Padding, stride and dilation
+#
+# For an input of size `H`, kernel `k`, padding `p` (on each side), stride `s` and dilation `d`
+# (the kernel taps are `d` pixels apart, covering `d*(k-1) + 1` pixels):
+#
+# $$H_{out} = \left\lfloor \frac{H + 2p - d\,(k-1) - 1}{s} \right\rfloor + 1$$
+#
+# `padding` may also be a word: `'valid'` (no padding), `'same'` (output size = input size at
+# stride 1; an even kernel puts its extra row/column at the bottom/right, as PyTorch does), and
+# `'full'` -- our documented extension -- `d*(k-1)` on each side: every position where kernel and
+# image overlap at all.
+
+# %%
+def out_size(h: int, k: int, p: int = 0, s: int = 1, d: int = 1) -> int:
+    return (h + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+cases = [
+    ("4x4, k3, p0", 4, dict(), 2),
+    ("5x5, k3, p1", 5, dict(padding=1), 5),
+    ("5x5, k3, p2 (full)", 5, dict(padding=2), 7),
+    ("6x6, k3, s2, p1", 6, dict(stride=2, padding=1), 3),
+    ("7x7, k3, dilation 2", 7, dict(dilation=2), 3),
+]
+for name, h, kw, expected in cases:
+    y = F.conv2d(mt.zeros(1, 1, h, h), mt.zeros(1, 1, 3, 3), **kw)
+    formula = out_size(h, 3, kw.get("padding", 0), kw.get("stride", 1), kw.get("dilation", 1))
+    print(f"{name:22s} -> {y.shape[-2]}x{y.shape[-1]} (formula {formula})")
+    assert y.shape[-1] == formula == expected
+for word in ("valid", "same", "full"):
+    print(f"padding={word!r:8s} on 5x5, k3 -> {F.conv2d(mt.zeros(1, 1, 5, 5), mt.zeros(1, 1, 3, 3), padding=word).shape[-2:]}")
+
+# %% [markdown]
+# Zero padding is not the only choice. A `Conv2d` layer's `padding_mode` pads the border by
+# mirroring (`'reflect'`), repeating the edge (`'replicate'`) or wrapping around (`'circular'`).
+# Padding is its own differentiable op, `F.pad` (amounts for the last axis first):
+
+# %%
+row = mt.tensor([[[1.0, 2.0, 3.0, 4.0]]])
+for mode in ("constant", "reflect", "replicate", "circular"):
+    print(f"{mode:9s}", F.pad(row, (2, 2), mode).numpy()[0, 0])
+
+# %% [markdown]
+# ## 4. Channels, groups and parameter counts
+#
+# An RGB image has 3 channels, so a kernel is 3-d: `(C_in, k, k)`, summed over all input
+# channels; a layer with `C_out` kernels has weight `(C_out, C_in, k, k)` and a bias per output
+# channel. The count does not depend on the image size. `Conv2d(16, 32, 3)`:
+# `32*16*3*3 + 32 = 4,640` parameters. A dense layer between the same two 28x28 feature maps would
+# connect every input value to every output value:
+
+# %%
+conv = nn.Conv2d(16, 32, 3, padding=1)
+n_conv = sum(p.numel() for p in conv.parameters())
+n_dense = (16 * 28 * 28) * (32 * 28 * 28) + 32 * 28 * 28
+print(f"Conv2d(16, 32, 3): {n_conv:,} parameters;  dense 16x28x28 -> 32x28x28: {n_dense:,}")
+assert n_conv == 4640
+
+# %% [markdown]
+# `groups` splits the channels into independent groups. With `groups = C_in` every channel gets
+# its own kernel (*depth-wise*); a 1x1 convolution then mixes channels (*point-wise*). Together
+# they are MobileNet's depth-wise separable convolution:
+
+# %%
+depthwise = nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False)
+pointwise = nn.Conv2d(16, 32, 1)
+counts = [sum(p.numel() for p in m.parameters()) for m in (depthwise, pointwise)]
+print(f"depth-wise {counts[0]} + point-wise {counts[1]} = {sum(counts)}  (vs {n_conv} for a full 3x3)")
+assert counts == [144, 544] and sum(counts) == 688
+x = mt.randn(2, 16, 28, 28)
+print("shapes:", depthwise(x).shape, "->", pointwise(depthwise(x)).shape)
+
+# %% [markdown]
+# ## 5. How it is computed fast: im2col + one matrix product
+#
+# Python loops over every output pixel would take minutes for one batch. The fast path instead:
+#
+# 1. takes a **strided view** of all windows at once, `windows[c, m, n, b, i, j] = xpad[b, c, i+m, j+n]`,
+#    without copying (NumPy's `as_strided` just changes how the same memory is indexed);
+# 2. copies it once into a matrix `cols` of shape `(C_in*k*k, N*H_out*W_out)`: one column per output
+#    position, holding that position's patch ("im2col");
+# 3. computes `W (C_out, C_in*k*k) @ cols` with BLAS: every output of every image in one product.
+
+# %%
+xs = mt.randn(2, 3, 6, 6, dtype=mt.float64)
+ws = mt.randn(4, 3, 3, 3, dtype=mt.float64)
+xpad = np.pad(xs.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))
+windows = window_view(xpad, kernel=(3, 3), stride=(1, 1), dilation=(1, 1), out=(6, 6), order="im2col")
+print("window view:", windows.shape, "shares memory with the input:", np.shares_memory(windows, xpad))
+cols = windows.reshape(3 * 9, 2 * 36)  # the one copy
+y_gemm = (ws.numpy().reshape(4, 27) @ cols).reshape(4, 2, 6, 6).transpose(1, 0, 2, 3)
+y_fast = F.conv2d(xs, ws, padding=1).numpy()
+y_loops = conv_nd_reference(xs.numpy(), ws.numpy(), pads=((1, 1), (1, 1)))
+print("im2col == F.conv2d == loops:", np.allclose(y_gemm, y_fast), np.allclose(y_fast, y_loops))
+
+# %% [markdown]
+# The difference in speed, on a small batch (the loop version is the test oracle, never used in
+# training):
+
+# %%
+xb = mt.randn(4, 8, 16, 16, dtype=mt.float64)
+wb = mt.randn(8, 8, 3, 3, dtype=mt.float64)
+t0 = time.perf_counter()
+conv_nd_reference(xb.numpy(), wb.numpy(), pads=((1, 1), (1, 1)))
+t_loops = time.perf_counter() - t0
+t0 = time.perf_counter()
+F.conv2d(xb, wb, padding=1)
+t_fast = time.perf_counter() - t0
+print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_loops / t_fast:.0f}x faster)")
+
+# %% [markdown]
+# The backward pass reuses the same machinery; chapter 3 derives it. Measured speeds against
+# PyTorch are in `BENCHMARKS.md` (`python tools/bench_ops.py`).

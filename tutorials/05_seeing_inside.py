@@ -1,0 +1,265 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 5: Seeing inside a CNN
+#
+# A trained network is a pile of numbers. This chapter turns those numbers into pictures and
+# tables you can reason about:
+#
+# 1. **The autograd graph**: every op that `backward()` will run, drawn with Graphviz.
+# 2. **The model summary**: layers, output shapes, parameter counts and memory.
+# 3. **Receptive fields**: which input pixels one unit of a feature map can see, computed
+#    analytically and checked with autograd.
+# 4. **Looking at a trained model**: feature maps, filters, the image a channel likes best,
+#    saliency, Grad-CAM and occlusion.
+#
+# Run it as a script (`python tutorials/05_seeing_inside.py`, well under a minute on 2 CPU cores)
+# or open it as a notebook with jupytext. Pictures go to `$TUTORIAL_OUT` (default: a temporary
+# directory); they need matplotlib, and the graph images need the Graphviz `dot` program.
+
+# %%
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import minitorch_cnn as mt
+from minitorch_cnn import nn, viz
+from minitorch_cnn.data import DataLoader, GlyphsInClutter
+from minitorch_cnn.data import transforms as T
+from minitorch_cnn.models import build_model
+
+mt.manual_seed(0)
+OUT = Path(os.environ.get("TUTORIAL_OUT") or tempfile.mkdtemp(prefix="seeing_inside_"))
+OUT.mkdir(parents=True, exist_ok=True)
+HAVE_DOT = shutil.which("dot") is not None
+try:
+    import matplotlib  # noqa: F401
+
+    from minitorch_cnn.viz import plotting
+
+    HAVE_MPL = True
+except ImportError:
+    HAVE_MPL = False
+start = time.time()
+print("pictures go to", OUT)
+
+# %% [markdown]
+# ## 1. The autograd graph
+#
+# micrograd's picture first: for a tiny expression, each value node shows its data and its
+# gradient. `retain_all_grads` asks every intermediate tensor to keep its `.grad` (normally only
+# leaves do), so that the picture can show all of them after `backward()`.
+
+# %%
+a = mt.tensor(2.0, requires_grad=True)
+b = mt.tensor(-3.0, requires_grad=True)
+e = a * b
+d = e + a
+viz.retain_all_grads(d)
+d.backward()
+g = viz.draw_graph(d, params={"a": a, "b": b}, values=True, rankdir="LR")
+print(g.source)
+
+# %% [markdown]
+# Op nodes are named after the function that runs in the backward pass (`MulBackward`,
+# `AddBackward`). `a` feeds two ops, so its gradient is the sum of two paths:
+# d d / d a = b + 1 = -2.
+#
+# Now a small CNN. `trace(model, x)` runs the model once with forward hooks on every module and
+# remembers which module created which node, so the graph comes out grouped one cluster per
+# module; parameters are labelled with their module path.
+
+# %%
+small = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 3))
+tr = viz.trace(small, mt.randn(2, 1, 8, 8))
+loss = nn.functional.cross_entropy(tr.output, mt.tensor([0, 2]))
+loss.backward(retain_graph=True)  # keep the saved arrays, so that the picture can show them
+graph = viz.draw_graph(loss, params=small, trace=tr, show_saved=True, show_grads=True)
+print("ops:", sorted({line.split("label=")[1].split()[0] for line in graph.source.splitlines()
+                     if "label=" in line and "Backward" in line and "->" not in line}))
+if HAVE_DOT:
+    print("wrote", viz.render(graph, OUT / "small_cnn_graph.svg"))
+viz.render(graph, OUT / "small_cnn_graph.dot")  # the DOT text needs no Graphviz
+
+# %% [markdown]
+# The dashed orange edges are what each op keeps for its backward pass (`show_saved=True`): the
+# convolution keeps its input and weight, ReLU its output, max-pooling the positions of the
+# maxima. That is the memory a forward pass with gradients costs, and it is exactly what the
+# summary below measures. For a bigger model, `depth` collapses each module at that depth into one
+# box: a ResNet then reads block by block.
+
+# %%
+resnet = build_model("resnet")
+blocks = viz.draw_graph(viz.trace(resnet, mt.randn(1, 1, 28, 28)), depth=2)
+print(sum("box3d" in line for line in blocks.source.splitlines()), "boxes at depth 2")
+if HAVE_DOT:
+    viz.render(blocks, OUT / "resnet_blocks.svg")
+    viz.render(viz.forward_graph(resnet, (1, 28, 28)), OUT / "resnet_layers.svg")
+
+# %% [markdown]
+# ## 2. The model summary
+#
+# `mt.summary(model, input_size)` (input size without the batch dimension) prints the table that
+# torchsummary and Keras print. For the unit's Fashion-MNIST CNN the totals are Keras's:
+# BatchNorm's running mean and variance count as *non-trainable* parameters (1,408 of them).
+
+# %%
+cnn = build_model("cnn")
+s = mt.summary(cnn, (1, 28, 28))
+print(s)
+assert (s.totals["total_params"], s.totals["trainable_params"], s.totals["non_trainable_params"]) == (
+    1_679_082, 1_677_674, 1_408)
+
+# %% [markdown]
+# The "forward/backward pass size" is not a guess: it adds up the arrays that the autograd graph
+# actually saved for the backward pass (each array once). Memory is in MiB (2**20 bytes;
+# torchsummary prints the same unit under the name "MB").
+#
+# For a model with branches, the Keras style adds a "Connected to" column: in a residual block the
+# last ReLU is fed by both the main path and the shortcut.
+
+# %%
+rs = mt.summary(resnet, (1, 28, 28), style="keras", depth=None)
+for row in rs.rows[8:10]:
+    print(row["name"], row["output_shape"], "<-", row["connected_to"])
+
+# %% [markdown]
+# ## 3. Receptive fields
+#
+# Each layer is described by four numbers per axis: the map size ``n``, the distance ``jump``
+# between neighbouring units in input pixels, the receptive field ``rf`` and the centre ``start``
+# of the first unit's field. A conv or pooling layer with kernel ``k``, stride ``s``, padding
+# ``p`` and dilation ``d`` (effective kernel ``k_eff = d(k-1)+1``) maps them as
+#
+#     jump' = jump * s,  rf' = rf + (k_eff - 1) * jump,  start' = start + ((k_eff - 1)/2 - p) * jump
+#
+# The unit's example, the first layers of a ResNet on a 256x256 image:
+
+# %%
+stem = nn.Sequential(nn.Conv2d(3, 64, 7, stride=2, padding=3), nn.BatchNorm2d(64), nn.ReLU(),
+                     nn.MaxPool2d(3, stride=2, padding=1))
+rf = mt.receptive_field(stem, (3, 256, 256))
+print(rf.to_markdown())
+print("unit (1, 1) of the ReLU sees", mt.receptive_field_for_unit(rf, "2", (1, 1)))
+
+# %% [markdown]
+# Unit (1, 1) is centred at 0.5 + 1 * 2 = 2.5 and sees 7 pixels, [-1, 6): clipped to the image,
+# rows and columns 0 to 5. Autograd can check this: the gradient of that one unit with respect to
+# the input is non-zero exactly on the pixels it can see (the "inverse image").
+
+# %%
+small_rf = mt.receptive_field(stem, (3, 32, 32))
+for layer, unit in [("2", (1, 1)), ("3", (3, 4))]:
+    analytic = mt.receptive_field_for_unit(small_rf, layer, unit)
+    empirical = viz.inverse_image(stem, (3, 32, 32), layer, unit)
+    print(layer, unit, analytic, empirical)
+    assert analytic == empirical
+
+# %% [markdown]
+# ## 4. Looking at a trained model
+#
+# The built-in "glyphs in clutter" data set hides one of ten small stroke figures at a random place
+# among distractor strokes. A small CNN that ends in global max pooling learns a detector for each
+# glyph and fires wherever it sees one. Two short epochs are enough for a picture worth looking at.
+
+# %%
+transform = T.Compose([T.ToTensor(), T.Normalize((0.1,), (0.2,))])
+train_set = GlyphsInClutter(train=True, size=4000, transform=transform)
+test_set = GlyphsInClutter(train=False, size=500, transform=transform)
+model = nn.Sequential(
+    nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+    nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 10),
+)
+optimizer = mt.optim.Adam(model.parameters(), lr=5e-3)
+for epoch in range(2):
+    model.train()
+    for xb, yb in DataLoader(train_set, batch_size=64, shuffle=True, seed=epoch):
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with mt.no_grad():
+        correct = sum(int((model(xb).argmax(1) == yb).sum().item()) for xb, yb in DataLoader(test_set, batch_size=250))
+    print(f"epoch {epoch + 1}: test accuracy {correct / len(test_set):.1%}")
+
+x, label = next(iter(DataLoader(test_set, batch_size=1)))
+image = x.numpy()[0]
+print("image of class", GlyphsInClutter.classes[int(label.item())])
+
+# %% [markdown]
+# **Feature maps** (forward hooks) and **filters** (the weights themselves). First-layer filters
+# are 3x3 edge and stroke detectors; their feature maps light up on strokes of one orientation.
+
+# %%
+maps = viz.feature_maps(model, "1", x)
+weights = viz.filters(model[0])
+print("feature maps", maps.shape, " filters", weights.shape)
+if HAVE_MPL:
+    plotting.plot_feature_maps(maps, OUT / "feature_maps.png", title="after the first ReLU")
+    plotting.plot_filters(weights, OUT / "filters.png", title="first-layer filters")
+
+# %% [markdown]
+# **Max filter response**: gradient ascent on the *input* (weights frozen) to maximise one
+# channel's mean activation. Each step has length `lr` in input space (the gradient is normalised),
+# so the activation climbs steadily. We climb the last convolution's output (before its ReLU: a
+# ReLU that is off for the starting noise would pass no gradient at all).
+
+# %%
+best = viz.max_filter_response(model, "6", channel=0, steps=30, lr=1.0, input_shape=(1, 28, 28))
+print("mean activation of channel 0:", " -> ".join(f"{v:.2f}" for v in best.history[::10]))
+if HAVE_MPL:
+    plotting.plot_image(best.image, OUT / "max_response.png", "channel 0 of the last conv")
+
+# %% [markdown]
+# **Saliency**, **Grad-CAM** and **occlusion** ask the same question in three ways: where in this
+# image is the evidence for the class? Saliency differentiates the class score with respect to the
+# pixels; Grad-CAM weighs the last conv layer's maps by the gradient flowing into them; occlusion
+# hides patches and watches the probability drop.
+
+# %%
+sal = viz.saliency(model, x)[0]
+with viz.GradCAM(model, "7") as cam:
+    heat = cam(x)[0]  # target=None: the predicted class
+occ = viz.occlusion_sensitivity(model, x, patch_sizes=[4, 8, 12], stride=2, batch_size=128)
+for p, r in occ.items():
+    rr, cc = np.unravel_index(r.probs[0].argmin(), r.probs[0].shape)
+    print(f"{p}x{p} patch: p(class) {r.baseline[0]:.2f} -> {r.probs[0].min():.2f} when covering "
+          f"rows {r.rows[rr]}..{r.rows[rr] + p - 1}, columns {r.cols[cc]}..{r.cols[cc] + p - 1}")
+def peak(m):
+    return tuple(int(i) for i in np.unravel_index(m.argmax(), m.shape))
+
+
+print("Grad-CAM peak at", peak(heat), " saliency peak at", peak(sal))
+if HAVE_MPL:
+    plotting.plot_heatmap(image, sal / max(sal.max(), 1e-12), OUT / "saliency.png", "saliency")
+    plotting.plot_heatmap(image, heat, OUT / "gradcam.png", "Grad-CAM")
+    plotting.plot_occlusion(occ, path=OUT / "occlusion.png")
+
+# %% [markdown]
+# On a trained model the three maps agree on the glyph and ignore the clutter. The same pictures
+# for a model trained with `python -m minitorch_cnn.train`:
+#
+#     python -m minitorch_cnn.visualize --checkpoint runs/builtin-cnn-seed0/best.npz --what all --out viz/
+#
+# and the graph of the unit's CNN: `python -m minitorch_cnn.graph --model cnn --out graph.svg --depth 2`.
+
+# %%
+print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.iterdir())}")
