@@ -40,7 +40,7 @@ def _default_dtype(values: np.ndarray, dtype: Any) -> np.dtype:
     if dtype is not None:
         return np.dtype(dtype)
     if values.dtype.kind == "f":
-        return float32  # PyTorch's default floating dtype, also for float64 NumPy input to tensor()
+        return float32  # PyTorch's default floating dtype for Python floats
     if values.dtype.kind in "iu":
         return int64
     return values.dtype
@@ -52,13 +52,15 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         data = backend.to_numpy(data.data)
     elif hasattr(data, "shape") and not isinstance(data, np.ndarray):
         data = backend.to_numpy(data)
+    keeps_dtype = isinstance(data, (np.ndarray, np.generic))  # PyTorch keeps a NumPy array's dtype
     values = np.array(data)
     if values.dtype == object:
         raise TypeError(
             "tensor(): could not turn the data into a numeric array; nested lists must be rectangular "
             "and hold numbers only"
         )
-    return _finish(values.astype(_default_dtype(values, dtype), copy=True), device, requires_grad)
+    target = np.dtype(dtype) if dtype is not None else values.dtype if keeps_dtype else _default_dtype(values, None)
+    return _finish(values.astype(target, copy=True), device, requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

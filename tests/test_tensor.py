@@ -21,7 +21,8 @@ def host(t: mt.Tensor) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 def test_tensor_infers_pytorchs_default_dtypes(device: str) -> None:
     assert mt.tensor([1.0, 2.0], device=device).dtype == mt.float32
-    assert mt.tensor(np.array([1.0, 2.0]), device=device).dtype == mt.float32  # as torch.tensor(list)
+    assert mt.tensor(np.array([1.0, 2.0]), device=device).dtype == mt.float64  # keeps NumPy's dtype, as torch.tensor(ndarray)
+    assert mt.tensor(np.array([1, 2], dtype=np.uint8), device=device).dtype == mt.uint8
     assert mt.tensor([1, 2], device=device).dtype == mt.int64
     assert mt.tensor([True, False], device=device).dtype == mt.bool
     assert mt.tensor([1, 2], dtype=mt.float64, device=device).dtype == mt.float64

@@ -83,7 +83,7 @@ def test_matches_torch_over_three_steps(name) -> None:
 def _train(model, opt, steps, seed=0):
     rng = np.random.default_rng(seed)
     for _ in range(steps):
-        x = mt.tensor(rng.standard_normal((8, 3)))
+        x = mt.tensor(rng.standard_normal((8, 3)), dtype=mt.float32)
         y = mt.tensor(rng.integers(0, 2, 8))
         opt.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
