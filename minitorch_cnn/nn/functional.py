@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend
 from ..ops import elementwise as _ew
-from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose2d
+from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..ops.nnops import (
     BatchNormFunction,
     BCEWithLogitsFunction,
@@ -39,7 +39,8 @@ from ..tensors import Tensor
 
 __all__ = [
     # from the CNN primitives
-    "conv1d", "conv2d", "conv3d", "conv_transpose2d", "pad", "max_pool1d", "max_pool2d", "max_pool3d",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "pad", "max_pool1d", "max_pool2d", "max_pool3d",
     "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d",
     # defined here
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "dropout2d",
