@@ -51,15 +51,9 @@ class Adam(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            x = p.data
-            g = p.grad.data
+        wd, amsgrad = group["weight_decay"], group["amsgrad"]
+        for p, x, g in self._grads(group):
             xp = get_array_module(x)
-            if maximize:
-                g = -g
             state = self.state[p]
             if not state:
                 state["step"] = 0

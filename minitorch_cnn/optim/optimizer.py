@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -155,6 +155,18 @@ class Optimizer:
 
     def _update_group(self, group: dict) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def _grads(group: dict) -> Iterator[tuple[Any, Any, Any]]:
+        """``(parameter, its data, its gradient)`` for each parameter of ``group`` that has a gradient.
+
+        With ``maximize`` the gradient is negated, so every update rule can descend.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            yield p, p.data, (-g if group.get("maximize", False) else g)
 
     # ------------------------------------------------------------------------------------------
     # Checkpoints

@@ -52,15 +52,9 @@ class RMSprop(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-        wd, momentum, centered, maximize = group["weight_decay"], group["momentum"], group["centered"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            x = p.data
-            g = p.grad.data
+        wd, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+        for p, x, g in self._grads(group):
             xp = get_array_module(x)
-            if maximize:
-                g = -g
             state = self.state[p]
             if not state:
                 state["step"] = 0

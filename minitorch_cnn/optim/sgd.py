@@ -49,14 +49,8 @@ class SGD(Optimizer):
 
     def _update_group(self, group: dict) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            x = p.data
-            g = p.grad.data
-            if maximize:
-                g = -g
+        wd, nesterov = group["weight_decay"], group["nesterov"]
+        for p, x, g in self._grads(group):
             if wd != 0:
                 g = g + wd * x
             if momentum != 0:
