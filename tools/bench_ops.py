@@ -20,7 +20,6 @@ import argparse
 import math
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -29,21 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchlib import md_table, pin_blas_threads, print_table, threads_from_argv, write_section
 
-def _threads_from_argv() -> int | None:
-    """``--threads N`` must act before NumPy loads OpenBLAS, so it is read here, not by argparse."""
-    for i, arg in enumerate(sys.argv):
-        if arg == "--threads" and i + 1 < len(sys.argv):
-            return int(sys.argv[i + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return None
-
-
-THREADS = _threads_from_argv()
+THREADS = threads_from_argv()
 if THREADS is not None:
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_var] = str(THREADS)
+    pin_blas_threads(THREADS)
 
 import numpy as np  # noqa: E402
 
@@ -230,30 +219,6 @@ def fmt_rows(rows: list[dict], gemm: float) -> tuple[list[str], list[list[str]]]
     return header, body
 
 
-def print_table(header: list[str], body: list[list[str]], title: str) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
-        print("  ".join(h.ljust(wd) for h, wd in zip(header, widths)))
-        for r in body:
-            print("  ".join(c.ljust(wd) for c, wd in zip(r, widths)))
-        return
-    table = Table(title=title)
-    for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 0 else "right")
-    for r in body:
-        table.add_row(*r)
-    Console(width=max(200, Console().width)).print(table)
-
-
-def md_table(header: list[str], body: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(r) + " |" for r in body]
-
-
 def markdown(header: list[str], body: list[list[str]], gemm: float, notes: str, extra: str = "") -> str:
     lines = [SECTION, "", f"Machine: {machine()}.", "",
              f"Roofline: NumPy float32 GEMM (2048x2048) = **{gemm:.0f} GFLOP/s**.", ""]
@@ -318,16 +283,6 @@ Regenerate with `tools/bench_ops.py --single-thread-too` (with PyTorch importabl
 """
 
 
-def write_section(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text + "\n", old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case (best is kept)")
@@ -349,7 +304,7 @@ def main() -> None:
         print(f"Roofline with these threads: NumPy float32 GEMM = **{gemm:.0f} GFLOP/s**.\n")
         print("\n".join(md_table(header, body)))
         return
-    print_table(header, body, f"CNN primitives -- NumPy float32 GEMM roofline {gemm:.0f} GFLOP/s")
+    print_table(header, body, min_width=200, title=f"CNN primitives -- NumPy float32 GEMM roofline {gemm:.0f} GFLOP/s")
     print(machine())
     extra = ""
     if args.single_thread_too:
@@ -358,7 +313,7 @@ def main() -> None:
             extra += "\n\n" + single_thread_table(args, native_blas=True)
         print(extra)
     if not args.no_write:
-        write_section(args.output, markdown(header, body, gemm, NOTES, extra))
+        write_section(args.output, SECTION, markdown(header, body, gemm, NOTES, extra))
         print(f"wrote the section {SECTION!r} of {args.output}")
 
 

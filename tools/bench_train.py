@@ -27,7 +27,6 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -38,22 +37,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchlib import md_table, pin_blas_threads, print_table, threads_from_argv, write_section
+
 DEFAULT_THREADS = 2
 
 
-def _threads_from_argv() -> int:
-    """``--threads N`` must act before NumPy loads OpenBLAS, so it is read here, not by argparse."""
-    for i, arg in enumerate(sys.argv):
-        if arg == "--threads" and i + 1 < len(sys.argv):
-            return int(sys.argv[i + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return DEFAULT_THREADS
-
-
-THREADS = _threads_from_argv()
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+THREADS = threads_from_argv(DEFAULT_THREADS)
+pin_blas_threads(THREADS)
 
 import numpy as np  # noqa: E402
 
@@ -243,25 +233,6 @@ def rows_for(results: list[dict]) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def print_table(header: list[str], body: list[list[str]], title: str) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(title)
-        widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
-        print("  ".join(h.ljust(wd) for h, wd in zip(header, widths)))
-        for r in body:
-            print("  ".join(c.ljust(wd) for c, wd in zip(r, widths)))
-        return
-    table = Table(title=title)
-    for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 0 else "right")
-    for r in body:
-        table.add_row(*r)
-    Console(width=max(120, Console().width)).print(table)
-
-
 def targets_text(results: list[dict]) -> str:
     ours = next(r for r in results if r["framework"] == "minitorch")
     theirs = next((r for r in results if r["framework"] == "torch"), None)
@@ -303,21 +274,10 @@ def markdown(machine_line: str, header: list[str], body: list[list[str]], target
              f"images (train mode); {WARMUP} warm-up steps each, then {args.rounds} rounds of {args.steps} steps, "
              "the frameworks alternating; the median round is reported. Peak RSS is `ru_maxrss` of a child "
              "process running only that framework's loop.", ""]
-    lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in body]
+    lines += md_table(header, body)
     lines += ["", targets, "", f"Regenerate with `python tools/bench_train.py --write` (PyTorch importable for the "
               f"comparison; `--threads N`, default {DEFAULT_THREADS}, for both libraries).", ""]
     return "\n".join(lines)
-
-
-def write_section(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _: text + "\n", old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new.rstrip("\n") + "\n")
 
 
 def main() -> None:
@@ -375,7 +335,7 @@ def main() -> None:
     print(machine_line)
     print(targets)
     if args.write:
-        write_section(args.output, markdown(machine_line, header, body, targets, args))
+        write_section(args.output, SECTION, markdown(machine_line, header, body, targets, args))
         print(f"wrote the section {SECTION!r} of {args.output}")
 
 
