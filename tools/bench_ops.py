@@ -270,9 +270,9 @@ layout and NCHW, the col2im adds and the padding copies. With C_in = 1 the GEMM 
 libraries are bound by memory bandwidth, so "% of GEMM" means little there. PyTorch uses oneDNN
 direct/Winograd kernels with AVX-512 and no im2col copy.
 
-Measurement caveats: this is a shared 2-core machine (the load average is in the machine line;
-other jobs were running), so absolute times swing by 2x between runs, and the 2-thread PyTorch
-numbers suffer most (its OpenMP threads spin against the other jobs): read the single-threaded
+Measurement caveats: this is a shared 2-core machine (the load average is in the machine line);
+when other jobs run, absolute times swing by 2x between runs and the 2-thread PyTorch numbers
+suffer most (its OpenMP threads spin against the other jobs), so then read the single-threaded
 tables as the fair comparison. Ours and PyTorch's runs are interleaved. By default NumPy's OpenBLAS
 runs with `OPENBLAS_CORETYPE=Haswell`, as this machine's environment sets it (AVX2 kernels, about
 half of the AVX-512 GEMM rate that PyTorch's oneDNN uses); the last table drops that override for
