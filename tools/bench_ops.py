@@ -28,7 +28,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import md_table, pin_blas_threads, print_table, threads_from_argv, write_section
+from benchlib import (
+    blas_description,
+    cpu_model,
+    md_table,
+    pin_blas_threads,
+    print_table,
+    threads_from_argv,
+    write_section,
+)
 
 THREADS = threads_from_argv()
 if THREADS is not None:
@@ -169,29 +177,8 @@ def pool_case(repeats: int, budget_s: float) -> dict:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas = "?"
-    try:
-        cfg = np.show_config(mode="dicts")
-        info = cfg["Build Dependencies"]["blas"]
-        blas = f"{info.get('name')} {info.get('version', '')}".strip()
-    except Exception:
-        pass
-    try:  # which kernel OpenBLAS actually runs (OPENBLAS_CORETYPE can force an older one)
-        import threadpoolctl
-
-        arch = [i.get("architecture") for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"]
-        if arch and arch[0]:
-            blas += f", {arch[0]} kernels"
-    except ImportError:
-        pass
+    cpu = cpu_model()
+    blas = blas_description(np)
     env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
                     if k in os.environ) or "no BLAS environment overrides"
     torch_s = f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None else "no PyTorch"

@@ -37,7 +37,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import md_table, pin_blas_threads, print_table, threads_from_argv, write_section
+from benchlib import (
+    blas_description,
+    cpu_model,
+    md_table,
+    pin_blas_threads,
+    print_table,
+    threads_from_argv,
+    write_section,
+)
 
 DEFAULT_THREADS = 2
 
@@ -193,24 +201,8 @@ def child(name: str, args: argparse.Namespace) -> dict | None:
 
 
 def machine(torch: Any, load_before: float, load_after: float) -> str:
-    cpu = platform.processor() or "cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas = "?"
-    try:
-        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        blas = f"{info.get('name')} {info.get('version', '')}".strip()
-    except Exception:
-        pass
-    if threadpoolctl is not None:
-        arch = [i.get("architecture") for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"]
-        if arch and arch[0]:
-            blas += f", {arch[0]} kernels"
+    cpu = cpu_model()
+    blas = blas_description(np)
     env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS") if k in os.environ)
     load = f"load average {load_before:.2f} before, {load_after:.2f} after"
     if max(load_before, load_after) > 1.5:

@@ -69,3 +69,35 @@ def write_section(path: Path, heading: str, text: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(new.rstrip("\n") + "\n")
     os.replace(tmp, path)
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (the platform's processor string elsewhere)."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
+
+
+def blas_description(np: object) -> str:
+    """NumPy's BLAS library and version, plus the kernel OpenBLAS really runs (which
+    ``OPENBLAS_CORETYPE`` can force to an older one) when threadpoolctl is installed."""
+    blas = "?"
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]  # type: ignore[attr-defined]
+        blas = f"{info.get('name')} {info.get('version', '')}".strip()
+    except Exception:
+        pass
+    try:
+        import threadpoolctl
+    except ImportError:
+        return blas
+    arch = [i.get("architecture") for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"]
+    if arch and arch[0]:
+        blas += f", {arch[0]} kernels"
+    return blas
