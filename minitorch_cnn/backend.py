@@ -8,7 +8,7 @@ Every kernel in minitorch_cnn starts the same way (chainer's idiom)::
 Three backends exist:
 
 * ``"cpu"``  -- NumPy arrays.
-* ``"cuda"`` -- CuPy arrays (optional: ``pip install minitorch_cnn[cuda]`` and an NVIDIA GPU).
+* ``"cuda"`` -- CuPy arrays (optional: ``pip install minitorch_cnn[cuda12]`` or ``[cuda13]`` and an NVIDIA GPU).
 * ``"strict"`` -- a CPU stand-in for CuPy used by the test suite. Its arrays refuse implicit
   conversion to NumPy (``np.asarray(x)``, ``x.__array__()``, NumPy-only helpers, mixing with plain
   ``np.ndarray``), exactly the operations that crash on a real GPU. Running the op tests on it on a
@@ -103,7 +103,8 @@ def _cupy_or_reason() -> tuple[Any, str]:
     except Exception as exc:  # ImportError, or a CUDA library that fails to load
         return None, (
             f"CuPy is not importable ({exc.__class__.__name__}: {exc}). "
-            "Install it with `pip install minitorch_cnn[cuda]` (cupy-cuda12x) on a machine with an NVIDIA GPU."
+            "Install it with `pip install minitorch_cnn[cuda12]` (or `[cuda13]`, matching the "
+            "\"CUDA Version\" that nvidia-smi prints) on a machine with an NVIDIA GPU."
         )
     try:
         count = cupy.cuda.runtime.getDeviceCount()
