@@ -34,8 +34,8 @@ import numpy as np
 import minitorch_cnn as mt
 from minitorch_cnn import nn
 from minitorch_cnn.nn import functional as F
-from minitorch_cnn.ops._windows import window_view
 from minitorch_cnn.ops.conv_reference import conv_nd_reference, correlate2d_reference
+from minitorch_cnn.ops.windows import window_view
 
 mt.manual_seed(0)
 

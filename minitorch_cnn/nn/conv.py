@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import creation
-from ..ops._windows import ntuple
-from ..ops.conv import conv1d, conv2d, conv3d, conv_padding, conv_transpose2d
+from ..ops._checks import check_positive, conv_padding, ntuple
+from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose2d
 from ..ops.pad import pad
 from ..tensors import Tensor
 from . import init
@@ -62,8 +62,10 @@ class _ConvNd(Module):
         self.output_padding = ntuple(output_padding, nd, "output_padding", name)
         self.groups = groups
         self.padding_mode = padding_mode
-        if any(k < 1 for k in self.kernel_size):
-            raise ValueError(f"{name}: kernel_size must be positive, got {self.kernel_size}")
+        check_positive(self.kernel_size, "kernel_size", name)
+        check_positive(self.stride, "stride", name)
+        check_positive(self.dilation, "dilation", name)
+        check_positive(self.output_padding, "output_padding", name, allow_zero=True)
         # resolve 'same' / 'valid' / 'full' now: also validates stride with 'same'
         pads = conv_padding(self.padding, self.kernel_size, self.dilation, self.stride, name)
         # F.pad wants the last axis first: (left, right, top, bottom, ...)
@@ -115,10 +117,10 @@ class _ConvNd(Module):
         return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class Conv1d(_ConvNd):
-    """1-d convolution layer: ``(N, C_in, L) -> (N, C_out, L_out)``; see ``nn.functional.conv1d``."""
+class _Conv(_ConvNd):
+    """The forward convolutions: ``Conv1d/2d/3d`` differ only in ``_nd`` and the functional op."""
 
-    _nd = 1
+    _fn = staticmethod(conv2d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                  stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
@@ -128,10 +130,17 @@ class Conv1d(_ConvNd):
                          padding_mode, device=device, dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, conv1d)
+        return self._conv_forward(input, self._fn)
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_Conv):
+    """1-d convolution layer: ``(N, C_in, L) -> (N, C_out, L_out)``; see ``nn.functional.conv1d``."""
+
+    _nd = 1
+    _fn = staticmethod(conv1d)
+
+
+class Conv2d(_Conv):
     """2-d convolution layer: ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``.
 
     ``H_out = floor((H + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``.
@@ -140,32 +149,14 @@ class Conv2d(_ConvNd):
     """
 
     _nd = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
-                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, conv2d)
+    _fn = staticmethod(conv2d)
 
 
-class Conv3d(_ConvNd):
+class Conv3d(_Conv):
     """3-d convolution layer: ``(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)``."""
 
     _nd = 3
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
-                 dilation: int | Sequence[int] = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, device=device, dtype=dtype)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._conv_forward(input, conv3d)
+    _fn = staticmethod(conv3d)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -262,7 +262,6 @@ class Module:
     """
 
     training: bool
-    _version = 1
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -655,7 +654,7 @@ class Module:
         return destination
 
     def _load_from_state_dict(
-        self, state_dict: dict, prefix: str, missing: list, unexpected: list, errors: list
+        self, state_dict: dict, prefix: str, missing: list, errors: list
     ) -> None:
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local = {**{k: v for k, v in self._parameters.items()}, **persistent}
@@ -696,7 +695,7 @@ class Module:
         expected: set[str] = set()
         for prefix_name, module in self.named_modules():
             prefix = prefix_name + "." if prefix_name else ""
-            module._load_from_state_dict(state_dict, prefix, missing, [], errors)
+            module._load_from_state_dict(state_dict, prefix, missing, errors)
             for name, p in module._parameters.items():
                 if p is not None:
                     expected.add(prefix + name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..ops._checks import ntuple
 from ..ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -169,19 +170,15 @@ class AdaptiveMaxPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-def _pair(v: _Size) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
 class MaxUnpool2d(Module):
     """Inverse of ``MaxPool2d`` where it can be: values go back to their arg-max positions,
     zeros elsewhere. ``forward(input, indices, output_size=None)``."""
 
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride if stride is not None else kernel_size)
-        self.padding = _pair(padding)
+        self.kernel_size = ntuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
+        self.stride = ntuple(stride if stride is not None else kernel_size, 2, "stride", "MaxUnpool2d")
+        self.padding = ntuple(padding, 2, "padding", "MaxUnpool2d")
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

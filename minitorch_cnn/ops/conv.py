@@ -48,11 +48,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
-from ._windows import check_positive, ntuple, offset_slices, out_size, pad_or_crop, window_view
+from ._checks import Padding, check_conv, check_conv_transpose, conv_padding
+from .windows import dilate, offset_slices, out_size, pad_or_crop, window_view
 
 __all__ = [
     "conv1d",
@@ -79,7 +80,6 @@ SAVE_COLS_LIMIT_BYTES = 64 * 2**20
 """A layer keeps its forward im2col matrix for the weight gradient only up to this size (saving
 one rebuild in backward); larger ones are rebuilt from the saved input. 0 turns keeping off."""
 
-Padding = Union[int, Sequence[int], str]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -87,6 +87,8 @@ Padding = Union[int, Sequence[int], str]
 # --------------------------------------------------------------------------------------------------
 def _batch_chunks(n: int, bytes_per_item: int, limit: int) -> list[tuple[int, int]]:
     """Split ``range(n)`` into the fewest equal chunks whose im2col buffer fits in ``limit``."""
+    if n == 0:
+        return []  # an empty batch: nothing to compute, the output keeps its 0 batch dim
     chunks = max(1, min(n, math.ceil(bytes_per_item * n / limit)))
     size = math.ceil(n / chunks)
     return [(i, min(i + size, n)) for i in range(0, n, size)]
@@ -182,12 +184,7 @@ def transposed_gather_array(y: Any, w: Any, stride: Sequence[int], pads: Sequenc
     # (C_out, C_in/g, *k) -> (g, C_out/g, C_in/g, *k) -> (g, C_in/g, C_out/g, *k), then reflect
     wt = w.reshape(groups, og, cg, *kernel).swapaxes(1, 2)
     wt = xp.flip(wt, axis=tuple(range(3, 3 + nd))).reshape(groups * cg, og, *kernel)
-    if any(s > 1 for s in stride):
-        shape = tuple(y.shape[:2]) + tuple((n - 1) * s + 1 for n, s in zip(y.shape[2:], stride))
-        yd = xp.zeros(shape, dtype=y.dtype)
-        yd[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)] = y
-    else:
-        yd = y
+    yd = dilate(y, stride)  # s - 1 zeros between the gradient's elements
     full = [d * (k - 1) for k, d in zip(kernel, dilation)]
     tpads = [(e - lo, e - hi) for e, (lo, hi) in zip(full, pads)]
     return conv_forward_array(yd, xp.ascontiguousarray(wt), (1,) * nd, tpads, dilation, groups, limit)
@@ -257,122 +254,6 @@ def conv_input_grad_array(gy: Any, w: Any, in_shape: Sequence[int], stride: Sequ
         used = (o - 1) * s + d * (k - 1) + 1  # padded rows that some window touched
         tpads.append((lo, used - size - lo))
     return transposed_conv_array(gy, w, stride, tpads, dilation, groups, limit)
-
-
-# --------------------------------------------------------------------------------------------------
-# Argument checking: everything is validated before any arithmetic
-# --------------------------------------------------------------------------------------------------
-def conv_padding(padding: Padding, kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int],
-                 op: str) -> list[tuple[int, int]]:
-    """Resolve ``padding`` (int, tuple, 'valid', 'same', 'full') into ``(before, after)`` pairs."""
-    nd = len(kernel)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return [(0, 0)] * nd
-        if padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(
-                    f"{op}: padding='same' is not supported for strided convolutions (stride={tuple(stride)}); "
-                    "use stride=1 or give the padding as numbers"
-                )
-            total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-            return [(t // 2, t - t // 2) for t in total]
-        if padding == "full":
-            return [(d * (k - 1), d * (k - 1)) for k, d in zip(kernel, dilation)]
-        raise ValueError(f"{op}: padding must be an int, a tuple, 'valid', 'same' or 'full', got {padding!r}")
-    p = ntuple(padding, nd, "padding", op)
-    check_positive(p, "padding", op, allow_zero=True)
-    return [(v, v) for v in p]
-
-
-def _array_of(t: Any, name: str, op: str) -> Any:
-    from ..tensors import Tensor
-
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    return t
-
-
-def _check_conv(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
-                groups: int, transposed: bool = False, output_padding: Any = 0) -> tuple:
-    """Validate a convolution call; return normalised (stride, pads, dilation[, output_padding])."""
-    _array_of(x, "input", op)
-    _array_of(w, "weight", op)
-    if x.ndim not in (nd + 1, nd + 2):
-        dims = ("(N, C, L)", "(N, C, H, W)", "(N, C, D, H, W)")[nd - 1]
-        raise ValueError(
-            f"{op}: expected a {nd + 2}-d input {dims} (or {nd + 1}-d without the batch), got shape "
-            f"{tuple(x.shape)}"
-        )
-    if w.ndim != nd + 2:
-        raise ValueError(f"{op}: weight must be {nd + 2}-d, got shape {tuple(w.shape)}")
-    if x.dtype != w.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} and weight dtype {w.dtype} differ; convert one of them")
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    kernel = tuple(w.shape[2:])
-    stride_t = ntuple(stride, nd, "stride", op)
-    dilation_t = ntuple(dilation, nd, "dilation", op)
-    check_positive(stride_t, "stride", op)
-    check_positive(dilation_t, "dilation", op)
-    c_in = x.shape[-nd - 1]
-    if transposed:
-        if w.shape[0] != c_in:
-            raise ValueError(
-                f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[0]} input channels "
-                f"(weight.shape[0]) but the input of shape {tuple(x.shape)} has {c_in}"
-            )
-        if c_in % groups:
-            raise ValueError(f"{op}: in_channels={c_in} is not divisible by groups={groups}")
-        c_out = w.shape[1] * groups
-        p = ntuple(padding, nd, "padding", op)
-        check_positive(p, "padding", op, allow_zero=True)
-        op_t = ntuple(output_padding, nd, "output_padding", op)
-        check_positive(op_t, "output_padding", op, allow_zero=True)
-        for o_p, s, d in zip(op_t, stride_t, dilation_t):
-            if o_p >= max(s, d):
-                raise ValueError(
-                    f"{op}: output_padding={op_t} must be smaller than either stride={stride_t} or "
-                    f"dilation={dilation_t} in every dimension"
-                )
-        sizes = [(n - 1) * s - 2 * pp + d * (k - 1) + o_p + 1
-                 for n, s, pp, d, k, o_p in zip(x.shape[-nd:], stride_t, p, dilation_t, kernel, op_t)]
-        if any(v < 1 for v in sizes):
-            raise ValueError(
-                f"{op}: the output would be empty ({tuple(sizes)}) for input {tuple(x.shape)}, weight "
-                f"{tuple(w.shape)}, stride={stride_t}, padding={p}; use less padding"
-            )
-        pads = [(pp, pp - o_p) for pp, o_p in zip(p, op_t)]
-        result = (stride_t, pads, dilation_t)
-    else:
-        if c_in % groups:
-            raise ValueError(f"{op}: in_channels={c_in} (input shape {tuple(x.shape)}) is not divisible by "
-                             f"groups={groups}")
-        if w.shape[0] % groups:
-            raise ValueError(f"{op}: out_channels={w.shape[0]} (weight shape {tuple(w.shape)}) is not "
-                             f"divisible by groups={groups}")
-        if w.shape[1] * groups != c_in:
-            raise ValueError(
-                f"{op}: weight of shape {tuple(w.shape)} with groups={groups} expects "
-                f"{w.shape[1] * groups} input channels, but the input of shape {tuple(x.shape)} has {c_in}"
-            )
-        c_out = w.shape[0]
-        pads = conv_padding(padding, kernel, dilation_t, stride_t, op)
-        for size, k, d, (lo, hi) in zip(x.shape[-nd:], kernel, dilation_t, pads):
-            if size + lo + hi < d * (k - 1) + 1:
-                raise ValueError(
-                    f"{op}: the (dilated) kernel {kernel} with dilation={dilation_t} is larger than the "
-                    f"padded input: input spatial size {tuple(x.shape[-nd:])} plus padding "
-                    f"{tuple(pads)}; pad more or use a smaller kernel"
-                )
-        result = (stride_t, pads, dilation_t)
-    if b is not None:
-        _array_of(b, "bias", op)
-        if tuple(b.shape) != (c_out,):
-            raise ValueError(f"{op}: bias must have shape ({c_out},) (out_channels), got {tuple(b.shape)}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{op}: bias dtype {b.dtype} differs from input dtype {x.dtype}")
-    return result
 
 
 # --------------------------------------------------------------------------------------------------
@@ -493,7 +374,7 @@ _CONV_T = {1: ConvTranspose1dFunction, 2: ConvTranspose2dFunction, 3: ConvTransp
 def _conv(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Padding, dilation: Any,
           groups: int) -> Any:
     op = f"conv{nd}d"
-    stride_t, pads, dilation_t = _check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups)
+    stride_t, pads, dilation_t = check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups)
     return _CONV[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
                            groups=groups)
 
@@ -523,8 +404,8 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
 def _conv_t(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
             groups: int, dilation: Any) -> Any:
     op = f"conv_transpose{nd}d"
-    stride_t, pads, dilation_t = _check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups,
-                                             transposed=True, output_padding=output_padding)
+    stride_t, pads, dilation_t = check_conv_transpose(op, nd, input, weight, bias, stride, padding,
+                                                      output_padding, groups, dilation)
     return _CONV_T[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
                              groups=groups)
 

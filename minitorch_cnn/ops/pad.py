@@ -26,11 +26,10 @@ from typing import Any
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
-from ._windows import pad_or_crop
+from ._checks import PAD_MODES, check_pad, pad_pairs
+from .windows import pad_or_crop
 
-__all__ = ["pad", "pad_array", "pad_backward_array"]
-
-_MODES = ("constant", "reflect", "replicate", "circular")
+__all__ = ["pad", "pad_array", "pad_backward_array", "pad_pairs", "PAD_MODES"]
 
 
 def _along(axis: int, ndim: int, sl: slice) -> tuple:
@@ -125,63 +124,11 @@ _FUNCTIONS = {
 }
 
 
-def pad_pairs(pad: Sequence[int], ndim: int, shape: Sequence[int], mode: str, op: str = "pad") -> list[tuple[int, int]]:
-    """Check PyTorch's last-axis-first ``pad`` tuple and return ``(before, after)`` in axis order."""
-    if mode not in _MODES:
-        raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
-    try:
-        amounts = tuple(pad)
-    except TypeError:
-        raise TypeError(f"{op}: pad must be a tuple of ints (last axis first), got {pad!r}") from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in amounts):
-        raise TypeError(f"{op}: pad must contain ints, got {pad!r}")
-    if len(amounts) % 2 or len(amounts) // 2 > ndim:
-        raise ValueError(
-            f"{op}: pad {amounts} must have an even length of at most 2*ndim = {2 * ndim} for an input of "
-            f"shape {tuple(shape)}"
-        )
-    k = len(amounts) // 2
-    pairs = [(amounts[2 * i], amounts[2 * i + 1]) for i in range(k)][::-1]  # axis order
-    sizes = tuple(shape[ndim - k:])
-    if mode == "constant":
-        for (lo, hi), n in zip(pairs, sizes):
-            if n + lo + hi < 0:
-                raise ValueError(f"{op}: negative pad {amounts} removes more than the input shape {tuple(shape)}")
-        return pairs
-    if k > 3 or ndim < k + 1:
-        raise ValueError(
-            f"{op}: mode={mode!r} pads the last 1, 2 or 3 axes of an input with a channel axis in front; got "
-            f"pad {amounts} for an input of shape {tuple(shape)}"
-        )
-    for (lo, hi), n in zip(pairs, sizes):
-        if lo < 0 or hi < 0:
-            raise ValueError(f"{op}: mode={mode!r} needs non-negative pad amounts, got {amounts}")
-        if mode == "reflect" and (lo >= n or hi >= n):
-            raise ValueError(
-                f"{op}: reflect padding must be smaller than the padded axis: pad {amounts} for input "
-                f"shape {tuple(shape)}; use mode='replicate' for larger borders"
-            )
-        if mode == "circular" and (lo > n or hi > n):
-            raise ValueError(
-                f"{op}: circular padding may wrap around at most once: pad {amounts} for input shape "
-                f"{tuple(shape)}"
-            )
-        if mode == "replicate" and n == 0:
-            raise ValueError(f"{op}: cannot replicate the edge of an empty axis (input shape {tuple(shape)})")
-    return pairs
-
-
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Any:
     """Pad ``input``; ``pad = (left, right[, top, bottom[, front, back]])``, last axis first.
 
     Shapes: ``(*, H, W)`` with ``pad=(l, r, t, b)`` -> ``(*, H + t + b, W + l + r)``.
     ``value`` fills constant padding (default 0) and is an error for the other modes.
     """
-    from ..tensors import Tensor
-
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")
-    pairs = pad_pairs(pad, input.ndim, input.shape, mode)
-    if value is not None and mode != "constant" and value != 0:
-        raise ValueError(f"pad: value={value} only applies to mode='constant', not mode={mode!r}")
+    pairs = check_pad(input, pad, mode, value)
     return _FUNCTIONS[mode].apply(input, pairs=tuple(pairs), mode=mode, value=0.0 if value is None else value)

@@ -44,7 +44,8 @@ import numpy as np
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
-from ._windows import check_positive, ntuple, offset_slices, out_size, pad_or_crop
+from ._checks import check_adaptive, check_avg_pool, check_max_unpool, check_tensor, pool_geometry
+from .windows import offset_slices, pad_or_crop
 
 __all__ = [
     "max_pool1d",
@@ -59,55 +60,6 @@ __all__ = [
     "pool_geometry",
     "adaptive_bins",
 ]
-
-
-# --------------------------------------------------------------------------------------------------
-# Geometry and argument checks
-# --------------------------------------------------------------------------------------------------
-def pool_geometry(op: str, nd: int, shape: Sequence[int], kernel_size: Any, stride: Any, padding: Any,
-                  dilation: Any, ceil_mode: bool) -> tuple:
-    """Validate pooling arguments; return ``(kernel, stride, padding, dilation, out, pads)``.
-
-    ``pads`` holds ``(before, after)`` per axis: the symmetric ``padding`` plus, with ceil_mode,
-    whatever the last partial window needs beyond the input.
-    """
-    if len(shape) not in (nd + 1, nd + 2):
-        dims = ("(N, C, L)", "(N, C, H, W)", "(N, C, D, H, W)")[nd - 1]
-        raise ValueError(f"{op}: expected a {nd + 2}-d input {dims} (or {nd + 1}-d without the batch), got "
-                         f"shape {tuple(shape)}")
-    k = ntuple(kernel_size, nd, "kernel_size", op)
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else ntuple(
-        stride, nd, "stride", op)
-    p = ntuple(padding, nd, "padding", op)
-    d = ntuple(dilation, nd, "dilation", op)
-    check_positive(k, "kernel_size", op)
-    check_positive(s, "stride", op)
-    check_positive(d, "dilation", op)
-    check_positive(p, "padding", op, allow_zero=True)
-    if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(f"{op}: padding={p} must be at most half of kernel_size={k}")
-    sizes = tuple(shape[-nd:])
-    out, pads = [], []
-    for n, ki, si, pi, di in zip(sizes, k, s, p, d):
-        o = out_size(n, ki, si, pi, pi, di, ceil=ceil_mode)
-        if ceil_mode and (o - 1) * si >= n + pi:
-            o -= 1  # the last window would start in the right padding: drop it
-        if o < 1:
-            raise ValueError(
-                f"{op}: the output would be empty: input spatial size {sizes}, kernel_size={k}, stride={s}, "
-                f"padding={p}, dilation={d}; the (dilated) kernel is larger than the padded input"
-            )
-        need = (o - 1) * si + di * (ki - 1) + 1  # padded length the windows reach
-        pads.append((pi, max(pi, need - n - pi)))
-        out.append(o)
-    return k, s, p, d, tuple(out), pads
-
-
-def _check_tensor(x: Any, op: str) -> None:
-    from ..tensors import Tensor
-
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
 
 
 def _lowest(dtype: Any) -> float:
@@ -218,7 +170,7 @@ _MAX = {1: MaxPool1dFunction, 2: MaxPool2dFunction, 3: MaxPool3dFunction}
 def _max_pool(nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
               ceil_mode: bool, return_indices: bool) -> Any:
     op = f"max_pool{nd}d"
-    _check_tensor(input, op)
+    check_tensor(input, "input", op)
     k, s, p, d, out, pads = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, dilation, ceil_mode)
     return _MAX[nd].apply(input, kernel=k, stride=s, padding=p, dilation=d, out=out, pads=tuple(pads),
                           return_indices=return_indices)
@@ -318,11 +270,7 @@ _AVG = {1: AvgPool1dFunction, 2: AvgPool2dFunction, 3: AvgPool3dFunction}
 def _avg_pool(nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
               count_include_pad: bool, divisor_override: int | None) -> Any:
     op = f"avg_pool{nd}d"
-    _check_tensor(input, op)
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: needs a floating-point input, got {input.dtype}; call .float() first")
-    if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override == 0):
-        raise ValueError(f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}")
+    check_avg_pool(op, input, divisor_override)
     k, s, p, _, out, pads = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, 1, ceil_mode)
     return _AVG[nd].apply(input, kernel=k, stride=s, padding=p, out=out, pads=tuple(pads),
                           count_include_pad=count_include_pad, divisor_override=divisor_override)
@@ -354,23 +302,6 @@ def adaptive_bins(size: int, out: int) -> tuple[list[int], list[int]]:
     starts = [(i * size) // out for i in range(out)]
     ends = [-((-(i + 1) * size) // out) for i in range(out)]
     return starts, ends
-
-
-def _adaptive_sizes(op: str, x: Any, output_size: Any) -> tuple[int, int]:
-    _check_tensor(x, op)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or 3-d (C, H, W), got shape {tuple(x.shape)}")
-    if isinstance(output_size, int) or output_size is None:
-        output_size = (output_size, output_size)
-    sizes = tuple(output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    full = tuple(x.shape[-2 + i] if v is None else v for i, v in enumerate(sizes))
-    if not all(isinstance(v, int) and v >= 1 for v in full):
-        raise ValueError(f"{op}: output_size entries must be positive ints (or None), got {output_size!r}")
-    if any(n < 1 for n in x.shape[-2:]):
-        raise ValueError(f"{op}: the input's spatial size {tuple(x.shape[-2:])} is empty")
-    return full
 
 
 def _avg_matrix(xp: Any, dtype: Any, size: int, out: int) -> Any:
@@ -423,7 +354,7 @@ class AdaptiveAvgPool2dFunction(Function):
 
 def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> Any:
     """``(N, C, H, W) -> (N, C, *output_size)``: the average of each adaptive bin."""
-    sizes = _adaptive_sizes("adaptive_avg_pool2d", input, output_size)
+    sizes = check_adaptive("adaptive_avg_pool2d", input, output_size)
     if input.dtype.kind != "f":
         raise TypeError(f"adaptive_avg_pool2d: needs a floating-point input, got {input.dtype}")
     return AdaptiveAvgPool2dFunction.apply(input, output_size=sizes)
@@ -484,7 +415,7 @@ def scatter_add_planes(values: Any, flat: Any, shape: Sequence[int]) -> Any:
 
 def adaptive_max_pool2d(input: Any, output_size: int | Sequence[int | None], return_indices: bool = False) -> Any:
     """``(N, C, H, W) -> (N, C, *output_size)``: the maximum of each adaptive bin (ties: first)."""
-    sizes = _adaptive_sizes("adaptive_max_pool2d", input, output_size)
+    sizes = check_adaptive("adaptive_max_pool2d", input, output_size)
     return AdaptiveMaxPool2dFunction.apply(input, output_size=sizes, return_indices=return_indices)
 
 
@@ -519,40 +450,5 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: int | Sequence[int], str
     """Partial inverse of ``max_pool2d``: ``(N, C, H, W)`` values and their flat indices (from
     ``return_indices=True``) -> ``(N, C, H_out, W_out)``, ``H_out = (H - 1)*stride - 2*padding + k``
     unless ``output_size`` (``(H_out, W_out)`` or the full shape) says otherwise."""
-    op = "max_unpool2d"
-    _check_tensor(input, op)
-    _check_tensor(indices, op)
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or 3-d (C, H, W), got shape {tuple(input.shape)}")
-    if tuple(indices.shape) != tuple(input.shape):
-        raise ValueError(f"{op}: indices shape {tuple(indices.shape)} must equal input shape {tuple(input.shape)}")
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"{op}: indices must be integers (from max_pool2d(..., return_indices=True)), got "
-                        f"{indices.dtype}")
-    k = ntuple(kernel_size, 2, "kernel_size", op)
-    s = k if stride is None else ntuple(stride, 2, "stride", op)
-    p = ntuple(padding, 2, "padding", op)
-    check_positive(k, "kernel_size", op)
-    check_positive(s, "stride", op)
-    check_positive(p, "padding", op, allow_zero=True)
-    default = tuple((n - 1) * si - 2 * pi + ki for n, si, pi, ki in zip(input.shape[-2:], s, p, k))
-    if output_size is None:
-        out_hw = default
-    else:
-        out_hw = tuple(output_size)[-2:]
-        for o, dflt, si in zip(out_hw, default, s):
-            if not dflt - si < o < dflt + si:
-                raise ValueError(
-                    f"{op}: output_size {tuple(output_size)} must be within one stride of the default "
-                    f"{default} (stride {s})"
-                )
-    if any(o < 1 for o in out_hw):
-        raise ValueError(f"{op}: the output size {out_hw} is empty")
-    if indices.numel() > 0:
-        lo, hi = int(indices.min().item()), int(indices.max().item())
-        if lo < 0 or hi >= out_hw[0] * out_hw[1]:
-            raise ValueError(
-                f"{op}: indices must lie in [0, {out_hw[0] * out_hw[1]}) for output size {out_hw}, found "
-                f"[{lo}, {hi}]; pass the output_size of the tensor that was pooled"
-            )
+    out_hw = check_max_unpool("max_unpool2d", input, indices, kernel_size, stride, padding, output_size)
     return MaxUnpool2dFunction.apply(input, indices, out_hw=out_hw)

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops._checks import ntuple
 from ._util import eval_mode, frozen, get_layer, model_device
 from .trace import Trace, trace
 
@@ -70,11 +71,7 @@ class RFParams:
 
 
 def _pair(v: Any, name: str) -> tuple:
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair for 2-d layers, got {v!r}")
-        return tuple(v)
-    return (v, v)
+    return ntuple(v, 2, name, "receptive_field")
 
 
 def conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1),

@@ -3,7 +3,6 @@
 Everything here works on backend arrays through ``xp = get_array_module(x)``, so it runs on
 NumPy, CuPy and the strict test stand-in alike. The pieces:
 
-* argument normalisation (``ntuple``, ``check_positive``) with errors that name the argument;
 * the output-size formula shared by convolution and pooling::
 
       out = floor((size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) / stride) + 1
@@ -11,52 +10,28 @@ NumPy, CuPy and the strict test stand-in alike. The pieces:
 * ``pad_or_crop``: zero padding with per-side amounts, negative amounts cropping instead;
 * ``window_view``: the strided "im2col" view of every window without copying a byte;
 * ``offset_slices``: for each kernel offset, the strided slice of the input that this offset
-  touches across all output positions (the loop over k*k offsets used by pooling).
+  touches across all output positions (the loop over k*k offsets used by pooling);
+* ``dilate``: ``s - 1`` zeros between neighbouring elements, the named piece of a strided
+  convolution's backward (needle's ``Dilate``).
+
+Argument checking lives apart, in ``_checks.py``.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..backend import get_array_module
 
 __all__ = [
-    "ntuple",
-    "check_positive",
     "out_size",
     "pad_or_crop",
     "window_view",
     "offset_slices",
     "dilate",
 ]
-
-
-def ntuple(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
-    """``3 -> (3, 3)`` for a 2-d op; a sequence must have exactly ``n`` integer entries."""
-    if isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if isinstance(value, int) or (hasattr(value, "__index__") and not isinstance(value, (tuple, list))):
-        return (int(value),) * n
-    try:
-        items = tuple(value)
-    except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
-    if len(items) == 1:
-        items = items * n
-    if len(items) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return items
-
-
-def check_positive(values: Sequence[int], name: str, op: str, allow_zero: bool = False) -> None:
-    """Strides, dilations and kernel sizes must be >= 1 (padding >= 0: ``allow_zero``)."""
-    bad = [v for v in values if (v < 0 if allow_zero else v < 1)]
-    if bad:
-        need = "non-negative" if allow_zero else "positive (>= 1)"
-        raise ValueError(f"{op}: {name} must be {need}, got {tuple(values)}")
 
 
 def out_size(size: int, kernel: int, stride: int, lo: int, hi: int, dilation: int, ceil: bool = False) -> int:
@@ -141,7 +116,3 @@ def dilate(x: Any, stride: Sequence[int]) -> Any:
     out = xp.zeros(shape, dtype=x.dtype)
     out[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)] = x
     return out
-
-
-def prod(values: Sequence[int]) -> int:
-    return math.prod(values)
