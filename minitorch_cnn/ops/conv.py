@@ -260,7 +260,11 @@ def conv_input_grad_array(gy: Any, w: Any, in_shape: Sequence[int], stride: Sequ
 # Differentiable ops
 # --------------------------------------------------------------------------------------------------
 class _ConvNdFunction(Function):
-    """``y = conv(x, w) + b``; options: stride, pads (before, after) per axis, dilation, groups."""
+    """``y = conv(x, w) + b``; options: stride, pads (before, after) per axis, dilation, groups.
+
+    ``dL/dx = conv_transpose(dL/dy, w)``, ``dL/dw = correlation of x with dL/dy``,
+    ``dL/db = sum of dL/dy`` over batch and positions.
+    """
 
     @staticmethod
     def forward(ctx: Context, x: Any, w: Any, b: Any, stride: tuple = (1,), pads: tuple = (),
@@ -299,15 +303,15 @@ class _ConvNdFunction(Function):
 
 
 class Conv1dFunction(_ConvNdFunction):
-    pass
+    """1-d convolution; an empty subclass so the graph node is named ``Conv1dFunction``."""
 
 
 class Conv2dFunction(_ConvNdFunction):
-    pass
+    """2-d convolution; an empty subclass so the graph node is named ``Conv2dFunction``."""
 
 
 class Conv3dFunction(_ConvNdFunction):
-    pass
+    """3-d convolution; an empty subclass so the graph node is named ``Conv3dFunction``."""
 
 
 class _ConvTransposeNdFunction(Function):
@@ -315,7 +319,8 @@ class _ConvTransposeNdFunction(Function):
 
     ``w`` has shape ``(C_in, C_out/groups, *k)`` (PyTorch's layout): it is the weight of the
     convolution that maps the output back to the input, so the forward pass is exactly that
-    convolution's input-gradient, and the backward pass is that convolution's forward.
+    convolution's input-gradient, and the backward pass is that convolution's forward:
+    ``dL/dx = conv(dL/dz, w)``, ``dL/dw = correlation of dL/dz with x``, ``dL/db = sum of dL/dz``.
     """
 
     @staticmethod
@@ -353,15 +358,15 @@ class _ConvTransposeNdFunction(Function):
 
 
 class ConvTranspose1dFunction(_ConvTransposeNdFunction):
-    pass
+    """1-d transposed convolution; an empty subclass so the graph node has this name."""
 
 
 class ConvTranspose2dFunction(_ConvTransposeNdFunction):
-    pass
+    """2-d transposed convolution; an empty subclass so the graph node has this name."""
 
 
 class ConvTranspose3dFunction(_ConvTransposeNdFunction):
-    pass
+    """3-d transposed convolution; an empty subclass so the graph node has this name."""
 
 
 _CONV = {1: Conv1dFunction, 2: Conv2dFunction, 3: Conv3dFunction}

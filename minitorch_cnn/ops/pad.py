@@ -89,6 +89,9 @@ def pad_backward_array(g: Any, pairs: Sequence[tuple[int, int]], mode: str) -> A
 
 
 class _PadFunction(Function):
+    """``y = pad(x)``: every output cell copies one input cell (or is a constant);
+    ``dL/dx[j] = sum of dL/dy over the cells that copied j`` (the fold of the module docstring)."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, pairs: tuple = (), mode: str = "constant", value: float = 0.0) -> Any:
         ctx.pairs = pairs
@@ -101,19 +104,19 @@ class _PadFunction(Function):
 
 
 class ConstantPadFunction(_PadFunction):
-    pass
+    """Constant padding (``dL/dx`` = the centre crop of ``dL/dy``); a subclass only to name the node."""
 
 
 class ReflectionPadFunction(_PadFunction):
-    pass
+    """Reflect padding (mirrored cells add into their mirror image); a subclass only to name the node."""
 
 
 class ReplicationPadFunction(_PadFunction):
-    pass
+    """Replicate padding (the edge pixel gets ``1 + pad`` contributions); a subclass only to name the node."""
 
 
 class CircularPadFunction(_PadFunction):
-    pass
+    """Circular padding (wrapped cells add into the opposite side); a subclass only to name the node."""
 
 
 _FUNCTIONS = {

@@ -132,6 +132,9 @@ def flat_indices_array(arg: Any, kernel: Sequence[int], stride: Sequence[int], d
 
 
 class _MaxPoolNdFunction(Function):
+    """``y[i] = max_m xpad[i*s + m*d]``; ``dL/dx[j] = sum of dL/dy[i] over the windows i whose
+    (first) arg-max is j``: the gradient is routed, not spread."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, kernel: tuple = (), stride: tuple = (), padding: tuple = (),
                 dilation: tuple = (), out: tuple = (), pads: tuple = (), return_indices: bool = False) -> Any:
@@ -153,15 +156,15 @@ class _MaxPoolNdFunction(Function):
 
 
 class MaxPool1dFunction(_MaxPoolNdFunction):
-    pass
+    """1-d max pooling; an empty subclass so the graph node is named ``MaxPool1dFunction``."""
 
 
 class MaxPool2dFunction(_MaxPoolNdFunction):
-    pass
+    """2-d max pooling; an empty subclass so the graph node is named ``MaxPool2dFunction``."""
 
 
 class MaxPool3dFunction(_MaxPoolNdFunction):
-    pass
+    """3-d max pooling; an empty subclass so the graph node is named ``MaxPool3dFunction``."""
 
 
 _MAX = {1: MaxPool1dFunction, 2: MaxPool2dFunction, 3: MaxPool3dFunction}
@@ -219,6 +222,9 @@ def avg_divisor_array(xp: Any, dtype: Any, sizes: Sequence[int], kernel: Sequenc
 
 
 class _AvgPoolNdFunction(Function):
+    """``y[i] = (1/Q_i) sum_m xpad[i*s + m]``; ``dL/dx[j] = sum over the windows i holding j of
+    dL/dy[i] / Q_i``: each window spreads its gradient evenly over its taps."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, kernel: tuple = (), stride: tuple = (), padding: tuple = (),
                 out: tuple = (), pads: tuple = (), count_include_pad: bool = True,
@@ -253,15 +259,15 @@ class _AvgPoolNdFunction(Function):
 
 
 class AvgPool1dFunction(_AvgPoolNdFunction):
-    pass
+    """1-d average pooling; an empty subclass so the graph node is named ``AvgPool1dFunction``."""
 
 
 class AvgPool2dFunction(_AvgPoolNdFunction):
-    pass
+    """2-d average pooling; an empty subclass so the graph node is named ``AvgPool2dFunction``."""
 
 
 class AvgPool3dFunction(_AvgPoolNdFunction):
-    pass
+    """3-d average pooling; an empty subclass so the graph node is named ``AvgPool3dFunction``."""
 
 
 _AVG = {1: AvgPool1dFunction, 2: AvgPool2dFunction, 3: AvgPool3dFunction}
@@ -316,7 +322,7 @@ def _avg_matrix(xp: Any, dtype: Any, size: int, out: int) -> Any:
 
 class AdaptiveAvgPool2dFunction(Function):
     """Adaptive average pooling is linear and separable: ``y = A_h @ x @ A_w^T`` per channel
-    plane, two big matrix products (``tensordot``); the backward is ``A_h^T @ g @ A_w``."""
+    plane, two big matrix products (``tensordot``); ``dL/dx = A_h^T @ dL/dy @ A_w``."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, output_size: tuple = (1, 1)) -> Any:
@@ -371,6 +377,9 @@ def _gather_index(xp: Any, size: int, out: int) -> Any:
 
 
 class AdaptiveMaxPool2dFunction(Function):
+    """``y[i, j] = max over bin (i, j) of x``; ``dL/dx`` scatter-adds ``dL/dy[i, j]`` onto the bin's
+    (first) arg-max (bins may overlap, so a pixel can collect from several)."""
+
     @staticmethod
     def forward(ctx: Context, x: Any, output_size: tuple = (1, 1), return_indices: bool = False) -> Any:
         xp = get_array_module(x)
@@ -423,7 +432,8 @@ def adaptive_max_pool2d(input: Any, output_size: int | Sequence[int | None], ret
 # Max unpooling
 # --------------------------------------------------------------------------------------------------
 class MaxUnpool2dFunction(Function):
-    """Put every value back at the position its max pool took it from; zeros elsewhere."""
+    """``y[idx[i]] = x[i]``, zeros elsewhere (every value back where its max pool took it from);
+    ``dL/dx[i] = dL/dy[idx[i]]``, a gather; the indices get no gradient."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, indices: Any, out_hw: tuple = (1, 1)) -> Any:
