@@ -204,6 +204,7 @@ class Function:
 # --------------------------------------------------------------------------------------------------
 def _topological_order(root: Node) -> list[Node]:
     """Nodes reachable from ``root``, each after every node that feeds it (iterative DFS)."""
+    # BEGIN SOLUTION 1.5
     order: list[Node] = []
     visited = {id(root)}
     stack: list[tuple[Node, Iterator]] = [(root, iter(root.inputs))]
@@ -219,6 +220,7 @@ def _topological_order(root: Node) -> list[Node]:
             stack.pop()
             order.append(node)
     return order[::-1]  # root first
+    # END SOLUTION
 
 
 def _run_hooks(hooks: list[Callable], grad: Any) -> Any:

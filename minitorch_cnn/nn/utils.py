@@ -36,21 +36,25 @@ def clip_grad_norm_(
     if not grads:
         return Tensor._from_array(backend.get_array_module().zeros((), dtype="float32"))
     xp = backend.get_array_module(grads[0])
+    # BEGIN SOLUTION 4.3
     if math.isinf(norm_type):
         norms = [xp.abs(g).max() for g in grads]
         total = xp.stack([n.astype(grads[0].dtype) for n in norms]).max()
     else:
         norms = [(xp.abs(g) ** norm_type).sum() if norm_type != 2.0 else (g * g).sum() for g in grads]
         total = xp.stack([n.astype(grads[0].dtype) for n in norms]).sum() ** (1.0 / norm_type)
+    # END SOLUTION
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot "
             "be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
             "`error_if_nonfinite=False`"
         )
+    # BEGIN SOLUTION 4.3
     clip_coef = max_norm / (total + 1e-6)
     # multiply unconditionally by min(coef, 1): no host sync needed on a GPU
     clip_coef = xp.minimum(clip_coef, 1.0)
+    # END SOLUTION
     with no_grad():
         for p in params:
             if p.grad is not None:

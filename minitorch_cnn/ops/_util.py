@@ -17,6 +17,7 @@ def unbroadcast(grad: Any, shape: Sequence[int]) -> Any:
     shape = tuple(shape)
     if tuple(grad.shape) == shape:
         return grad
+    # BEGIN SOLUTION 1.4
     extra = grad.ndim - len(shape)
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
@@ -24,6 +25,7 @@ def unbroadcast(grad: Any, shape: Sequence[int]) -> Any:
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad
+    # END SOLUTION
 
 
 def normalize_dims(dim: int | Sequence[int] | None, ndim: int, name: str = "dim") -> tuple[int, ...] | None:

@@ -249,10 +249,12 @@ def conv_input_grad_array(gy: Any, w: Any, in_shape: Sequence[int], stride: Sequ
     gradient; they appear as extra zero padding on the "after" side.
     """
     kernel = tuple(w.shape[2:])
+    # BEGIN SOLUTION 3.5
     tpads = []
     for size, k, s, d, (lo, _), o in zip(in_shape[2:], kernel, stride, dilation, pads, gy.shape[2:]):
         used = (o - 1) * s + d * (k - 1) + 1  # padded rows that some window touched
         tpads.append((lo, used - size - lo))
+    # END SOLUTION
     return transposed_conv_array(gy, w, stride, tpads, dilation, groups, limit)
 
 

@@ -20,6 +20,7 @@ __all__ = ["conv_nd_reference", "conv_transpose_nd_reference", "correlate2d_refe
 
 def correlate2d_reference(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     """The unit's first formula: ``y[i, j] = sum_{m, n} K[m, n] * x[i + m, j + n]`` (valid, 2-d)."""
+    # BEGIN SOLUTION 2.1
     H, W = x.shape
     kh, kw = k.shape
     y = np.zeros((H - kh + 1, W - kw + 1), dtype=np.result_type(x, k))
@@ -29,6 +30,7 @@ def correlate2d_reference(x: np.ndarray, k: np.ndarray) -> np.ndarray:
                 for n in range(kw):
                     y[i, j] += k[m, n] * x[i + m, j + n]
     return y
+    # END SOLUTION
 
 
 def conv_nd_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -39,6 +41,7 @@ def conv_nd_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     O, Cg = w.shape[:2]
     kernel = w.shape[2:]
     Og = O // groups
+    # BEGIN SOLUTION 2.3
     out = [
         (size + lo + hi - d * (k - 1) - 1) // s + 1
         for size, k, s, d, (lo, hi) in zip(x.shape[2:], kernel, stride, dilation, pads)
@@ -56,6 +59,7 @@ def conv_nd_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
                             acc += w[(o, c, *m)] * x[(n, g * Cg + c, *src)]
                 y[(n, o, *pos)] = acc
     return y
+    # END SOLUTION
 
 
 def conv_transpose_nd_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -76,6 +80,7 @@ def conv_transpose_nd_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | No
         (size - 1) * s - 2 * p + d * (k - 1) + op + 1
         for size, k, s, p, op, d in zip(x.shape[2:], kernel, stride, padding, output_padding, dilation)
     ]
+    # BEGIN SOLUTION 2.6
     z = np.zeros((N, Cog * groups, *out), dtype=np.result_type(x, w))
     for n in range(N):
         for ci in range(C):
@@ -89,3 +94,4 @@ def conv_transpose_nd_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray | No
     if b is not None:
         z += b.reshape((1, -1) + (1,) * len(kernel))
     return z
+    # END SOLUTION

@@ -69,16 +69,20 @@ class MulFunction(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("mul", a, b)
+        # BEGIN SOLUTION 1.1
         ctx.save_for_backward(a, b)
         return a * b
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
+        # BEGIN SOLUTION 1.1
         a, b = ctx.saved_tensors
         return (
             unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None,
             unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None,
         )
+        # END SOLUTION
 
 
 class DivFunction(Function):
@@ -191,14 +195,18 @@ class NegFunction(Function):
 class ExpFunction(Function):
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
+        # BEGIN SOLUTION 1.2
         out = array_module(a).exp(a)
         ctx.save_for_backward(out)
         return out
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        # BEGIN SOLUTION 1.2
         (out,) = ctx.saved_tensors
         return g * out
+        # END SOLUTION
 
 
 class LogFunction(Function):
@@ -267,14 +275,18 @@ class ReLUFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
+        # BEGIN SOLUTION 1.6
         out = array_module(a).maximum(a, 0)
         ctx.save_for_backward(out)
         return out
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        # BEGIN SOLUTION 1.6
         (out,) = ctx.saved_tensors
         return g * (out > 0)
+        # END SOLUTION
 
 
 class LeakyReLUFunction(Function):
@@ -340,8 +352,10 @@ class SoftmaxFunction(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        # BEGIN SOLUTION 1.7
         (s,) = ctx.saved_tensors
         return s * (g - (g * s).sum(axis=ctx.dim, keepdims=True))
+        # END SOLUTION
 
 
 class LogSoftmaxFunction(Function):

@@ -195,11 +195,13 @@ class BatchNormFunction(Function):
         if need_x:
             coef = invstd if weight is None else weight * invstd
             gx = g * coef.reshape(bshape)
+            # BEGIN SOLUTION 3.7
             if ctx.use_batch_stats:
                 # dx = coef * g - xhat * (coef * dgamma / m) - coef * dbeta / m
                 inv_m = g.dtype.type(1.0 / m)
                 gx -= xhat * (coef * dgamma * inv_m).reshape(bshape)
                 gx -= (coef * dbeta * inv_m).reshape(bshape)
+            # END SOLUTION
         gw = dgamma if (need_w and weight is not None) else None
         gb = dbeta if need_b else None
         return gx, gw, gb, None, None

@@ -47,6 +47,7 @@ def pad_array(x: Any, pairs: Sequence[tuple[int, int]], mode: str, value: float 
         if lo == 0 and hi == 0:
             continue
         n = x.shape[axis]
+        # BEGIN SOLUTION 3.6
         if mode == "reflect":  # cells lo..1 on the left, n-2..n-1-hi on the right
             left = xp.flip(x[_along(axis, nd, slice(1, lo + 1))], axis=axis)
             right = xp.flip(x[_along(axis, nd, slice(n - 1 - hi, n - 1))], axis=axis)
@@ -58,6 +59,7 @@ def pad_array(x: Any, pairs: Sequence[tuple[int, int]], mode: str, value: float 
         else:  # circular
             left = x[_along(axis, nd, slice(n - lo, n))]
             right = x[_along(axis, nd, slice(0, hi))]
+        # END SOLUTION
         x = xp.concatenate([left, x, right], axis=axis)
     return x
 

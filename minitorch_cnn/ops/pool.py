@@ -102,9 +102,11 @@ def max_pool_backward_array(gy: Any, arg: Any, in_shape: Sequence[int], kernel: 
     padded = tuple(in_shape[:-nd]) + tuple(n + lo + hi for n, (lo, hi) in zip(in_shape[-nd:], pads))
     gx = xp.zeros(padded, dtype=gy.dtype)
     zero = xp.zeros((), dtype=gy.dtype)
+    # BEGIN SOLUTION 3.3
     for t, (_, index) in enumerate(offset_slices(kernel, stride, dilation, out)):
         # within one offset the target pixels are distinct, so += never collides
         gx[index] += xp.where(arg == t, gy, zero)
+    # END SOLUTION
     return pad_or_crop(gx, [(-lo, -hi) for lo, hi in pads])
 
 
@@ -250,11 +252,13 @@ class _AvgPoolNdFunction(Function):
         xp = get_array_module(gy)
         in_shape, kernel, stride, pads, out = ctx.geometry
         nd = len(kernel)
+        # BEGIN SOLUTION 3.4
         share = gy / ctx.q  # each tap of a window gets 1/Q of its output's gradient
         padded = tuple(in_shape[:-nd]) + tuple(n + lo + hi for n, (lo, hi) in zip(in_shape[-nd:], pads))
         gx = xp.zeros(padded, dtype=gy.dtype)
         for _, index in offset_slices(kernel, stride, (1,) * nd, out):
             gx[index] += share
+        # END SOLUTION
         return pad_or_crop(gx, [(-lo, -hi) for lo, hi in pads])
 
 

@@ -48,6 +48,7 @@ def max_pool_nd_reference(x: np.ndarray, kernel: Sequence[int], stride: Sequence
     sizes = x.shape[x.ndim - len(kernel):]
     out = [pool_out_size_reference(n, k, s, p, d, ceil_mode)
            for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation)]
+    # BEGIN SOLUTION 3.1
     y = np.zeros((*lead, *out), dtype=x.dtype)
     idx = np.zeros((*lead, *out), dtype=np.int64)
     for plane in itertools.product(*(range(v) for v in lead)):
@@ -65,6 +66,7 @@ def max_pool_nd_reference(x: np.ndarray, kernel: Sequence[int], stride: Sequence
             y[(*plane, *pos)] = best
             idx[(*plane, *pos)] = best_i
     return y, idx
+    # END SOLUTION
 
 
 def avg_pool_nd_reference(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
@@ -75,6 +77,7 @@ def avg_pool_nd_reference(x: np.ndarray, kernel: Sequence[int], stride: Sequence
     sizes = x.shape[x.ndim - len(kernel):]
     ones = [1] * len(kernel)
     out = [pool_out_size_reference(n, k, s, p, 1, ceil_mode) for n, k, s, p in zip(sizes, kernel, stride, padding)]
+    # BEGIN SOLUTION 3.2
     y = np.zeros((*lead, *out), dtype=x.dtype)
     for plane in itertools.product(*(range(v) for v in lead)):
         for pos in itertools.product(*(range(v) for v in out)):
@@ -89,6 +92,7 @@ def avg_pool_nd_reference(x: np.ndarray, kernel: Sequence[int], stride: Sequence
             q = divisor_override if divisor_override is not None else (padded if count_include_pad else real)
             y[(*plane, *pos)] = total / q
     return y
+    # END SOLUTION
 
 
 def _bins(n: int, o: int) -> list[tuple[int, int]]:

@@ -36,9 +36,11 @@ __all__ = [
 
 def out_size(size: int, kernel: int, stride: int, lo: int, hi: int, dilation: int, ceil: bool = False) -> int:
     """Number of window positions along one axis (PyTorch's formula; ``ceil`` for ceil_mode)."""
+    # BEGIN SOLUTION 2.2
     span = size + lo + hi - dilation * (kernel - 1) - 1
     steps = -(-span // stride) if ceil else span // stride
     return steps + 1
+    # END SOLUTION
 
 
 def pad_or_crop(x: Any, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Any:
@@ -75,6 +77,7 @@ def window_view(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: 
     order of the im2col matrix used by the convolution GEMM (``reshape(C*K, N*P)``).
     """
     xp = get_array_module(x)
+    # BEGIN SOLUTION 2.4
     sn, sc, *ss = x.strides
     n_, c_ = x.shape[:2]
     win_strides = tuple(s * d for s, d in zip(ss, dilation))
@@ -86,6 +89,7 @@ def window_view(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: 
         shape = (c_, *kernel, n_, *out)
         strides = (sc, *win_strides, sn, *pos_strides)
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+    # END SOLUTION
 
 
 def offset_slices(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
@@ -111,8 +115,10 @@ def dilate(x: Any, stride: Sequence[int]) -> Any:
     if all(s == 1 for s in stride):
         return x
     xp = get_array_module(x)
+    # BEGIN SOLUTION 2.5
     lead = x.ndim - len(stride)
     shape = tuple(x.shape[:lead]) + tuple((n - 1) * s + 1 for n, s in zip(x.shape[lead:], stride))
     out = xp.zeros(shape, dtype=x.dtype)
     out[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)] = x
     return out
+    # END SOLUTION

@@ -68,6 +68,7 @@ class Adam(Optimizer):
                     x *= 1 - lr * wd  # AdamW: shrink the weights directly
                 else:
                     g = g + wd * x
+            # BEGIN SOLUTION 4.2
             m, v = state["exp_avg"], state["exp_avg_sq"]
             m *= beta1
             m += (1 - beta1) * g
@@ -84,6 +85,7 @@ class Adam(Optimizer):
             denom /= bias_correction2_sqrt
             denom += eps
             x -= (lr / bias_correction1) * (m / denom)
+            # END SOLUTION
 
 
 class AdamW(Adam):

@@ -53,6 +53,7 @@ class SGD(Optimizer):
         for p, x, g in self._grads(group):
             if wd != 0:
                 g = g + wd * x
+            # BEGIN SOLUTION 4.1
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
@@ -63,4 +64,5 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += (1 - dampening) * g
                 g = g + momentum * buf if nesterov else buf
+            # END SOLUTION
             x -= lr * g

@@ -35,6 +35,7 @@ def upsample_bilinear(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:
     clamped to the border.
     """
     maps = np.asarray(maps, dtype=np.float64)
+    # BEGIN SOLUTION 5.5
     H, W = (int(s) for s in size)
     out = maps
     for axis, n_out in ((1, H), (2, W)):
@@ -48,6 +49,7 @@ def upsample_bilinear(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:
         lam = lam.reshape(shape)
         out = np.take(out, i0, axis=axis) * (1 - lam) + np.take(out, i1, axis=axis) * lam
     return out
+    # END SOLUTION
 
 
 def colormap(values: np.ndarray) -> np.ndarray:
@@ -133,8 +135,10 @@ class GradCAM:
             raise ValueError(f"GradCAM: layer {self.layer_name!r} must output (N, K, h, w) maps, got {A.shape}")
         G = to_numpy(self._grads[0].data).astype(np.float64) if self._grads else np.zeros_like(A)
         self.activations, self.gradients = A, G
+        # BEGIN SOLUTION 5.2
         weights = G.mean(axis=(2, 3))  # alpha_k
         cam = np.maximum((weights[:, :, None, None] * A).sum(axis=1), 0)
+        # END SOLUTION
         self.raw = cam
         peak = cam.max(axis=(1, 2))
         flat = peak <= 0

@@ -50,10 +50,12 @@ def patch_positions(size: int, patch: int, stride: int) -> list[int]:
     """Top-left corners along one axis: every ``stride`` from 0, plus the last fitting one."""
     if patch > size:
         raise ValueError(f"occlusion_sensitivity: patch size {patch} is larger than the image side {size}")
+    # BEGIN SOLUTION 5.3
     pos = list(range(0, size - patch + 1, stride))
     if pos[-1] != size - patch:
         pos.append(size - patch)
     return pos
+    # END SOLUTION
 
 
 def _probs(model: Any, imgs: Any) -> np.ndarray:
@@ -110,12 +112,14 @@ def occlusion_sensitivity(
                     mask = (grid_r >= r0) & (grid_r < r0 + p) & (grid_c >= c0) & (grid_c < c0 + p)
                     imgs = xp.where(mask, xp.asarray(value, dtype=data.dtype), img)  # (B, C, H, W)
                     probs[n, b0 : b0 + len(chunk)] = _probs(model, imgs)[:, targets[n]]
+            # BEGIN SOLUTION 5.3
             drop = baseline[:, None] - probs
             total = np.zeros((N, H, W))
             count = np.zeros((H, W))
             for k, (r, c) in enumerate(corners):
                 total[:, r : r + p, c : c + p] += drop[:, k, None, None]
                 count[r : r + p, c : c + p] += 1
+            # END SOLUTION
             results[p] = OcclusionResult(p, s, rows, cols, probs.reshape(N, len(rows), len(cols)), baseline,
                                          total / count, targets)
     return results

@@ -1,0 +1,71 @@
+"""``python -m minitorch_cnn.assignments {make,notebooks,list}``; bad input: one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .markers import MarkerError
+from .tasks import TASKS, select_tasks
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m minitorch_cnn.assignments", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    make = sub.add_parser("make", help="write a student tree with the selected tasks stubbed out")
+    make.add_argument("--out", required=True, type=Path, help="folder to write (must be empty, or use --force)")
+    pick = make.add_mutually_exclusive_group()
+    pick.add_argument("--tasks", help="comma-separated task ids, e.g. 2.1,2.3 (default: every task)")
+    pick.add_argument("--chapter", type=int, help="every task of one chapter, e.g. 2")
+    make.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out")
+    make.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    nb = sub.add_parser("notebooks", help="write every tutorial chapter as a Jupyter notebook (.ipynb)")
+    nb.add_argument("--out", type=Path, default=REPO_ROOT / "tutorials" / "out" / "notebooks",
+                    help="folder for the notebooks (default: tutorials/out/notebooks)")
+    nb.add_argument("--execute", action="store_true", help="also run each notebook so it holds its outputs")
+    nb.add_argument("--chapters", help="comma-separated chapter numbers (default: all)")
+    sub.add_parser("list", help="print the task registry")
+    return parser
+
+
+def _make(args: argparse.Namespace) -> int:
+    tasks = select_tasks(args.tasks, args.chapter)
+    from .student import make_student_tree
+
+    files = make_student_tree(args.root, args.out, tasks, force=args.force)
+    points = sum(t.points for t in tasks)
+    print(f"wrote {len(files)} files to {args.out}: {len(tasks)} tasks stubbed ({points} points). "
+          f"Next: cd {args.out} && python -m minitorch_cnn.grade")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import write_notebooks
+
+    chapters = None if args.chapters is None else [int(c) for c in args.chapters.split(",")]
+    for path in write_notebooks(REPO_ROOT / "tutorials", args.out, chapters=chapters, execute=args.execute):
+        print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "make":
+            return _make(args)
+        if args.command == "notebooks":
+            return _notebooks(args)
+        for t in TASKS:
+            print(f"{t.id:>4}  {t.points} pt  {t.title}")
+        return 0
+    except (ValueError, MarkerError, KeyError, ImportError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The README a student tree starts with: setup, the tasks, how grading works."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .tasks import TASKS, Task
+
+__all__ = ["student_readme", "task_table_markdown"]
+
+
+def task_table_markdown(tasks: Sequence[Task], tutorial_of: dict[int, str]) -> str:
+    rows = ["| task | what to write | points | where | read first |", "|---|---|---|---|---|"]
+    for t in tasks:
+        where = "<br>".join(f"`{c}`" for c in t.covers)
+        rows.append(f"| {t.id} | {t.title} | {t.points} | {where} | `{tutorial_of[t.chapter]}` |")
+    return "\n".join(rows)
+
+
+def student_readme(root: Path, tasks: Sequence[Task]) -> str:
+    from .student import tutorial_for
+
+    tutorial_of = {t.chapter: tutorial_for(root, t.chapter) for t in TASKS}
+    visible = sum(t.points for t in tasks)
+    hidden = [t for t in tasks if t.hidden]
+    hidden_pts = sum(t.hidden_points for t in hidden)
+    hidden_note = (
+        f"{len(hidden)} of these tasks ({', '.join(t.id for t in hidden)}) also have hidden tests, worth "
+        f"{hidden_pts} more points, that only your instructor runs: they check the same functions on "
+        "inputs you have not seen. Passing every visible test does not guarantee those points; a "
+        "solution that follows the formula, not the examples, gets them."
+        if hidden else "None of these tasks has hidden tests: what the grader shows you is your grade."
+    )
+    return f"""# minitorch_cnn: your assignment
+
+This is the minitorch_cnn project with {len(tasks)} pieces taken out. Each piece is a function body
+(or a few lines of one) that now raises `NotImplementedError("Task N.M: ...")`; your job is to write
+it. Everything else works, and the tests that grade each task are in `tests/tasks/`. The
+project's own README is in `PROJECT_README.md`.
+
+## Set up
+
+```bash
+python3 -m venv .venv && .venv/bin/pip install -q -e ".[dev]"
+```
+
+## Check your work
+
+```bash
+.venv/bin/python -m minitorch_cnn.grade              # every task: a table and your total
+.venv/bin/python -m minitorch_cnn.grade --task {tasks[0].id}   # one task, with its first failure message
+.venv/bin/python -m pytest -q -m {tasks[0].marker}              # the same tests, with pytest's full output
+```
+
+A task is *not started* while its stub still raises, *blocked by task X* when its tests stop at
+another task's stub (do X first), *failed* with the first failing assertion, or *passed*. Tasks
+are graded all or nothing, each on its own tests. The tutorials (`tutorials/NN_*.py`) explain
+what each piece computes; a chapter that uses a piece you have not written stops at its stub.
+
+## The tasks ({visible} points)
+
+{task_table_markdown(tasks, tutorial_of)}
+
+## Hidden tests
+
+{hidden_note}
+
+## Rules of thumb
+
+* Keep the signatures and docstrings as they are; the tests call the functions directly.
+* Do not edit `tests/tasks/`: the instructor grades with the original copies.
+* Keep your solutions in a private repository: a public fork or pull request publishes them.
+"""

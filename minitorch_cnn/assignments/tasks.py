@@ -1,0 +1,162 @@
+"""The task registry: every assignment task of the course, in one place.
+
+A task is a region (or a few) of the reference code between ``# BEGIN SOLUTION <id>`` and
+``# END SOLUTION`` comment lines, plus the tests that grade it. ``id`` is ``chapter.number``;
+``covers`` names the functions the regions sit in (``path::Class.method``), ``tests`` the pytest
+node ids the student sees (each carries the marker ``task<chapter>_<number>``, e.g.
+``pytest -m task2_3``), ``hidden`` the instructor-only tests, which are worth ``hidden_points``
+on top of ``points`` and never reach a student tree.
+
+The static checks in ``tests/assignments/`` keep this file, the markers and the tests in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Task", "TASKS", "TASKS_BY_ID", "HIDDEN_TESTS_DIR", "get_task", "select_tasks"]
+
+HIDDEN_TESTS_DIR = "tests/tasks/hidden"  # instructor-only: never copied into a student tree
+
+_CH1 = "tests/tasks/test_ch01_autograd.py::"
+_CH2 = "tests/tasks/test_ch02_convolution.py::"
+_CH3 = "tests/tasks/test_ch03_pooling_backprop.py::"
+_CH4 = "tests/tasks/test_ch04_training.py::"
+_CH5 = "tests/tasks/test_ch05_seeing_inside.py::"
+_CH8 = "tests/tasks/test_ch08_beyond.py::"
+_HIDDEN = HIDDEN_TESTS_DIR + "/test_hidden_tasks.py::"
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    points: int
+    covers: tuple[str, ...]
+    tests: tuple[str, ...]
+    hidden: tuple[str, ...] = field(default=())
+    hidden_points: int = 0
+
+    @property
+    def chapter(self) -> int:
+        return int(self.id.split(".")[0])
+
+    @property
+    def marker(self) -> str:
+        """The pytest marker of this task's tests: ``2.3`` -> ``task2_3``."""
+        return "task" + self.id.replace(".", "_")
+
+
+def _t(id: str, title: str, points: int, covers: str, tests: str, prefix: str, hidden: str = "",
+       hidden_points: int = 0) -> Task:
+    """Compact constructor: ``covers`` / ``tests`` / ``hidden`` are space-separated lists."""
+    return Task(id, title, points, tuple(covers.split()), tuple(prefix + t for t in tests.split()),
+                tuple(_HIDDEN + h for h in hidden.split()), hidden_points)
+
+
+_E, _R, _U, _A = ("minitorch_cnn/ops/elementwise.py::", "minitorch_cnn/ops/reduce.py::",
+                  "minitorch_cnn/ops/_util.py::", "minitorch_cnn/autograd.py::")
+_CR, _W, _PR, _P = ("minitorch_cnn/ops/conv_reference.py::", "minitorch_cnn/ops/windows.py::",
+                    "minitorch_cnn/ops/pool_reference.py::", "minitorch_cnn/ops/pool.py::")
+
+TASKS: tuple[Task, ...] = (
+    # chapter 1: tensors and autograd
+    _t("1.1", "Mul forward and backward", 2, f"{_E}MulFunction.forward {_E}MulFunction.backward",
+       "test_mul_forward test_mul_backward_same_shape", _CH1, "test_hidden_mul_broadcast_grad", 1),
+    _t("1.2", "Exp forward and backward", 1, f"{_E}ExpFunction.forward {_E}ExpFunction.backward",
+       "test_exp_forward_and_backward", _CH1),
+    _t("1.3", "Sum backward: copy the gradient over the reduced axes", 2, f"{_R}_expand_back",
+       "test_sum_backward_all test_sum_backward_dims", _CH1),
+    _t("1.4", "unbroadcast: sum a gradient back to the input's shape", 2, f"{_U}unbroadcast",
+       "test_unbroadcast_leading_axes test_unbroadcast_size_one_axes", _CH1),
+    _t("1.5", "Topological order of the graph", 3, f"{_A}_topological_order",
+       "test_topological_order_diamond test_backward_through_diamond", _CH1),
+    _t("1.6", "ReLU forward and backward", 1, f"{_E}ReLUFunction.forward {_E}ReLUFunction.backward",
+       "test_relu_forward_and_backward", _CH1),
+    _t("1.7", "Softmax backward", 2, f"{_E}SoftmaxFunction.backward", "test_softmax_backward", _CH1),
+    # chapter 2: convolution
+    _t("2.1", "Loop-reference 2-d correlation", 2, f"{_CR}correlate2d_reference",
+       "test_correlate2d_known_values", _CH2, "test_hidden_correlate2d_random", 1),
+    _t("2.2", "Output size of a convolution", 1, f"{_W}out_size", "test_out_size_formula", _CH2),
+    _t("2.3", "Loop-reference N-d convolution (stride, padding, dilation, groups)", 3,
+       f"{_CR}conv_nd_reference", "test_conv_nd_reference_known_values test_conv_nd_reference_groups", _CH2),
+    _t("2.4", "im2col: the strided window view", 3, f"{_W}window_view",
+       "test_window_view_out_first test_window_view_im2col_order", _CH2),
+    _t("2.5", "Dilate: zeros between elements for the strided backward", 1, f"{_W}dilate",
+       "test_dilate", _CH2),
+    _t("2.6", "Loop-reference transposed convolution (scatter)", 2, f"{_CR}conv_transpose_nd_reference",
+       "test_conv_transpose_reference_scatter", _CH2),
+    # chapter 3: pooling and backprop
+    _t("3.1", "Loop-reference max pooling with arg-max", 2, f"{_PR}max_pool_nd_reference",
+       "test_max_pool_reference_values_and_indices", _CH3, "test_hidden_max_pool_ties", 1),
+    _t("3.2", "Loop-reference average pooling (the three divisors Q)", 2, f"{_PR}avg_pool_nd_reference",
+       "test_avg_pool_reference_divisors", _CH3),
+    _t("3.3", "Max-pool backward: route each gradient to its arg-max", 2, f"{_P}max_pool_backward_array",
+       "test_max_pool_backward_routes_to_argmax", _CH3),
+    _t("3.4", "Average-pool backward: spread 1/Q of each gradient", 2, f"{_P}_AvgPoolNdFunction.backward",
+       "test_avg_pool_backward_spreads", _CH3),
+    _t("3.5", "Conv backward to the input: the padding of the transposed correlation", 3,
+       "minitorch_cnn/ops/conv.py::conv_input_grad_array", "test_conv_input_grad_matches_reflected_kernel", _CH3),
+    _t("3.6", "Padding modes: reflect, replicate, circular", 2, "minitorch_cnn/ops/pad.py::pad_array",
+       "test_pad_modes_known_values", _CH3),
+    _t("3.7", "BatchNorm backward in training mode", 3, "minitorch_cnn/ops/nnops.py::BatchNormFunction.backward",
+       "test_batchnorm_backward_training", _CH3),
+    # chapter 4: training on Fashion-MNIST
+    _t("4.1", "SGD with momentum (and Nesterov)", 2, "minitorch_cnn/optim/sgd.py::SGD._update_group",
+       "test_sgd_momentum_steps test_sgd_nesterov_step", _CH4),
+    _t("4.2", "Adam: moments and bias correction", 3, "minitorch_cnn/optim/adam.py::Adam._update_group",
+       "test_adam_steps", _CH4, "test_hidden_adam_amsgrad", 1),
+    _t("4.3", "Gradient clipping by the total norm", 2, "minitorch_cnn/nn/utils.py::clip_grad_norm_",
+       "test_clip_grad_norm", _CH4),
+    _t("4.4", "Xavier (Glorot) uniform initialisation bound", 1, "minitorch_cnn/nn/init.py::xavier_uniform_",
+       "test_xavier_uniform_bound", _CH4),
+    _t("4.5", "StepLR schedule", 1, "minitorch_cnn/optim/lr_scheduler.py::StepLR.get_lr", "test_step_lr", _CH4),
+    # chapter 5: seeing inside the network
+    _t("5.1", "Receptive-field arithmetic: size, jump, rf, start", 3,
+       "minitorch_cnn/viz/receptive_field.py::conv_rf", "test_conv_rf_arithmetic", _CH5),
+    _t("5.2", "Grad-CAM channel weights and map", 2, "minitorch_cnn/viz/gradcam.py::GradCAM.__call__",
+       "test_gradcam_weights_and_map", _CH5),
+    _t("5.3", "Occlusion: patch positions and the averaged drop map", 2,
+       "minitorch_cnn/viz/occlusion.py::patch_positions minitorch_cnn/viz/occlusion.py::occlusion_sensitivity",
+       "test_patch_positions test_occlusion_map_average", _CH5),
+    _t("5.4", "Saliency: max over channels of |d score / d x|", 1, "minitorch_cnn/viz/saliency.py::saliency",
+       "test_saliency_linear_model", _CH5),
+    _t("5.5", "Bilinear upsampling with aligned pixel centres", 2,
+       "minitorch_cnn/viz/gradcam.py::upsample_bilinear", "test_upsample_bilinear", _CH5),
+    # chapter 8: beyond classification
+    _t("8.1", "Causal 1-d convolution (left padding only)", 2, "minitorch_cnn/models/beyond.py::CausalConv1d.forward",
+       "test_causal_conv_ignores_the_future", _CH8),
+    _t("8.2", "Receptive field of a dilated stack", 1, "minitorch_cnn/models/beyond.py::dilated_stack_receptive_field",
+       "test_dilated_stack_receptive_field", _CH8),
+    _t("8.3", "Intersection over union of two masks", 1, "minitorch_cnn/models/beyond.py::mask_iou",
+       "test_mask_iou", _CH8),
+)
+
+TASKS_BY_ID: dict[str, Task] = {t.id: t for t in TASKS}
+
+
+def get_task(task_id: str) -> Task:
+    try:
+        return TASKS_BY_ID[task_id]
+    except KeyError:
+        raise KeyError(f"unknown task {task_id!r}; the tasks are {', '.join(TASKS_BY_ID)}") from None
+
+
+def select_tasks(ids: str | None = None, chapter: int | None = None) -> list[Task]:
+    """``ids`` like ``"2.1,2.3"`` or ``chapter`` like ``2``; neither: every task. ``ValueError`` on an
+    unknown id or an empty chapter."""
+    if ids is not None and chapter is not None:
+        raise ValueError("give either --tasks or --chapter, not both")
+    if ids is not None:
+        wanted = [s.strip() for s in ids.split(",") if s.strip()]
+        unknown = [s for s in wanted if s not in TASKS_BY_ID]
+        if unknown or not wanted:
+            raise ValueError(f"unknown task id(s) {unknown or ids!r}; the tasks are {', '.join(TASKS_BY_ID)}")
+        return [t for t in TASKS if t.id in wanted]
+    if chapter is not None:
+        chosen = [t for t in TASKS if t.chapter == chapter]
+        if not chosen:
+            chapters = sorted({t.chapter for t in TASKS})
+            raise ValueError(f"chapter {chapter} has no tasks; chapters with tasks: {chapters}")
+        return chosen
+    return list(TASKS)
