@@ -308,18 +308,23 @@ print(f"chapter ran in {elapsed:.1f} s; pictures: {sorted(p.name for p in OUT.it
 # * A U-Net shrinks to see context, grows back with `ConvTranspose2d`, and uses skip connections
 #   for detail; it is scored per pixel with IoU.
 # * `Conv3d` is `Conv2d` with one more axis; a fixed Laplacian kernel finds a cube's surface.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# Make your own copy with the tasks stubbed out
-# (`python -m minitorch_cnn.assignments make --out ../my-course --chapter 8`), then write:
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
 #
-# | task | what | where | check |
-# |---|---|---|---|
-# | 8.1 | `CausalConv1d.forward`: pad `d*(k-1)` zeros on the left, then the convolution | `minitorch_cnn/models/beyond.py` | `python -m minitorch_cnn.grade --task 8.1` |
-# | 8.2 | `dilated_stack_receptive_field`: `1 + sum_l d_l (k - 1)` | `minitorch_cnn/models/beyond.py` | `python -m minitorch_cnn.grade --task 8.2` |
-# | 8.3 | `mask_iou`: intersection over union, 1.0 for two empty masks | `minitorch_cnn/models/beyond.py` | `python -m minitorch_cnn.grade --task 8.3` |
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 8
+#     cd ../my-course && python -m minitorch_cnn.grade --task 8.1
 #
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 8.1 | Causal 1-d convolution (left padding only) | `CausalConv1d.forward` in `minitorch_cnn/models/beyond.py` | 2 | `python -m minitorch_cnn.grade --task 8.1` |
+# | 8.2 | Receptive field of a dilated stack | `dilated_stack_receptive_field` in `minitorch_cnn/models/beyond.py` | 1 | `python -m minitorch_cnn.grade --task 8.2` |
+# | 8.3 | Intersection over union of two masks | `mask_iou` in `minitorch_cnn/models/beyond.py` | 1 | `python -m minitorch_cnn.grade --task 8.3` |
+
+# %% [markdown]
 # Then rerun this chapter: the assertions above check your code on real models.
 #
 # ## Next

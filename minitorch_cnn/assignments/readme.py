@@ -72,3 +72,27 @@ what each piece computes; a chapter that uses a piece you have not written stops
 * Do not edit `tests/tasks/`: the instructor grades with the original copies.
 * Keep your solutions in a private repository: a public fork or pull request publishes them.
 """
+
+
+def exercise_cell(chapter: int) -> str:
+    """The jupytext markdown cell that ends chapter ``chapter``: its tasks, where, how to check.
+
+    Generated from the registry, and the chapters hold it verbatim (a test compares), so a chapter
+    never lists a task the grader does not know."""
+    tasks = [t for t in TASKS if t.chapter == chapter]
+    lines = [
+        "## Exercises",
+        "",
+        "Make your own copy of the project with this chapter's tasks stubbed out, write each one,",
+        "and let the grader check it (each task's tests are in `tests/tasks/`):",
+        "",
+        f"    python -m minitorch_cnn.assignments make --out ../my-course --chapter {chapter}",
+        f"    cd ../my-course && python -m minitorch_cnn.grade --task {tasks[0].id}",
+        "",
+        "| task | write | where | points | check |",
+        "|---|---|---|---|---|",
+    ]
+    for t in tasks:
+        where = ", ".join(f"`{c.split('::')[1]}` in `{c.split('::')[0]}`" for c in t.covers)
+        lines.append(f"| {t.id} | {t.title} | {where} | {t.points} | `python -m minitorch_cnn.grade --task {t.id}` |")
+    return "# %% [markdown]\n" + "\n".join(("# " + ln).rstrip() for ln in lines) + "\n"
