@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minitorch_cnn.ops.windows import dilate, out_size, window_view
 from minitorch_cnn.ops.conv_reference import (
     conv_nd_reference,
     conv_transpose_nd_reference,
     correlate2d_reference,
 )
+from minitorch_cnn.ops.windows import dilate, out_size, window_view
 
 
 @pytest.mark.task2_1
