@@ -71,7 +71,7 @@ def _grade(root: Path, tasks: list[Task], instructor: bool, args: argparse.Names
     from rich.console import Console
 
     results = grade_tasks(root, tasks, hidden=instructor, jobs=args.jobs)
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 110)
     console.print(results_table(results, instructor))
     for line in summary_lines(results, tasks, instructor):
         console.print(line, highlight=False)

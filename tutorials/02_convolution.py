@@ -221,3 +221,39 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 # %% [markdown]
 # The backward pass reuses the same machinery; chapter 3 derives it. Measured speeds against
 # PyTorch are in `BENCHMARKS.md` (`python tools/bench_ops.py`).
+
+# %% [markdown]
+# ## Summary
+#
+# * The "convolution" of deep learning is a correlation, `y[i, j] = sum_{m,n} K[m, n] x[i+m, j+n]`;
+#   flipping the kernel turns one into the other.
+# * Output size per axis: `floor((H + 2p - d(k - 1) - 1) / s) + 1`. Padding keeps the size,
+#   stride shrinks it, dilation widens the kernel's view without adding weights.
+# * A layer's weight is `(C_out, C_in / groups, k, k)`; `groups = C_in` is a depth-wise
+#   convolution, a 1x1 kernel a point-wise one.
+# * The fast path views every window without copying (im2col) and does one matrix product; the
+#   loop reference is the oracle the tests hold it to.
+
+# %% [markdown]
+# ## Exercises
+#
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
+#
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 2
+#     cd ../my-course && python -m minitorch_cnn.grade --task 2.1
+#
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 2.1 | Loop-reference 2-d correlation | `correlate2d_reference` in `minitorch_cnn/ops/conv_reference.py` | 2 | `python -m minitorch_cnn.grade --task 2.1` |
+# | 2.2 | Output size of a convolution | `out_size` in `minitorch_cnn/ops/windows.py` | 1 | `python -m minitorch_cnn.grade --task 2.2` |
+# | 2.3 | Loop-reference N-d convolution (stride, padding, dilation, groups) | `conv_nd_reference` in `minitorch_cnn/ops/conv_reference.py` | 3 | `python -m minitorch_cnn.grade --task 2.3` |
+# | 2.4 | im2col: the strided window view | `window_view` in `minitorch_cnn/ops/windows.py` | 3 | `python -m minitorch_cnn.grade --task 2.4` |
+# | 2.5 | Dilate: zeros between elements for the strided backward | `dilate` in `minitorch_cnn/ops/windows.py` | 1 | `python -m minitorch_cnn.grade --task 2.5` |
+# | 2.6 | Loop-reference transposed convolution (scatter) | `conv_transpose_nd_reference` in `minitorch_cnn/ops/conv_reference.py` | 2 | `python -m minitorch_cnn.grade --task 2.6` |
+
+# %% [markdown]
+# ## Next
+#
+# Chapter 3 adds pooling and derives the backward pass of both: which input each output gradient
+# belongs to, and why a convolution's input gradient is a correlation with the reflected kernel.

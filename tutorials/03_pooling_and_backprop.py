@@ -195,3 +195,39 @@ print("reflect padding:", gradcheck(lambda a: F.pad(a, (2, 1, 1, 3), "reflect"),
 row = mt.tensor([[[1.0, 2.0, 3.0, 4.0]]], requires_grad=True)
 F.pad(row, (2, 1), "reflect").sum().backward()  # padded: 3 2 | 1 2 3 4 | 3
 print("copies of each pixel:", row.grad.numpy()[0, 0])
+
+# %% [markdown]
+# ## Summary
+#
+# * Max pooling keeps each window's largest value and its backward sends each output gradient to
+#   that one arg-max; average pooling divides by `Q` and its backward spreads `1/Q` of each
+#   gradient over the window.
+# * A convolution's input gradient is the output gradient correlated with the reflected kernel
+#   (input and output channels swapped); its weight gradient correlates the input with the
+#   output gradient.
+# * Padding's backward folds the border's gradient back onto the pixels that were copied there.
+# * `gradcheck` confirms each of these against finite differences in float64.
+
+# %% [markdown]
+# ## Exercises
+#
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
+#
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 3
+#     cd ../my-course && python -m minitorch_cnn.grade --task 3.1
+#
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 3.1 | Loop-reference max pooling with arg-max | `max_pool_nd_reference` in `minitorch_cnn/ops/pool_reference.py` | 2 | `python -m minitorch_cnn.grade --task 3.1` |
+# | 3.2 | Loop-reference average pooling (the three divisors Q) | `avg_pool_nd_reference` in `minitorch_cnn/ops/pool_reference.py` | 2 | `python -m minitorch_cnn.grade --task 3.2` |
+# | 3.3 | Max-pool backward: route each gradient to its arg-max | `max_pool_backward_array` in `minitorch_cnn/ops/pool.py` | 2 | `python -m minitorch_cnn.grade --task 3.3` |
+# | 3.4 | Average-pool backward: spread 1/Q of each gradient | `_AvgPoolNdFunction.backward` in `minitorch_cnn/ops/pool.py` | 2 | `python -m minitorch_cnn.grade --task 3.4` |
+# | 3.5 | Conv backward to the input: the padding of the transposed correlation | `conv_input_grad_array` in `minitorch_cnn/ops/conv.py` | 3 | `python -m minitorch_cnn.grade --task 3.5` |
+# | 3.6 | Padding modes: reflect, replicate, circular | `pad_array` in `minitorch_cnn/ops/pad.py` | 2 | `python -m minitorch_cnn.grade --task 3.6` |
+# | 3.7 | BatchNorm backward in training mode | `BatchNormFunction.backward` in `minitorch_cnn/ops/nnops.py` | 3 | `python -m minitorch_cnn.grade --task 3.7` |
+
+# %% [markdown]
+# ## Next
+#
+# Chapter 4 puts the pieces together and trains the unit's CNN on Fashion-MNIST.

@@ -226,3 +226,35 @@ print(f"shifted by (3, 3) px:  CNN {cnn_acc:.1%} -> {cnn_shift:.1%}   MLP {mlp_a
 #
 # The last command is the unit's full experiment; the README lists the accuracy it reaches and
 # how long it takes on a 2-core CPU.
+
+# %% [markdown]
+# ## Summary
+#
+# * A training step is forward, loss, `zero_grad()`, `backward()`, `step()`; `model.train()` and
+#   `model.eval()` switch dropout and batch norm between their two behaviours.
+# * The optimizer's update rule (SGD with momentum, Adam with bias correction), the initialisation
+#   and the learning-rate schedule are a few lines each, and all of them matter for how fast the
+#   loss falls.
+
+# %% [markdown]
+# ## Exercises
+#
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
+#
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 4
+#     cd ../my-course && python -m minitorch_cnn.grade --task 4.1
+#
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 4.1 | SGD with momentum (and Nesterov) | `SGD._update_group` in `minitorch_cnn/optim/sgd.py` | 2 | `python -m minitorch_cnn.grade --task 4.1` |
+# | 4.2 | Adam: moments and bias correction | `Adam._update_group` in `minitorch_cnn/optim/adam.py` | 3 | `python -m minitorch_cnn.grade --task 4.2` |
+# | 4.3 | Gradient clipping by the total norm | `clip_grad_norm_` in `minitorch_cnn/nn/utils.py` | 2 | `python -m minitorch_cnn.grade --task 4.3` |
+# | 4.4 | Xavier (Glorot) uniform initialisation bound | `xavier_uniform_` in `minitorch_cnn/nn/init.py` | 1 | `python -m minitorch_cnn.grade --task 4.4` |
+# | 4.5 | StepLR schedule | `StepLR.get_lr` in `minitorch_cnn/optim/lr_scheduler.py` | 1 | `python -m minitorch_cnn.grade --task 4.5` |
+
+# %% [markdown]
+# ## Next
+#
+# Chapter 5 opens the trained network: its graph, its receptive fields, and what its units
+# respond to.

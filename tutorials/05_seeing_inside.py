@@ -263,3 +263,35 @@ if HAVE_MPL:
 
 # %%
 print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.iterdir())}")
+
+# %% [markdown]
+# ## Summary
+#
+# * The autograd graph and the model summary show what a forward pass builds and what it costs.
+# * Receptive-field arithmetic (map size, jump, field size, start, with dilation in all three)
+#   says which input pixels a unit can see; autograd's inverse image confirms it.
+# * Feature maps, filters, the maximal response, saliency, Grad-CAM and occlusion each answer a
+#   different question about what the network uses; none of them alone is the explanation.
+
+# %% [markdown]
+# ## Exercises
+#
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
+#
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 5
+#     cd ../my-course && python -m minitorch_cnn.grade --task 5.1
+#
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 5.1 | Receptive-field arithmetic: size, jump, rf, start | `conv_rf` in `minitorch_cnn/viz/receptive_field.py` | 3 | `python -m minitorch_cnn.grade --task 5.1` |
+# | 5.2 | Grad-CAM channel weights and map | `GradCAM.__call__` in `minitorch_cnn/viz/gradcam.py` | 2 | `python -m minitorch_cnn.grade --task 5.2` |
+# | 5.3 | Occlusion: patch positions and the averaged drop map | `patch_positions` in `minitorch_cnn/viz/occlusion.py`, `occlusion_sensitivity` in `minitorch_cnn/viz/occlusion.py` | 2 | `python -m minitorch_cnn.grade --task 5.3` |
+# | 5.4 | Saliency: max over channels of |d score / d x| | `saliency` in `minitorch_cnn/viz/saliency.py` | 1 | `python -m minitorch_cnn.grade --task 5.4` |
+# | 5.5 | Bilinear upsampling with aligned pixel centres | `upsample_bilinear` in `minitorch_cnn/viz/gradcam.py` | 2 | `python -m minitorch_cnn.grade --task 5.5` |
+
+# %% [markdown]
+# ## Next
+#
+# Chapter 8 (`tutorials/08_beyond_classification.py`) leaves single labels behind: sequences
+# with causal dilated convolutions, segmentation with a U-Net, and volumes with `Conv3d`.

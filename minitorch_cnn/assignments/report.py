@@ -32,7 +32,7 @@ def results_table(results: Sequence[TaskResult], instructor: bool) -> Any:
     table.add_column("points", justify="right", footer=f"{total}/{maximum}")
     table.add_column("status")
     table.add_column("tests", justify="right")
-    table.add_column("first failure", max_width=70, overflow="fold")
+    table.add_column("first failure", max_width=44, overflow="fold")
     for r in results:
         style = _STYLE[r.status]
         table.add_row(r.task.id, r.task.title, f"{r.score}/{r.task.points}", f"[{style}]{r.label}[/{style}]",

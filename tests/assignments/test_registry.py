@@ -112,3 +112,14 @@ def test_every_stub_compiles_and_names_an_existing_tutorial() -> None:
         student = replace_regions((REPO_ROOT / path).read_text(encoding="utf-8"), path, stubs)
         compile(student, path, "exec")
         assert "SOLUTION" not in student.replace("NotImplementedError", "")
+
+
+@pytest.mark.parametrize("chapter", sorted({t.chapter for t in TASKS}))
+def test_each_chapter_ends_with_its_exercises_summary_and_next(chapter: int) -> None:
+    from minitorch_cnn.assignments.readme import exercise_cell
+
+    text = (REPO_ROOT / tutorial_for(REPO_ROOT, chapter)).read_text(encoding="utf-8")
+    assert exercise_cell(chapter) in text, f"chapter {chapter} lacks its generated exercise cell (readme.exercise_cell)"
+    tail = text[text.index("# ## Exercises"):]
+    assert "# ## Summary" in text and ("# ## Next" in tail or "# Next" in text[text.index("# ## Summary"):])
+    assert "# %%\n" not in tail, "the exercises come after the chapter's last code cell"
