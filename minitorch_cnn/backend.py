@@ -120,6 +120,11 @@ def cuda_is_available() -> bool:
     return _cupy_or_reason()[0] is not None
 
 
+def cuda_unavailable_reason() -> str:
+    """Why ``cuda`` cannot be used (CuPy missing, no GPU), or ``""`` when it can."""
+    return _cupy_or_reason()[1]
+
+
 def _cupy() -> Any:
     cp, reason = _cupy_or_reason()
     if cp is None:
@@ -230,6 +235,36 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     _rng_numpy.bit_generator.state = state
+
+
+# CuPy's generator cannot be saved: cuRAND keeps its state opaque, and CuPy offers no get_state /
+# set_state (cupy/cupy#5430). So a run on the GPU that must resume bit-identically derives the GPU
+# generator from the CPU one, whose state *is* saved: ``reseed_device_generator`` draws a seed from
+# the CPU generator and seeds the GPU generator with it (the training loop does this before every
+# batch), and ``device_rng_seed`` is the seed in force, stored in checkpoints beside the CPU state.
+_device_seed: int | None = None
+
+
+def reseed_device_generator(dev: str | device) -> int | None:
+    """Seed ``dev``'s own generator from the CPU generator; returns the seed (None for a device that
+    uses the CPU generator itself, ``cpu`` and ``strict``, so that their runs are not changed)."""
+    if device(dev).type != "cuda":
+        return None
+    set_device_rng_seed(int(_rng_numpy.integers(0, 2**63 - 1)))
+    return _device_seed
+
+
+def device_rng_seed() -> int | None:
+    """The seed last given to the GPU generator by :func:`reseed_device_generator` (None if never)."""
+    return _device_seed
+
+
+def set_device_rng_seed(seed: int | None) -> None:
+    """Restore the GPU generator to the start of the stream of ``seed`` (a checkpoint's value)."""
+    global _device_seed
+    _device_seed = None if seed is None else int(seed)
+    if _device_seed is not None and cuda_is_available():
+        _cupy().random.seed(_device_seed)
 
 
 # --------------------------------------------------------------------------------------------------

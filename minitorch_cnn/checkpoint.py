@@ -14,7 +14,15 @@ tree stored as a 0-d unicode array under ``"__tree__"``. ``load_checkpoint`` rea
 same tree, Tensors as Tensors, int dict keys as ints.
 
 Writes are atomic (temporary file + ``os.replace``): Ctrl-C during a save leaves the previous
-checkpoint intact.
+checkpoint intact. Every array is written with ``allow_pickle=False``, so an object array (which
+only pickle could store) is refused at save time with its key, not discovered at load time.
+
+Loading checks, in order, and names the file in every error: that it exists, that it is a zip
+archive (what ``.npz`` is; random bytes never reach NumPy's loader, whose advice for them is to
+enable pickle), that it has the ``__tree__`` entry, that its format version is this one, and that
+no member holds pickled objects. Members are read one at a time straight into the rebuilt tree,
+so a large checkpoint is in memory once, not twice. :func:`state_dict_mismatch` says which keys
+and shapes differ when a checkpoint of another model is loaded.
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ import numpy as np
 from . import backend
 from .data.fileio import atomic_open
 
-__all__ = ["save_checkpoint", "load_checkpoint", "flatten_tree", "unflatten_tree"]
+__all__ = ["save_checkpoint", "load_checkpoint", "flatten_tree", "unflatten_tree", "state_dict_mismatch",
+           "FORMAT"]
 
 _TREE_KEY = "__tree__"
-_FORMAT = "minitorch_cnn.checkpoint/1"
+FORMAT = "minitorch_cnn.checkpoint/1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 def _is_tensor(x: Any) -> bool:
@@ -60,7 +71,11 @@ def flatten_tree(tree: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray
             data = node.detach().data if is_tensor else node
             if path in arrays:
                 raise ValueError(f"save_checkpoint: two entries flatten to the same key {path!r}")
-            arrays[path] = np.array(backend.to_numpy(data), order="C")  # ascontiguousarray would make 0-d 1-d
+            arr = np.array(backend.to_numpy(data), order="C")  # ascontiguousarray would make 0-d 1-d
+            if arr.dtype.hasobject:
+                raise TypeError(f"save_checkpoint: the array at {path!r} has dtype object, which only pickle could "
+                                "store; convert it to a numeric or string dtype (or to lists of numbers)")
+            arrays[path] = arr
             return {"__array__": path, "tensor": is_tensor}
         if isinstance(node, dict):
             items = []
@@ -94,7 +109,7 @@ def unflatten_tree(desc: Any, arrays: Any, device: Any = None) -> Any:
 
     if isinstance(desc, dict):
         if "__array__" in desc:
-            arr = np.array(arrays[desc["__array__"]])  # a private, writeable copy
+            arr = arrays[desc["__array__"]]  # NpzFile reads the member now: a fresh, writeable array
             if not desc.get("tensor"):
                 return arr
             t = Tensor._from_array(arr)
@@ -111,35 +126,92 @@ def unflatten_tree(desc: Any, arrays: Any, device: Any = None) -> Any:
 
 
 def save_checkpoint(path: str | os.PathLike, tree: dict) -> Path:
-    """Write ``tree`` (a dict) to ``path`` (``.npz``) atomically; returns the path."""
+    """Write ``tree`` (a dict) to ``path`` (``.npz``) atomically, without pickle; returns the path."""
     if not isinstance(tree, dict):
         raise TypeError(f"save_checkpoint: tree must be a dict, got {type(tree).__name__}")
     desc, arrays = flatten_tree(tree)
     if _TREE_KEY in arrays:
         raise ValueError(f"save_checkpoint: the key {_TREE_KEY!r} is reserved")
-    header = json.dumps({"format": _FORMAT, "tree": desc})
+    header = json.dumps({"format": FORMAT, "tree": desc})
     path = Path(path)
-    with atomic_open(path, "wb") as f:
-        np.savez(f, **arrays, **{_TREE_KEY: np.array(header)})
+    with atomic_open(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, arr in {**arrays, _TREE_KEY: np.array(header)}.items():
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, arr, allow_pickle=False)
     return path
+
+
+def _check_signature(path: Path) -> None:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if head.startswith(_NPY_MAGIC):
+        raise ValueError(f"load_checkpoint: {str(path)!r} is a single .npy array, not a checkpoint (.npz)")
+    what = "is empty" if not head else f"does not start with a zip signature (first bytes {head[:4].hex()})"
+    raise ValueError(f"load_checkpoint: {str(path)!r} is not a checkpoint: it {what}; a checkpoint is a .npz "
+                     "(zip) file written by save_checkpoint")
+
+
+def _header_of(path: Path, npz: Any) -> dict:
+    if _TREE_KEY not in npz.files:
+        raise ValueError(f"load_checkpoint: {str(path)!r} is an .npz file but not a minitorch_cnn checkpoint "
+                         f"(no {_TREE_KEY!r} entry; members: {', '.join(npz.files[:5]) or 'none'})")
+    header = json.loads(str(npz[_TREE_KEY][()]))
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        got = header.get("format") if isinstance(header, dict) else None
+        raise ValueError(f"load_checkpoint: {str(path)!r} has format {got!r}, but this version of minitorch_cnn "
+                         f"reads {FORMAT!r}; use the version that wrote it")
+    return header
+
+
+class _Members:
+    """The npz's members, read one at a time when the tree asks for them (never all at once)."""
+
+    def __init__(self, path: Path, npz: Any) -> None:
+        self.path, self.npz = path, npz
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        try:
+            return self.npz[key]
+        except KeyError:
+            raise ValueError(f"load_checkpoint: {str(self.path)!r} lacks the member {key!r} its tree lists; "
+                             "the file was changed after it was written") from None
+        except ValueError as exc:  # NumPy: "Object arrays cannot be loaded when allow_pickle=False"
+            raise ValueError(f"load_checkpoint: member {key!r} of {str(self.path)!r} holds pickled objects, "
+                             "which are never loaded (they could run code)") from exc
 
 
 def load_checkpoint(path: str | os.PathLike, device: Any = None) -> dict:
     """Read a checkpoint written by :func:`save_checkpoint` (never unpickles anything)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"load_checkpoint: {str(path)!r} does not exist")
+        what = "is a directory" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"load_checkpoint: {str(path)!r} {what}")
+    _check_signature(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
-            if _TREE_KEY not in npz.files:
-                raise ValueError(
-                    f"load_checkpoint: {str(path)!r} is an .npz file but not a minitorch_cnn checkpoint "
-                    f"(no {_TREE_KEY!r} entry)"
-                )
-            header = json.loads(str(npz[_TREE_KEY][()]))
-            if header.get("format") != _FORMAT:
-                raise ValueError(f"load_checkpoint: {str(path)!r} has unknown format {header.get('format')!r}")
-            arrays = {k: npz[k] for k in npz.files if k != _TREE_KEY}
-    except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            header = _header_of(path, npz)
+            return unflatten_tree(header["tree"], _Members(path, npz), device)
+    except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"load_checkpoint: {str(path)!r} is corrupt or truncated ({exc})") from None
-    return unflatten_tree(header["tree"], arrays, device)
+
+
+def state_dict_mismatch(expected: dict, got: dict, limit: int = 6) -> str:
+    """How ``got`` (a checkpoint's state dict) differs from ``expected`` (the model's), or ``""``.
+
+    Lists missing and unexpected keys and shape mismatches, at most ``limit`` of each.
+    """
+    def shape(v: Any) -> tuple:
+        return tuple(getattr(v, "shape", ()))
+
+    def some(keys: list) -> str:
+        return ", ".join(keys[:limit]) + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+    missing = [k for k in expected if k not in got]
+    unexpected = [k for k in got if k not in expected]
+    shapes = [f"{k} {shape(got[k])} vs {shape(v)}" for k, v in expected.items() if k in got and shape(got[k]) != shape(v)]
+    parts = [f"missing keys {some(missing)}" if missing else "",
+             f"unexpected keys {some(unexpected)}" if unexpected else "",
+             f"shapes differ (checkpoint vs model): {some(shapes)}" if shapes else ""]
+    return "; ".join(p for p in parts if p)

@@ -9,19 +9,27 @@ Examples::
     python -m minitorch_cnn.train --resume runs/builtin-cnn-seed0/last.npz   # continue after Ctrl-C
     python -m minitorch_cnn.train --resume runs/builtin-cnn-seed0/best.npz --eval-only
 
-What one run does:
+The algorithm is two functions, :func:`train_one_epoch` (forward, loss, zero_grad, backward, step
+for every batch) and :func:`evaluate` (the test split under ``no_grad``). :func:`train` wraps them
+with what a real run needs:
 
-1. Seeds everything from ``--seed`` (weights, dropout, augmentation, shuffling): same seed, same run.
-2. Prints the model summary, then per epoch a progress bar with running loss, accuracy and
-   images/s, and an evaluation on the test split.
-3. Writes to ``--out`` (default ``runs/<dataset>-<model>-seed<seed>``), each file atomically:
-   ``metrics.csv`` / ``metrics.json`` (one row per epoch), ``last.npz`` (after every epoch),
-   ``best.npz`` (best test accuracy so far) and ``curves.png`` (loss / accuracy, when matplotlib
-   is installed). A checkpoint holds model, optimizer and scheduler state, the epoch, the random
-   generators' states, the data loader's position and the configuration (see ``checkpoint.py``).
-4. Ctrl-C finishes the running batch, writes ``last.npz`` and prints the command that resumes. A
-   resumed run is bit-identical to one that was never interrupted (on the CPU). A second Ctrl-C
-   aborts at once.
+1. Every flag, path and the device are checked first (``preflight``), before data is loaded or a
+   model built: a mistake is one line and exit status 2.
+2. Seeds everything from ``--seed`` (weights, dropout, augmentation, shuffling): same seed, same run.
+3. Prints the model summary, then per epoch a progress bar and an evaluation on the test split.
+4. Writes to ``--out`` (default ``runs/<dataset>-<model>-seed<seed>``), each file atomically:
+   ``metrics.csv`` / ``metrics.json`` (one row per epoch; strict JSON), ``last.npz`` (after every
+   epoch), ``best.npz`` (best test accuracy so far) and ``curves.png`` (with matplotlib). A checkpoint
+   holds model, optimizer and scheduler state, the epoch, the random generators' states, the data
+   loader's position and the configuration (see ``checkpoint.py``).
+5. Ctrl-C or SIGTERM finishes the running batch, writes ``last.npz`` and prints the command that
+   resumes; a resumed run is bit-identical to one never interrupted. A second signal aborts at once.
+6. A loss that is NaN or infinite stops the run (exit status 1) with the last good checkpoint kept,
+   unless ``--skip-nonfinite`` is given (such batches are then skipped and counted).
+7. ``--resume`` continues a run with its own configuration. Flags given with it either *apply*
+   (``--lr``, ``--weight-decay``, ``--momentum``, ``--batch-size`` at an epoch boundary, ``--epochs`` to
+   extend; the header and ``metrics.json`` list each change) or are refused with the reason
+   (``--optimizer``, ``--scheduler``, ``--model``, ``--dataset``, ``--limit``, ``--seed``).
 
 From Python: ``train(TrainConfig(epochs=1, limit=512))`` or ``main(["--limit", "512"])``.
 """
@@ -29,10 +37,8 @@ From Python: ``train(TrainConfig(epochs=1, limit=512))`` or ``main(["--limit", "
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import io
-import json
+import math
 import signal
 import sys
 import threading
@@ -44,23 +50,48 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .checkpoint import load_checkpoint, save_checkpoint
+from . import train_report as report
+from .checkpoint import load_checkpoint, save_checkpoint, state_dict_mismatch
+from .cli import (
+    ArgumentParser,
+    UsageError,
+    check_device,
+    check_input_file,
+    check_out_dir,
+    check_range,
+    run_main,
+    user_errors,
+)
 from .data import MNIST, DataLoader, FashionMNIST, GlyphsInClutter, Subset
 from .data import transforms as T
-from .data.fileio import atomic_open, atomic_write_text
 
-__all__ = ["TrainConfig", "train", "evaluate", "main", "build_parser", "BUILTIN_DEFAULT_TRAIN_SIZE"]
+__all__ = ["TrainConfig", "TrainState", "RunningStats", "NonFiniteLossError", "train", "train_one_epoch",
+           "evaluate", "preflight", "main", "build_parser", "config_from_args", "BUILTIN_DEFAULT_TRAIN_SIZE",
+           "MAX_BATCH_SIZE"]
 
+PROG = "minitorch_cnn.train"
 #: training images used from the built-in data set when --limit is not given: keeps the default run ~1 min
 BUILTIN_DEFAULT_TRAIN_SIZE = 8000
+#: largest --batch-size / --eval-batch-size: activations and im2col buffers grow linearly with the batch
+MAX_BATCH_SIZE = 4096
+MAX_EPOCHS = 10_000
 _DATASETS = ("builtin", "fashion-mnist", "mnist")
 _OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 _SCHEDULERS = ("none", "step", "cosine", "onecycle")
+_DEVICES = ("cpu", "cuda", "strict")  # strict: the CuPy stand-in of the tests (CPU arrays that refuse NumPy)
+
+
+def _flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything that defines a run; stored in every checkpoint and in metrics.json."""
+    """Everything that defines a run; stored in every checkpoint and in metrics.json.
+
+    Each field is the command-line flag of the same name (``batch_size`` is ``--batch-size``); an
+    invalid value raises :class:`~minitorch_cnn.cli.UsageError` (a ``ValueError``) naming that flag.
+    """
 
     dataset: str = "builtin"
     data_dir: str | None = None
@@ -80,25 +111,28 @@ class TrainConfig:
     resume: str | None = None
     eval_only: bool = False
     limit: int | None = None
-    eval_batch_size: int = 250
+    eval_batch_size: int = 1000
     progress: bool = True
+    skip_nonfinite: bool = False
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.dataset in _DATASETS, f"dataset must be one of {_DATASETS}, got {self.dataset!r}"),
-            (self.optimizer in _OPTIMIZERS, f"optimizer must be one of {_OPTIMIZERS}, got {self.optimizer!r}"),
-            (self.scheduler in _SCHEDULERS, f"scheduler must be one of {_SCHEDULERS}, got {self.scheduler!r}"),
-            (self.model in ("cnn", "mlp"), f"model must be 'cnn' or 'mlp', got {self.model!r}"),
-            (self.device in ("cpu", "cuda"), f"device must be 'cpu' or 'cuda', got {self.device!r}"),
-            (int(self.epochs) >= 1 or self.eval_only, f"epochs must be >= 1, got {self.epochs}"),
-            (int(self.batch_size) >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (float(self.lr) > 0, f"lr must be positive, got {self.lr}"),
-            (self.limit is None or int(self.limit) >= 1, f"limit must be >= 1, got {self.limit}"),
-            (not self.eval_only or bool(self.resume), "--eval-only needs --resume CKPT, the checkpoint to evaluate"),
-        ]
-        for ok, msg in checks:
-            if not ok:
-                raise ValueError(f"TrainConfig: {msg}")
+        choices = {"dataset": _DATASETS, "optimizer": _OPTIMIZERS, "scheduler": _SCHEDULERS,
+                   "model": ("cnn", "mlp"), "device": _DEVICES}
+        for field, allowed in choices.items():
+            if getattr(self, field) not in allowed:
+                raise UsageError(f"{_flag(field)} {getattr(self, field)!r} is not one of {', '.join(allowed)}")
+        if not self.eval_only:
+            check_range("--epochs", self.epochs, 1, MAX_EPOCHS)
+        check_range("--batch-size", self.batch_size, 1, MAX_BATCH_SIZE, "the limit keeps a batch in memory")
+        check_range("--eval-batch-size", self.eval_batch_size, 1, MAX_BATCH_SIZE, "the limit keeps a batch in memory")
+        check_range("--lr", self.lr, 0, None, "give a positive learning rate such as 1e-3", lo_open=True)
+        check_range("--weight-decay", self.weight_decay, 0, None)
+        check_range("--momentum", self.momentum, 0, 1, hi_open=True)
+        check_range("--label-smoothing", self.label_smoothing, 0, 1)
+        check_range("--seed", self.seed, 0, 2**32 - 1)
+        check_range("--limit", self.limit, 2, None, "training needs at least 2 images (BatchNorm needs a batch of 2)")
+        if self.eval_only and not self.resume:
+            raise UsageError("--eval-only needs --resume CKPT, the checkpoint to evaluate")
 
     def out_dir(self) -> Path:
         if self.out:
@@ -123,27 +157,106 @@ class TrainState:
     optimizer: Any
 
 
-class _StopRequest:
-    """Turns the first SIGINT into "stop after this batch"; a second one aborts as usual."""
+@dataclasses.dataclass
+class RunningStats:
+    """Running sums of one epoch: mean loss and accuracy so far, in training mode (dropout on)."""
 
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    time: float = 0.0  # seconds spent in this epoch so far (kept across an interruption)
+    skipped: int = 0  # batches skipped for a non-finite loss (--skip-nonfinite)
+    last_loss: float = 0.0
 
-    def __enter__(self) -> _StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
+    def update(self, loss_value: float, logits: Any, y: Any) -> None:
+        self.last_loss = loss_value
+        self.loss_sum += loss_value * y.shape[0]
+        self.correct += int(backend.to_numpy((logits.data.argmax(axis=1) == y.data).sum()))
+        self.seen += int(y.shape[0])
 
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl-C: finishing this batch and saving a checkpoint (press again to abort)...", flush=True)
+    @property
+    def loss(self) -> float:
+        return self.loss_sum / max(self.seen, 1)
 
-    def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+    @property
+    def accuracy(self) -> float:
+        return self.correct / max(self.seen, 1)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss of a batch was NaN or infinite: the weights would be ruined by its step."""
+
+    def __init__(self, value: float, batch: int, message: str = "") -> None:
+        super().__init__(message or f"the loss of batch {batch} is {value}")
+        self.value, self.batch = value, batch
+
+
+# --------------------------------------------------------------------------------------------------
+# The algorithm
+# --------------------------------------------------------------------------------------------------
+def train_one_epoch(model: Any, loader: DataLoader, criterion: Any, optimizer: Any, device: str = "cpu", *,
+                    scheduler: Any = None, stats: RunningStats | None = None,
+                    after_batch: Callable[[RunningStats], bool] | None = None,
+                    skip_nonfinite: bool = False) -> RunningStats:
+    """One pass over ``loader``: for every batch, forward, loss, zero_grad, backward, step.
+
+    Args:
+        scheduler: a learning-rate schedule stepped after every batch (``OneCycleLR``); schedules
+            stepped per epoch are the caller's.
+        stats: running sums to continue (a resumed epoch); default fresh ones.
+        after_batch: called after every step with the stats; returning True ends the epoch early.
+        skip_nonfinite: skip a batch whose loss is NaN/inf instead of raising ``NonFiniteLossError``.
+
+    Returns the epoch's :class:`RunningStats` (mean loss and accuracy over the batches, dropout on).
+    """
+    model.train()
+    stats = stats if stats is not None else RunningStats()
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        loss = criterion(logits, y)
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):  # checked before the step, so the weights stay good
+            if not skip_nonfinite:
+                raise NonFiniteLossError(loss_value, loader.state_dict()["batches_done"] or len(loader))
+            stats.skipped += 1
+            continue
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        stats.update(loss_value, logits, y)
+        if after_batch is not None and after_batch(stats):
+            break
+    return stats
+
+
+def evaluate(model: Any, loader: DataLoader, criterion: Any, device: str = "cpu", num_classes: int = 10) -> dict:
+    """Test loss, accuracy and confusion matrix (rows: true class, columns: predicted).
+
+    Runs in eval mode (dropout off, BatchNorm's running statistics) under ``no_grad``, so no op keeps
+    anything for a backward pass.
+    """
+    import minitorch_cnn as mt
+
+    model.eval()
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    total_loss = 0.0
+    n = 0
+    with mt.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            out = model(x)
+            total_loss += float(criterion(out, y).item()) * y.shape[0]
+            pred = backend.to_numpy(out.data.argmax(axis=1))
+            np.add.at(confusion, (backend.to_numpy(y.data), pred), 1)
+            n += y.shape[0]
+    return {"loss": total_loss / max(n, 1), "accuracy": float(np.trace(confusion) / max(n, 1)),
+            "confusion": confusion}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -179,16 +292,20 @@ def _datasets(cfg: TrainConfig, normalize: tuple[float, float] | None) -> tuple[
     return train_set, test_set, normalize
 
 
+def _optimizer_hparams(cfg: TrainConfig) -> dict:
+    """The hyper-parameters of ``cfg.optimizer`` that come from flags (what a resume may change)."""
+    if cfg.optimizer == "sgd":
+        return {"lr": cfg.lr, "momentum": cfg.momentum, "weight_decay": cfg.weight_decay}
+    if cfg.optimizer == "adamw":
+        return {"lr": cfg.lr, "weight_decay": cfg.weight_decay or 1e-2}  # AdamW's usual default
+    return {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
+
+
 def _optimizer(cfg: TrainConfig, params: list) -> Any:
     from . import optim
 
-    if cfg.optimizer == "sgd":
-        return optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay or 1e-2)
-    return optim.RMSprop(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    cls = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop}[cfg.optimizer]
+    return cls(params, **_optimizer_hparams(cfg))
 
 
 def _scheduler(cfg: TrainConfig, optimizer: Any, steps_per_epoch: int) -> tuple[Any, bool]:
@@ -203,6 +320,16 @@ def _scheduler(cfg: TrainConfig, optimizer: Any, steps_per_epoch: int) -> tuple[
         total = cfg.epochs * steps_per_epoch
         return lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total), True
     return None, False
+
+
+def _train_loader(cfg: TrainConfig, train_set: Any) -> tuple[DataLoader, str]:
+    """The shuffled training loader, and a note when its last batch (of one image) is dropped."""
+    lone = len(train_set) % cfg.batch_size == 1 and len(train_set) > 1
+    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed + 1_000_003,
+                        drop_last=lone)
+    note = (f"note: {len(train_set)} images in batches of {cfg.batch_size} would leave a last batch of 1 image, "
+            "which BatchNorm cannot normalise in training mode; it is dropped each epoch (drop_last)") if lone else ""
+    return loader, note
 
 
 def _print_summary(console: Any, model: Any, device: str) -> None:
@@ -227,284 +354,352 @@ def _print_summary(console: Any, model: Any, device: str) -> None:
         backend.set_rng_state(rng)
 
 
-def _lr(optimizer: Any) -> float:
-    return float(optimizer.param_groups[0]["lr"])
+# --------------------------------------------------------------------------------------------------
+# Checks before any work, and what a resume may change
+# --------------------------------------------------------------------------------------------------
+#: fixed by the checkpoint: the weights, optimizer state, schedule or data order depend on them
+_FIXED_ON_RESUME = {
+    "model": "the checkpoint's weights are for its model",
+    "dataset": "the checkpoint was trained on its data set",
+    "limit": "the data loader's position refers to the checkpoint's images",
+    "seed": "the random generators continue from the checkpoint's states",
+    "optimizer": "the checkpoint holds the state of its optimizer",
+    "scheduler": "the checkpoint holds the state of its schedule",
+}
+#: applied on resume (written into the optimizer's parameter groups), and reported
+_APPLIED_ON_RESUME = ("lr", "weight_decay", "momentum", "batch_size", "epochs")
 
 
-def evaluate(model: Any, loader: DataLoader, criterion: Any, device: str, num_classes: int = 10) -> dict:
-    """Test loss, accuracy and confusion matrix (rows: true class, columns: predicted)."""
-    import minitorch_cnn as mt
-
-    model.eval()
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    total_loss = 0.0
-    n = 0
-    with mt.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            out = model(x)
-            total_loss += float(criterion(out, y).item()) * y.shape[0]
-            pred = backend.to_numpy(out.data.argmax(axis=1))
-            np.add.at(confusion, (backend.to_numpy(y.data), pred), 1)
-            n += y.shape[0]
-    return {
-        "loss": total_loss / max(n, 1),
-        "accuracy": float(np.trace(confusion) / max(n, 1)),
-        "confusion": confusion,
-    }
-
-
-def _write_metrics(out: Path, cfg: TrainConfig, history: list[dict], extra: dict) -> None:
-    if history:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(history[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(history)
-        atomic_write_text(out / "metrics.csv", buf.getvalue())
-    doc = {"config": cfg.to_dict(), "history": history, **extra}
-    atomic_write_text(out / "metrics.json", json.dumps(doc, indent=2) + "\n")
+def _resume_changes(cfg: TrainConfig, ckpt: dict) -> dict[str, list]:
+    """``{field: [checkpoint's value, new value]}`` for the changes a resume applies; refuses the rest."""
+    saved = ckpt["config"]
+    fields = ("model",) if cfg.eval_only else tuple(_FIXED_ON_RESUME)
+    for field in fields:
+        if field in saved and saved[field] != getattr(cfg, field):
+            raise UsageError(f"{_flag(field)} {getattr(cfg, field)!r} differs from the checkpoint's "
+                             f"{saved[field]!r} and cannot change on --resume: {_FIXED_ON_RESUME[field]}; "
+                             f"start a new run with another --out instead")
+    if cfg.eval_only:
+        return {}
+    done, batches_done = int(ckpt["epoch"]), int(ckpt["loader"]["batches_done"])
+    if done >= cfg.epochs:
+        raise UsageError(f"--resume {cfg.resume!r}: this run already finished {done} of {cfg.epochs} epochs; "
+                         f"give --epochs N with N > {done} to train on, or --eval-only to evaluate it")
+    changes = {f: [saved.get(f), getattr(cfg, f)] for f in _APPLIED_ON_RESUME if saved.get(f) != getattr(cfg, f)}
+    laid_out = {"none": (), "onecycle": ("epochs", "lr", "batch_size")}.get(cfg.scheduler, ("epochs", "lr"))
+    for field in (f for f in laid_out if f in changes):
+        raise UsageError(f"{_flag(field)} cannot change on --resume with --scheduler {cfg.scheduler}: the "
+                         f"schedule was laid out for {_flag(field)} {saved.get(field)}; resume with that value")
+    if "batch_size" in changes and batches_done:
+        raise UsageError(f"--batch-size cannot change on --resume in the middle of an epoch (the checkpoint "
+                         f"stopped after batch {batches_done} of size {saved['batch_size']}); resume with "
+                         f"--batch-size {saved['batch_size']} or from a checkpoint at an epoch's end")
+    if "momentum" in changes and cfg.optimizer != "sgd":
+        raise UsageError(f"--momentum applies to --optimizer sgd only; this run uses {cfg.optimizer}")
+    return changes
 
 
-def _plot(out: Path, history: list[dict]) -> Path | None:
-    try:
-        import matplotlib
+def preflight(cfg: TrainConfig) -> tuple[dict | None, dict]:
+    """Check the device, the checkpoint, what a resume changes and ``--out``: before any data is loaded.
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    ep = [h["epoch"] for h in history]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax1.plot(ep, [h["train_loss"] for h in history], "o-", label="train")
-    ax1.plot(ep, [h["test_loss"] for h in history], "o-", label="test")
-    ax1.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
-    ax2.plot(ep, [h["train_acc"] for h in history], "o-", label="train")
-    ax2.plot(ep, [h["test_acc"] for h in history], "o-", label="test")
-    ax2.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    path = out / "curves.png"
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    Returns (the checkpoint or None, the changes a resume applies).
+    """
+    check_device("--device", cfg.device)
+    if cfg.data_dir is not None and Path(cfg.data_dir).is_file():
+        raise UsageError(f"--data-dir {cfg.data_dir!r} is a file; give the directory with the IDX files")
+    ckpt, changes = None, {}
+    if cfg.resume:
+        ckpt = _load_training_checkpoint(cfg.resume)
+        changes = _resume_changes(cfg, ckpt)
+    if not cfg.eval_only:
+        check_out_dir("--out", cfg.out_dir())
+    return ckpt, changes
 
 
-def _final_table(console: Any, result: dict, classes: Sequence[str], title: str) -> None:
-    from rich.table import Table
-
-    conf = result["confusion"]
-    table = Table(title=f"{title}: test accuracy {100 * result['accuracy']:.2f}%  (loss {result['loss']:.4f})")
-    table.add_column("true \\ pred", style="bold")
-    for j in range(len(classes)):
-        table.add_column(str(j), justify="right")
-    table.add_column("recall", justify="right", style="cyan")
-    for i, name in enumerate(classes):
-        row_total = max(int(conf[i].sum()), 1)
-        cells = [f"[green]{v}[/]" if i == j else (str(v) if v else "[dim]0[/]") for j, v in enumerate(conf[i])]
-        table.add_row(f"{i} {name}", *cells, f"{100 * conf[i, i] / row_total:.1f}%")
-    console.print(table)
-
-
-def _progress(console: Any, enabled: bool) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:.2%}  {task.fields[ips]:.0f} img/s"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not enabled,
-        transient=False,
-    )
+def _load_training_checkpoint(path: str) -> dict:
+    check_input_file("--resume", path)
+    with user_errors(f"--resume {path!r}"):
+        ckpt = load_checkpoint(path)
+    missing = [k for k in ("model", "optim", "rng", "loader", "config", "epoch", "history") if k not in ckpt]
+    if missing:
+        raise UsageError(f"--resume {path!r} is a checkpoint but not one written by {PROG} (no {', '.join(missing)})")
+    return ckpt
 
 
 # --------------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------------
-def train(cfg: TrainConfig, callbacks: Sequence[Callable[[TrainState], None]] = (), console: Any = None) -> dict:
-    """Run ``cfg``; returns ``{"history", "test", "best_accuracy", "out", "model", "interrupted", ...}``.
+class _StopRequest:
+    """Turns the first SIGINT or SIGTERM into "stop after this batch"; a second one aborts at once."""
 
-    ``callbacks`` are called after every optimizer step with a :class:`TrainState`; one that raises
-    ``KeyboardInterrupt`` behaves like Ctrl-C (the batch is complete, a checkpoint is saved).
-    """
-    from rich.console import Console
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+    def __init__(self) -> None:
+        self.requested = False
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested, self.signum = True, signum
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(f"\n{name}: finishing this batch and saving a checkpoint (again to abort)...", flush=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        for s, previous in self._previous.items():
+            signal.signal(s, previous)
+
+
+@dataclasses.dataclass
+class _Run:
+    """Everything one training run holds between epochs."""
+
+    cfg: TrainConfig
+    console: Any
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    per_batch: bool
+    criterion: Any
+    loader: DataLoader
+    test_loader: DataLoader
+    classes: list
+    normalize: tuple
+    out: Path
+    title: str
+    history: list = dataclasses.field(default_factory=list)
+    resume_log: list = dataclasses.field(default_factory=list)  # [{"epoch", "batch", "changes"}] per resume
+    notes: list = dataclasses.field(default_factory=list)  # printed under the header
+    start_epoch: int = 0
+    best_acc: float = -1.0
+    step: int = 0
+    stats: RunningStats = dataclasses.field(default_factory=RunningStats)
+
+    def checkpoint(self, epoch: int, stats: RunningStats) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optim": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "epoch": epoch,  # epochs fully done
+            "rng": backend.get_rng_state(),
+            "device_rng_seed": backend.device_rng_seed(),
+            "loader": self.loader.state_dict(),
+            "running": stats.to_dict(),
+            "history": self.history,
+            "best_accuracy": self.best_acc,
+            "normalize": list(self.normalize),
+            "config": self.cfg.to_dict(),
+            "resume_log": self.resume_log,
+        }
+
+    def metrics_extra(self, res: dict) -> dict:
+        return {"best_accuracy": self.best_acc if self.best_acc >= 0 else None, "resume_log": self.resume_log,
+                "confusion": np.asarray(res["confusion"]).tolist(), "classes": self.classes}
+
+
+def _build(cfg: TrainConfig, console: Any, ckpt: dict | None) -> _Run:
+    """Data, model, optimizer, schedule and loaders of ``cfg`` (the checkpoint's normalisation)."""
     import minitorch_cnn as mt
 
     from . import models, nn
 
-    console = console or Console()
-    ckpt = None
-    if cfg.resume:
-        ckpt = load_checkpoint(cfg.resume)
-    normalize = tuple(ckpt["normalize"]) if ckpt and ckpt.get("normalize") else None
-    device = cfg.device
-    if device == "cuda" and not backend.cuda_is_available():
-        raise RuntimeError("train: --device cuda was asked for but no CUDA GPU is usable; use --device cpu")
-
     mt.manual_seed(cfg.seed)
-    train_set, test_set, normalize = _datasets(cfg, normalize)
-    classes = list(getattr(getattr(train_set, "dataset", train_set), "classes", [])) or [str(i) for i in range(10)]
-    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, seed=cfg.seed + 1_000_003)
+    normalize = tuple(ckpt["normalize"]) if ckpt and ckpt.get("normalize") else None
+    with user_errors(f"--dataset {cfg.dataset}"):
+        train_set, test_set, normalize = _datasets(cfg, normalize)
+    base = getattr(train_set, "dataset", train_set)
+    classes = list(getattr(base, "classes", [])) or [str(i) for i in range(10)]
+    loader, note = _train_loader(cfg, train_set)
     test_loader = DataLoader(test_set, batch_size=cfg.eval_batch_size, shuffle=False, seed=0)
     model = models.build_model(cfg.model)
-    model.to(device)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    model.to(cfg.device)
     optimizer = _optimizer(cfg, list(model.parameters()))
     scheduler, per_batch = _scheduler(cfg, optimizer, len(loader))
-    out = cfg.out_dir()
-    title = f"{cfg.model.upper()} on {cfg.dataset}"
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    run = _Run(cfg, console, model, optimizer, scheduler, per_batch, criterion, loader, test_loader, classes,
+               normalize, cfg.out_dir(), f"{cfg.model.upper()} on {cfg.dataset}")
+    run.notes += [note] if note else []
+    return run
 
-    console.rule(f"[bold]{title}")
-    _print_summary(console, model, device)
-    console.print(
-        f"train {len(train_set)} / test {len(test_set)} images, {cfg.epochs} epochs of {len(loader)} batches "
-        f"of {cfg.batch_size}, {cfg.optimizer} lr {cfg.lr}, scheduler {cfg.scheduler}, device {device}, "
-        f"out {out}"
-    )
 
-    history: list[dict] = []
-    start_epoch, best_acc = 0, -1.0
-    run_stats = {"loss_sum": 0.0, "correct": 0, "seen": 0, "time": 0.0}
+def _restore(run: _Run, ckpt: dict, changes: dict) -> None:
+    """Load the checkpoint into ``run`` and apply the hyper-parameters a resume changes."""
+    cfg = run.cfg
+    mismatch = state_dict_mismatch(run.model.state_dict(), ckpt["model"])
+    if mismatch:
+        raise UsageError(f"--resume {cfg.resume!r} does not fit --model {cfg.model}: {mismatch}")
+    run.model.load_state_dict(ckpt["model"])
+    run.optimizer.load_state_dict(ckpt["optim"])
+    if run.scheduler is not None and ckpt.get("scheduler") is not None:
+        run.scheduler.load_state_dict(ckpt["scheduler"])
+    backend.set_rng_state(ckpt["rng"])
+    backend.set_device_rng_seed(ckpt.get("device_rng_seed"))
+    run.loader.load_state_dict(ckpt["loader"])
+    run.history, run.resume_log = list(ckpt["history"]), list(ckpt.get("resume_log", []))
+    run.start_epoch, run.best_acc = int(ckpt["epoch"]), float(ckpt["best_accuracy"])
+    run.stats = RunningStats(**ckpt["running"])
+    batches_done = int(ckpt["loader"]["batches_done"])
+    run.step = run.start_epoch * len(run.loader) + batches_done
+    hparams = _optimizer_hparams(cfg)
+    for group in run.optimizer.param_groups:
+        group.update({k: v for k, v in hparams.items() if k in changes and k in group})
+    where = f"epoch {run.start_epoch + 1}, batch {batches_done}"
+    run.notes.append(f"resumed from {cfg.resume}: {where}")
+    if changes:
+        run.resume_log.append({"epoch": run.start_epoch + 1, "batch": batches_done, "changes": changes})
+        said = ", ".join(f"{_flag(k)} {old} -> {new}" for k, (old, new) in changes.items())
+        run.notes.append(f"applied on resume: {said}")
+
+
+def _header(run: _Run) -> None:
+    cfg = run.cfg
+    run.console.rule(f"[bold]{run.title}")
+    _print_summary(run.console, run.model, cfg.device)
+    hp = f"momentum {cfg.momentum}, " if cfg.optimizer == "sgd" else ""
+    run.console.print(
+        f"train {len(run.loader.dataset)} / test {len(run.test_loader.dataset)} images, {cfg.epochs} epochs of "
+        f"{len(run.loader)} batches of {cfg.batch_size}, {cfg.optimizer} lr {cfg.lr}, {hp}weight decay "
+        f"{_optimizer_hparams(cfg)['weight_decay']}, scheduler {cfg.scheduler}, device {cfg.device}, out {run.out}",
+        highlight=False)
+    run.console.print(report.RUNNING_NOTE, highlight=False, style="dim")
+    for note in run.notes:
+        run.console.print(note, highlight=False)
+
+
+def _epoch_with_progress(run: _Run, epoch: int, stop: _StopRequest, callbacks: Sequence[Callable]) -> RunningStats:
+    """:func:`train_one_epoch` with the live bar, log lines, callbacks, the stop request and the GPU seed."""
+    cfg, loader = run.cfg, run.loader
+    stats, run.stats = run.stats, RunningStats()
+    t0 = time.perf_counter() - stats.time
+    with report.progress_bar(run.console, cfg.progress) as bar:
+        task = bar.add_task(f"epoch {epoch + 1}/{cfg.epochs}", total=len(loader), loss=0.0, acc=0.0, ips=0.0,
+                            completed=loader.state_dict()["batches_done"])
+
+        def after_batch(s: RunningStats) -> bool:
+            backend.reseed_device_generator(cfg.device)  # the GPU's stream follows the saved CPU state
+            run.step += 1
+            s.time = time.perf_counter() - t0
+            ips = s.seen / max(s.time, 1e-9)
+            bar.update(task, advance=1, loss=s.loss, acc=s.accuracy, ips=ips)
+            done = loader.state_dict()["batches_done"] or len(loader)
+            if not cfg.progress and done % max(len(loader) // 5, 1) == 0 and done < len(loader):
+                run.console.print(f"  epoch {epoch + 1} batch {done}/{len(loader)}: running loss {s.loss:.4f} "
+                                  f"acc {s.accuracy:.2%} {ips:.0f} img/s", highlight=False)
+            state = TrainState(epoch, done, run.step, s.last_loss, run.model, run.optimizer)
+            try:
+                for cb in callbacks:
+                    cb(state)
+            except KeyboardInterrupt:
+                stop.requested = True
+            return stop.requested
+
+        return train_one_epoch(run.model, loader, run.criterion, run.optimizer, cfg.device,
+                               scheduler=run.scheduler if run.per_batch else None, stats=stats,
+                               after_batch=after_batch, skip_nonfinite=cfg.skip_nonfinite)
+
+
+def _finish_epoch(run: _Run, epoch: int, stats: RunningStats) -> dict:
+    """Schedule step, evaluation, the epoch's row, checkpoints, metrics and curves."""
+    if run.scheduler is not None and not run.per_batch:
+        run.scheduler.step()
+    res = evaluate(run.model, run.test_loader, run.criterion, run.cfg.device, len(run.classes))
+    row = {"epoch": epoch + 1, "train_loss": stats.loss, "train_acc": stats.accuracy, "test_loss": res["loss"],
+           "test_acc": res["accuracy"], "lr": float(run.optimizer.param_groups[0]["lr"]),
+           "epoch_time_s": round(stats.time, 2), "images_per_s": round(stats.seen / max(stats.time, 1e-9), 1),
+           "skipped_batches": stats.skipped}
+    run.history.append(row)
+    skipped = f" | {stats.skipped} batches skipped (non-finite loss)" if stats.skipped else ""
+    run.console.print(
+        f"epoch {epoch + 1}/{run.cfg.epochs}: train (running avg, dropout on) loss {row['train_loss']:.4f} acc "
+        f"{row['train_acc']:.2%} | test loss {row['test_loss']:.4f} acc {row['test_acc']:.2%} | "
+        f"{row['images_per_s']:.0f} img/s, {stats.time:.1f}s{skipped}", highlight=False)
+    if res["accuracy"] > run.best_acc:
+        run.best_acc = res["accuracy"]
+        save_checkpoint(run.out / "best.npz", run.checkpoint(epoch + 1, RunningStats()))
+    save_checkpoint(run.out / "last.npz", run.checkpoint(epoch + 1, RunningStats()))
+    report.write_metrics(run.out, run.cfg.to_dict(), run.history, run.metrics_extra(res))
+    report.plot_curves(run.out, run.history, run.title)
+    return res
+
+
+def _nonfinite_message(run: _Run, epoch: int, exc: NonFiniteLossError) -> str:
+    last = run.out / "last.npz"
+    epochs_done = run.history[-1]["epoch"] if run.history else run.start_epoch
+    kept = (f"the last good checkpoint {str(last)!r} (after epoch {epochs_done}) is kept" if last.is_file()
+            else "no checkpoint had been written yet")
+    return (f"loss is {exc.value} at epoch {epoch + 1}, batch {exc.batch} (--lr {run.cfg.lr}): training stopped "
+            f"before that step; {kept}. Lower --lr, or pass --skip-nonfinite to skip such batches")
+
+
+def train(cfg: TrainConfig, callbacks: Sequence[Callable[[TrainState], None]] = (), console: Any = None) -> dict:
+    """Run ``cfg``; returns ``{"history", "test", "best_accuracy", "out", "model", "interrupted", ...}``.
+
+    ``callbacks`` are called after every optimizer step with a :class:`TrainState`; one that raises
+    ``KeyboardInterrupt`` behaves like Ctrl-C (the batch is complete, a checkpoint is saved). Raises
+    ``UsageError`` for a bad flag, path or checkpoint (before any work) and ``NonFiniteLossError``
+    when the loss diverges (the weights of the last good checkpoint are kept on disk).
+    """
+    console = console or report.make_console()
+    ckpt, changes = preflight(cfg)
+    run = _build(cfg, console, ckpt)
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optim"])
-        if scheduler is not None and ckpt.get("scheduler") is not None:
-            scheduler.load_state_dict(ckpt["scheduler"])
-        backend.set_rng_state(ckpt["rng"])
-        loader.load_state_dict(ckpt["loader"])
-        history = list(ckpt["history"])
-        start_epoch, best_acc = int(ckpt["epoch"]), float(ckpt["best_accuracy"])
-        run_stats = dict(ckpt["running"])
-        console.print(f"resumed from {cfg.resume}: epoch {start_epoch + 1}, batch {ckpt['loader']['batches_done']}")
-
-    def checkpoint(epoch: int, running: dict) -> dict:
-        return {
-            "model": model.state_dict(),
-            "optim": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "epoch": epoch,  # epochs fully done
-            "rng": backend.get_rng_state(),
-            "loader": loader.state_dict(),
-            "running": running,
-            "history": history,
-            "best_accuracy": best_acc,
-            "normalize": list(normalize),
-            "config": cfg.to_dict(),
-        }
-
+        _restore(run, ckpt, changes)
     if cfg.eval_only:
-        res = evaluate(model, test_loader, criterion, device, len(classes))
-        _final_table(console, res, classes, title)
-        return {"history": history, "test": res, "best_accuracy": best_acc, "out": out, "model": model,
-                "interrupted": False}
-
-    step = sum(len(loader) for _ in range(start_epoch)) + (ckpt["loader"]["batches_done"] if ckpt else 0)
-    interrupted = False
-    res: dict = {}
-    out.mkdir(parents=True, exist_ok=True)
-    with _StopRequest() as stop:
-        for epoch in range(start_epoch, cfg.epochs):
-            model.train()
-            stats = run_stats
-            run_stats = {"loss_sum": 0.0, "correct": 0, "seen": 0, "time": 0.0}
-            t0 = time.perf_counter() - stats["time"]
-            with _progress(console, cfg.progress) as bar:
-                task = bar.add_task(f"epoch {epoch + 1}/{cfg.epochs}", total=len(loader), loss=0.0, acc=0.0,
-                                    ips=0.0, completed=loader.state_dict()["batches_done"])
-                for x, y in loader:
-                    x, y = x.to(device), y.to(device)
-                    logits = model(x)
-                    loss = criterion(logits, y)
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    if per_batch:
-                        scheduler.step()
-                    step += 1
-                    loss_value = float(loss.item())
-                    stats["loss_sum"] += loss_value * y.shape[0]
-                    stats["correct"] += int(backend.to_numpy((logits.data.argmax(axis=1) == y.data).sum()))
-                    stats["seen"] += int(y.shape[0])
-                    stats["time"] = time.perf_counter() - t0
-                    bar.update(task, advance=1, loss=stats["loss_sum"] / stats["seen"],
-                               acc=stats["correct"] / stats["seen"], ips=stats["seen"] / max(stats["time"], 1e-9))
-                    done = loader.state_dict()["batches_done"] or len(loader)
-                    if not cfg.progress and done % max(len(loader) // 5, 1) == 0 and done < len(loader):
-                        # no live bar (e.g. output to a log file): a line every fifth of an epoch
-                        console.print(
-                            f"  epoch {epoch + 1} batch {done}/{len(loader)}: loss {stats['loss_sum'] / stats['seen']:.4f}"
-                            f" acc {stats['correct'] / stats['seen']:.2%} {stats['seen'] / stats['time']:.0f} img/s",
-                            highlight=False,
-                        )
-                    state = TrainState(epoch, done, step, loss_value, model, optimizer)
-                    try:
-                        for cb in callbacks:
-                            cb(state)
-                    except KeyboardInterrupt:
-                        stop.requested = True
-                    if stop.requested:
-                        break
-            if stop.requested and loader.state_dict()["batches_done"] > 0:
+        res = evaluate(run.model, run.test_loader, run.criterion, cfg.device, len(run.classes))
+        report.final_table(console, res, run.classes, run.title)
+        return _result(run, res, interrupted=False, signum=None)
+    _header(run)
+    if ckpt is None:
+        backend.reseed_device_generator(cfg.device)
+    run.out.mkdir(parents=True, exist_ok=True)
+    interrupted, res = False, {}
+    # a diverging run overflows inside the ops; the loss check below reports it once, clearly
+    with _StopRequest() as stop, np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(run.start_epoch, cfg.epochs):
+            try:
+                stats = _epoch_with_progress(run, epoch, stop, callbacks)
+            except NonFiniteLossError as exc:
+                raise NonFiniteLossError(exc.value, exc.batch, _nonfinite_message(run, epoch, exc)) from None
+            if stop.requested and run.loader.state_dict()["batches_done"] > 0:
                 interrupted = True
-                save_checkpoint(out / "last.npz", checkpoint(epoch, stats))
+                save_checkpoint(run.out / "last.npz", run.checkpoint(epoch, stats))
                 break
-            if scheduler is not None and not per_batch:
-                scheduler.step()
-            train_time = time.perf_counter() - t0
-            res = evaluate(model, test_loader, criterion, device, len(classes))
-            row = {
-                "epoch": epoch + 1,
-                "train_loss": stats["loss_sum"] / max(stats["seen"], 1),
-                "train_acc": stats["correct"] / max(stats["seen"], 1),
-                "test_loss": res["loss"],
-                "test_acc": res["accuracy"],
-                "lr": _lr(optimizer),
-                "epoch_time_s": round(train_time, 2),
-                "images_per_s": round(stats["seen"] / max(train_time, 1e-9), 1),
-            }
-            history.append(row)
-            console.print(
-                f"epoch {epoch + 1}/{cfg.epochs}: train loss {row['train_loss']:.4f} acc {row['train_acc']:.2%} | "
-                f"test loss {row['test_loss']:.4f} acc {row['test_acc']:.2%} | {row['images_per_s']:.0f} img/s, "
-                f"{train_time:.1f}s",
-                highlight=False,
-            )
-            last = checkpoint(epoch + 1, {"loss_sum": 0.0, "correct": 0, "seen": 0, "time": 0.0})
-            if res["accuracy"] > best_acc:
-                best_acc = res["accuracy"]
-                last["best_accuracy"] = best_acc
-                save_checkpoint(out / "best.npz", last)
-            save_checkpoint(out / "last.npz", last)
-            _write_metrics(out, cfg, history, {"best_accuracy": best_acc,
-                                               "confusion": res["confusion"].tolist(), "classes": classes})
-            _plot(out, history)
-            if stop.requested:  # Ctrl-C during the evaluation: the epoch is complete and saved
+            res = _finish_epoch(run, epoch, stats)
+            if stop.requested:  # a signal during the evaluation: the epoch is complete and saved
                 interrupted = epoch + 1 < cfg.epochs
                 break
+    _report_end(run, res, interrupted)
+    return _result(run, res, interrupted, stop.signum)
 
+
+def _report_end(run: _Run, res: dict, interrupted: bool) -> None:
     if interrupted:
-        resume = f"python -m minitorch_cnn.train --resume {out / 'last.npz'}"
-        console.print(f"[yellow]Interrupted.[/] Checkpoint saved to {out / 'last.npz'}. Resume with:", soft_wrap=True)
-        console.print(f"  {resume}", soft_wrap=True, highlight=False, markup=False)
+        resume = f"python -m minitorch_cnn.train --resume {run.out / 'last.npz'}"
+        run.console.print(f"[yellow]Interrupted.[/] Checkpoint saved to {run.out / 'last.npz'}. Resume with:",
+                          soft_wrap=True)
+        run.console.print(f"  {resume}", soft_wrap=True, highlight=False, markup=False)
     elif res:
-        _final_table(console, res, classes, title)
-        console.print(f"best test accuracy {100 * best_acc:.2f}%; files in {out}")
-    return {"history": history, "test": res, "best_accuracy": best_acc, "out": out, "model": model,
-            "interrupted": interrupted, "normalize": normalize}
+        report.final_table(run.console, res, run.classes, run.title)
+        run.console.print(f"best test accuracy {100 * run.best_acc:.2f}%; files in {run.out}", highlight=False)
+
+
+def _result(run: _Run, res: dict, interrupted: bool, signum: int | None) -> dict:
+    return {"history": run.history, "test": res, "best_accuracy": run.best_acc, "out": run.out, "model": run.model,
+            "interrupted": interrupted, "signal": signum, "normalize": run.normalize, "resume_log": run.resume_log}
 
 
 # --------------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> ArgumentParser:
     d = TrainConfig()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m minitorch_cnn.train",
         description="Train the unit's CNN (or the MLP baseline) on the built-in data set, Fashion-MNIST or MNIST.",
         argument_default=argparse.SUPPRESS,  # only flags given on the command line override a checkpoint
@@ -513,12 +708,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="directory with the four IDX files (default $MINITORCH_CNN_DATA or "
                    "~/.cache/minitorch_cnn; downloaded there when missing)")
     p.add_argument("--model", choices=("cnn", "mlp"), help=f"network (default {d.model})")
-    p.add_argument("--epochs", type=int, help=f"epochs (default {d.epochs})")
-    p.add_argument("--batch-size", type=int, help=f"mini-batch size (default {d.batch_size})")
+    p.add_argument("--epochs", type=int, help=f"epochs (default {d.epochs}); with --resume: extend a run")
+    p.add_argument("--batch-size", type=int, help=f"mini-batch size, 1 to {MAX_BATCH_SIZE} (default {d.batch_size})")
     p.add_argument("--lr", type=float, help=f"learning rate, the peak one for onecycle (default {d.lr})")
     p.add_argument("--optimizer", choices=_OPTIMIZERS, help=f"optimizer (default {d.optimizer})")
+    p.add_argument("--momentum", type=float, help=f"SGD momentum in [0, 1) (default {d.momentum}; sgd only)")
     p.add_argument("--scheduler", choices=_SCHEDULERS, help=f"learning-rate schedule (default {d.scheduler})")
-    p.add_argument("--weight-decay", type=float, help=f"weight decay (default {d.weight_decay})")
+    p.add_argument("--weight-decay", type=float, help=f"weight decay (default {d.weight_decay}; adamw: 0.01)")
     p.add_argument("--label-smoothing", type=float, help=f"cross-entropy label smoothing (default {d.label_smoothing})")
     p.add_argument("--augment", action="store_true", help="random crop (padding 2), plus horizontal flip on "
                    "Fashion-MNIST")
@@ -526,12 +722,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "cuda"), help=f"device (default {d.device})")
     p.add_argument("--out", help="output directory (default runs/<dataset>-<model>-seed<seed>, or the "
                    "checkpoint's directory with --resume)")
-    p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint (its configuration is used; "
-                   "flags given here override it)")
+    p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint with its configuration; "
+                   "--lr, --weight-decay, --momentum, --batch-size, --epochs given here are applied (and reported)")
     p.add_argument("--eval-only", action="store_true", help="only evaluate the --resume checkpoint on the test split")
     p.add_argument("--limit", type=int, metavar="N", help="use the first N training and N//5 test images "
                    f"(built-in data: default {BUILTIN_DEFAULT_TRAIN_SIZE})")
     p.add_argument("--eval-batch-size", type=int, help=f"batch size of evaluation (default {d.eval_batch_size})")
+    p.add_argument("--skip-nonfinite", action="store_true", help="skip batches whose loss is NaN/inf instead of "
+                   "stopping the run")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     return p
 
@@ -541,25 +739,29 @@ def config_from_args(argv: Sequence[str] | None = None) -> TrainConfig:
     given = vars(build_parser().parse_args(argv))
     base = TrainConfig().to_dict()
     if given.get("resume"):
-        saved = load_checkpoint(given["resume"]).get("config", {})
+        saved = _load_training_checkpoint(given["resume"])["config"]
         base.update({k: v for k, v in saved.items() if k in base and k not in ("resume", "eval_only", "out")})
+    if "momentum" in given and given.get("optimizer", base["optimizer"]) != "sgd":
+        raise UsageError(f"--momentum applies to --optimizer sgd only; this run uses {given.get('optimizer', base['optimizer'])}")
     base.update(given)
     return TrainConfig(**base)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m minitorch_cnn.train``; returns the exit status (130 when interrupted)."""
-    try:
-        cfg = config_from_args(argv)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def _main(argv: Sequence[str] | None) -> int:
+    cfg = config_from_args(argv)
     try:
         result = train(cfg)
-    except FileNotFoundError as exc:  # e.g. Fashion-MNIST offline: the message says what to do
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 130 if result["interrupted"] else 0
+    except NonFiniteLossError as exc:
+        print(f"{PROG}: stopped: {exc}", file=sys.stderr)
+        return 1
+    if result["interrupted"]:
+        return 128 + (result["signal"] or signal.SIGINT)  # 130 for Ctrl-C, 143 for SIGTERM
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m minitorch_cnn.train``: 0 done, 1 diverged, 2 bad usage, 130/143 interrupted."""
+    return run_main(PROG, lambda: _main(argv))
 
 
 if __name__ == "__main__":

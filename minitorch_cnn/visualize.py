@@ -22,31 +22,59 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "load_model", "load_image"]
+from .cli import (
+    ArgumentParser,
+    UsageError,
+    check_input_file,
+    check_out_dir,
+    check_range,
+    run_main,
+    user_errors,
+)
 
+__all__ = ["main", "build_parser", "load_model", "load_image", "TEST_SPLIT_SIZE"]
+
+PROG = "minitorch_cnn.visualize"
 WHAT = ("feature-maps", "filters", "max-response", "gradcam", "occlusion", "saliency")
+#: images in the test split of every data set the trainer knows (built-in, Fashion-MNIST, MNIST)
+TEST_SPLIT_SIZE = 10_000
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m minitorch_cnn.visualize", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="python -m minitorch_cnn.visualize", description=__doc__.split("\n\n")[0],
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--checkpoint", required=True, help="a .npz written by python -m minitorch_cnn.train")
     p.add_argument("--what", nargs="+", required=True, choices=WHAT + ("all",), help="what to draw")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--layer", default=None, help="layer name (e.g. features.3); default depends on --what")
-    p.add_argument("--index", type=int, default=0, help="which test image to use")
+    p.add_argument("--index", type=int, default=0, help=f"which test image to use, 0 to {TEST_SPLIT_SIZE - 1}")
     p.add_argument("--target", type=int, default=None, help="class for gradcam/occlusion/saliency (default: predicted)")
     p.add_argument("--channel", type=int, default=0, help="channel for max-response")
-    p.add_argument("--steps", type=int, default=40, help="gradient-ascent steps for max-response")
-    p.add_argument("--patch-sizes", type=int, nargs="+", default=(4, 8, 14), help="occlusion patch sizes")
+    p.add_argument("--steps", type=int, default=40, help="gradient-ascent steps for max-response (1 to 10000)")
+    p.add_argument("--patch-sizes", type=int, nargs="+", default=(4, 8, 14), help="occlusion patch sizes (1 to 28)")
     p.add_argument("--stride", type=int, default=None, help="occlusion stride (default: half the patch)")
     p.add_argument("--data-dir", default=None, help="directory of the IDX files (fashion-mnist / mnist)")
     return p
 
 
+def _check(args: argparse.Namespace) -> None:
+    """Every flag and path, before the checkpoint or any data is read."""
+    check_input_file("--checkpoint", args.checkpoint)
+    check_range("--index", args.index, 0, TEST_SPLIT_SIZE - 1, f"the test split holds {TEST_SPLIT_SIZE:,} images")
+    check_range("--target", args.target, 0, 9, "a class index of the 10 classes")
+    check_range("--channel", args.channel, 0, None)
+    check_range("--steps", args.steps, 1, 10_000)
+    for size in args.patch_sizes:
+        check_range("--patch-sizes", size, 1, 28, "a patch must fit in the 28x28 image")
+    check_range("--stride", args.stride, 1, 28)
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        raise UsageError(f"--data-dir {args.data_dir!r} is not a directory")
+    check_out_dir("--out", args.out)
+
+
 def load_model(path: str | Path) -> tuple[Any, dict, dict]:
     """(model in eval mode with the checkpoint's weights, its config dict, the whole checkpoint)."""
-    from minitorch_cnn.checkpoint import load_checkpoint
+    from minitorch_cnn.checkpoint import load_checkpoint, state_dict_mismatch
     from minitorch_cnn.models import build_model
 
     ckpt = load_checkpoint(path)
@@ -54,6 +82,9 @@ def load_model(path: str | Path) -> tuple[Any, dict, dict]:
     if "model" not in cfg or "model" not in ckpt:
         raise ValueError(f"{path}: not a training checkpoint (needs 'model' weights and a 'config' with 'model')")
     model = build_model(cfg["model"])
+    mismatch = state_dict_mismatch(model.state_dict(), ckpt["model"])
+    if mismatch:
+        raise ValueError(f"{path}: its weights do not fit the model {cfg['model']!r}: {mismatch}")
     model.load_state_dict(ckpt["model"])
     model.eval()
     return model, cfg, ckpt
@@ -87,8 +118,11 @@ def _default_layer(model: Any, what: str) -> str:
 
 
 def _save(out: Path, name: str, array: np.ndarray, plot: Any) -> list[Path]:
+    from minitorch_cnn.data.fileio import atomic_open
+
     paths = [out / f"{name}.npy"]
-    np.save(paths[0], array)
+    with atomic_open(paths[0], "wb") as f:
+        np.save(f, array, allow_pickle=False)
     try:
         plot(out / f"{name}.png")
         paths.append(out / f"{name}.png")
@@ -97,58 +131,73 @@ def _save(out: Path, name: str, array: np.ndarray, plot: Any) -> list[Path]:
     return paths
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _check_layer(model: Any, layer: str | None, channel: int, whats: Sequence[str]) -> None:
+    modules = dict(model.named_modules())
+    if layer is not None and layer not in modules:
+        names = ", ".join(n for n in modules if n)
+        raise UsageError(f"--layer {layer!r} is not in the model; its layers: {names}")
+    if "max-response" in whats:
+        target = modules[layer] if layer is not None else modules[_default_layer(model, "max-response")]
+        channels = getattr(target, "out_channels", None)
+        if channels is not None and channel >= channels:
+            raise UsageError(f"--channel {channel} is outside [0, {channels - 1}]: the layer has {channels} channels")
+
+
+def _draw(what: str, args: argparse.Namespace, model: Any, x: Any, name: str, out: Path) -> list[Path]:
     from minitorch_cnn import viz
     from minitorch_cnn.viz import plotting
 
-    try:
+    image = x.numpy()[0]
+    layer = args.layer
+    if what in ("feature-maps", "filters", "max-response", "gradcam") and layer is None:
+        layer = _default_layer(model, what)
+    if what == "feature-maps":
+        maps = viz.feature_maps(model, layer, x)
+        return _save(out, f"feature_maps_{layer}", maps, lambda p: plotting.plot_feature_maps(maps, p, title=layer))
+    if what == "filters":
+        w = viz.filters(layer, model=model)
+        return _save(out, f"filters_{layer}", w, lambda p: plotting.plot_filters(w, p, title=layer))
+    if what == "max-response":
+        r = viz.max_filter_response(model, layer, args.channel, steps=args.steps, lr=1.0,
+                                    input_shape=tuple(x.shape[1:]), jitter=1, blur=0.5)
+        return _save(out, f"max_response_{layer}_c{args.channel}", r.image,
+                     lambda p: plotting.plot_image(r.image, p, f"final activation {r.history[-1]:.3g}"))
+    if what == "gradcam":
+        heat = viz.gradcam(model, layer, x, args.target)[0]
+        return _save(out, f"gradcam_{layer}", heat, lambda p: plotting.plot_heatmap(image, heat, p, f"Grad-CAM, true: {name}"))
+    if what == "saliency":
+        sal = viz.saliency(model, x, args.target)[0]
+        sal = sal / sal.max() if sal.max() > 0 else sal
+        return _save(out, "saliency", sal, lambda p: plotting.plot_heatmap(image, sal, p, "saliency"))
+    res = viz.occlusion_sensitivity(model, x, args.target, patch_sizes=args.patch_sizes, stride=args.stride)
+    stack = np.stack([res[p].heatmap[0] for p in sorted(res)])
+    return _save(out, "occlusion", stack, lambda p: plotting.plot_occlusion(res, 0, p))
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    _check(args)
+    whats = WHAT if "all" in args.what else tuple(dict.fromkeys(args.what))
+    with user_errors(f"--checkpoint {args.checkpoint!r}"):
         model, cfg, ckpt = load_model(args.checkpoint)
+    _check_layer(model, args.layer, args.channel, whats)
+    with user_errors(f"--index {args.index}"):
         x, label, name = load_image(cfg, ckpt, args.index, args.data_dir)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    image = x.numpy()[0]
-    whats = WHAT if "all" in args.what else tuple(dict.fromkeys(args.what))
     written: list[Path] = []
-    try:
-        for what in whats:
-            layer = args.layer
-            if what in ("feature-maps", "filters", "max-response", "gradcam") and layer is None:
-                layer = _default_layer(model, what)
-            if what == "feature-maps":
-                maps = viz.feature_maps(model, layer, x)
-                written += _save(out, f"feature_maps_{layer}", maps,
-                                 lambda p, m=maps, la=layer: plotting.plot_feature_maps(m, p, title=la))
-            elif what == "filters":
-                w = viz.filters(layer, model=model)
-                written += _save(out, f"filters_{layer}", w, lambda p, w=w, la=layer: plotting.plot_filters(w, p, title=la))
-            elif what == "max-response":
-                r = viz.max_filter_response(model, layer, args.channel, steps=args.steps, lr=1.0,
-                                            input_shape=tuple(x.shape[1:]), jitter=1, blur=0.5)
-                written += _save(out, f"max_response_{layer}_c{args.channel}", r.image,
-                                 lambda p, r=r: plotting.plot_image(r.image, p, f"final activation {r.history[-1]:.3g}"))
-            elif what == "gradcam":
-                heat = viz.gradcam(model, layer, x, args.target)[0]
-                written += _save(out, f"gradcam_{layer}", heat,
-                                 lambda p, h=heat: plotting.plot_heatmap(image, h, p, f"Grad-CAM, true: {name}"))
-            elif what == "saliency":
-                sal = viz.saliency(model, x, args.target)[0]
-                sal = sal / sal.max() if sal.max() > 0 else sal
-                written += _save(out, "saliency", sal, lambda p, s=sal: plotting.plot_heatmap(image, s, p, "saliency"))
-            elif what == "occlusion":
-                res = viz.occlusion_sensitivity(model, x, args.target, patch_sizes=args.patch_sizes, stride=args.stride)
-                stack = np.stack([res[p].heatmap[0] for p in sorted(res)])
-                written += _save(out, "occlusion", stack, lambda p, r=res: plotting.plot_occlusion(r, 0, p))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    for what in whats:
+        with user_errors(f"--what {what}"):
+            written += _draw(what, args, model, x, name, out)
     print(f"image {args.index} (true class {label}: {name}) from the {cfg.get('dataset')} test split")
     for p in written:
         print(f"wrote {p}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m minitorch_cnn.visualize``: 0 written, 2 bad usage (one line on stderr)."""
+    return run_main(PROG, lambda: _main(argv))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ gzip stream) raises ``ValueError`` naming the file and what is wrong.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -102,7 +103,7 @@ def read_idx(path: str | os.PathLike, expected_ndim: int | None = None) -> np.nd
         raise ValueError(f"{where} is truncated inside its header: {len(raw)} bytes, need {header}")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_TYPES[code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: 4 dims of 2**32 - 1 cannot overflow
     got = len(raw) - header
     if got != expected:
         what = "truncated" if got < expected else "longer than its header says"

@@ -89,8 +89,11 @@ class MNIST(ImageArrayDataset):
         self.train = bool(train)
         self.folder = self.locate(root, download=download)
         prefix = "train" if self.train else "t10k"
-        images = read_idx(self._file(f"{prefix}-images-idx3-ubyte"), expected_ndim=3)
-        labels = read_idx(self._file(f"{prefix}-labels-idx1-ubyte"), expected_ndim=1)
+        images = self._read(f"{prefix}-images-idx3-ubyte", ndim=3)
+        labels = self._read(f"{prefix}-labels-idx1-ubyte", ndim=1)
+        if images.shape[1:] != (28, 28):
+            raise ValueError(f"{self.title} in {str(self.folder)!r}: the {prefix} images are "
+                             f"{images.shape[1]}x{images.shape[2]}, expected 28x28")
         if images.shape[0] != labels.shape[0]:
             raise ValueError(
                 f"{self.title} in {str(self.folder)!r}: {images.shape[0]} images but {labels.shape[0]} "
@@ -102,6 +105,15 @@ class MNIST(ImageArrayDataset):
                 f"{len(self.classes)} classes"
             )
         super().__init__(images, labels.astype(np.int64), transform, target_transform)
+
+    def _read(self, stem: str, ndim: int) -> np.ndarray:
+        """An IDX file of the split; both images and labels of the MNIST family are uint8."""
+        path = self._file(stem)
+        array = read_idx(path, expected_ndim=ndim)
+        if array.dtype != np.uint8:
+            raise ValueError(f"{self.title} file {str(path)!r} holds {array.dtype} values; MNIST-style "
+                             "images and labels are uint8 (IDX type code 0x08). Is it the right file?")
+        return array
 
     # -- locating, verifying, downloading -------------------------------------------------------
     def _file(self, stem: str) -> Path:
