@@ -382,9 +382,13 @@ def _resume_changes(cfg: TrainConfig, ckpt: dict) -> dict[str, list]:
     if cfg.eval_only:
         return {}
     done, batches_done = int(ckpt["epoch"]), int(ckpt["loader"]["batches_done"])
-    if done >= cfg.epochs:
+    if done >= cfg.epochs and not batches_done and cfg.epochs == saved.get("epochs"):
         raise UsageError(f"--resume {cfg.resume!r}: this run already finished {done} of {cfg.epochs} epochs; "
                          f"give --epochs N with N > {done} to train on, or --eval-only to evaluate it")
+    if done + (1 if batches_done else 0) > cfg.epochs or done == cfg.epochs:
+        part = " and part of the next" if batches_done else ""
+        raise UsageError(f"--epochs {cfg.epochs} leaves nothing to train: the checkpoint has done {done} "
+                         f"epochs{part}; give --epochs {done + 1} or more")
     changes = {f: [saved.get(f), getattr(cfg, f)] for f in _APPLIED_ON_RESUME if saved.get(f) != getattr(cfg, f)}
     laid_out = {"none": (), "onecycle": ("epochs", "lr", "batch_size")}.get(cfg.scheduler, ("epochs", "lr"))
     for field in (f for f in laid_out if f in changes):

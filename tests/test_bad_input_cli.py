@@ -205,6 +205,15 @@ def test_resume_refuses_changes_it_cannot_honour(runs, capsys, extra, needle):
     assert last.read_bytes() == before
 
 
+def test_resume_with_fewer_epochs_than_done_is_refused(runs, tmp_path, capsys):
+    ck = load_checkpoint(runs / "done" / "last.npz")
+    ck["epoch"], ck["config"]["epochs"] = 3, 3
+    path = save_checkpoint(tmp_path / "three.npz", ck)
+    rc = train.main(["--resume", str(path), "--epochs", "2"])
+    _assert_usage_error(capsys, "minitorch_cnn.train", rc, "--epochs 2 leaves nothing to train",
+                        "the checkpoint has done 3 epochs; give --epochs 4 or more")
+
+
 def test_resume_refuses_batch_size_change_mid_epoch(runs, capsys):
     rc = train.main(["--resume", str(runs / "mid" / "last.npz"), "--batch-size", "16"])
     _assert_usage_error(capsys, "minitorch_cnn.train", rc, "--batch-size cannot change", "after batch 1 of size 32")

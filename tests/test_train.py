@@ -43,6 +43,7 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "Conv2d" in printed and "test accuracy" in printed and "recall" in printed  # summary + final table
+    assert "running average over the epoch's batches" in printed and "dropout on" in printed  # what "train" means
     rows = (out / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,train_loss,train_acc,test_loss,test_acc,lr") and len(rows) == 3
     doc = json.loads((out / "metrics.json").read_text())
@@ -160,3 +161,26 @@ def test_cnn_clearly_beats_mlp_on_builtin(tmp_path):
     assert cnn_acc >= 0.70, cnn_acc
     assert mlp_acc <= 0.35, mlp_acc
     assert cnn_acc - mlp_acc >= 0.45, (cnn_acc, mlp_acc)
+
+
+def test_train_one_epoch_and_evaluate_are_the_loop_a_student_writes():
+    """The two functions of the algorithm work on their own: any model, loader, loss and optimizer."""
+    import minitorch_cnn as mt
+    from minitorch_cnn import models, nn, optim
+    from minitorch_cnn.data import DataLoader, GlyphsInClutter
+    from minitorch_cnn.train import RunningStats, evaluate, train_one_epoch
+
+    mt.manual_seed(0)
+    data = GlyphsInClutter(train=True, size=96, seed=0)
+    loader = DataLoader(data, batch_size=32, shuffle=True, seed=1)
+    model = models.build_model("mlp")
+    criterion = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    seen = []
+    stats = train_one_epoch(model, loader, criterion, opt, after_batch=lambda s: seen.append(s.seen) or False)
+    assert isinstance(stats, RunningStats) and stats.seen == 96 and seen == [32, 64, 96]
+    assert 0 <= stats.accuracy <= 1 and np.isfinite(stats.loss)
+    stopped = train_one_epoch(model, loader, criterion, opt, after_batch=lambda s: True)  # stop after batch 1
+    assert stopped.seen == 32
+    res = evaluate(model, DataLoader(data, batch_size=1000), criterion)
+    assert res["confusion"].sum() == 96 and not model.training
