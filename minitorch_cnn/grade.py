@@ -58,6 +58,11 @@ def _instructor_copy(reference: Path, submission: Path, dest: Path) -> Path:
                          f"{reference} has none (run the grader from the reference checkout)")
     if not (submission / "minitorch_cnn").is_dir():
         raise ValueError(f"--submission {submission} has no minitorch_cnn/ package; pass a student tree's root")
+    missing = sorted(p.relative_to(reference).as_posix() for p in (reference / "minitorch_cnn").rglob("*.py")
+                     if "__pycache__" not in p.parts and not (submission / p.relative_to(reference)).is_file())
+    if missing:  # else Python could import the instructor's own (complete) module in its place
+        raise ValueError(f"--submission {submission} lacks {len(missing)} package file(s) of the project, "
+                         f"e.g. {missing[0]}; grade a complete student tree")
     tree = dest / "submission"
     shutil.copytree(submission, tree, ignore=_COPY_IGNORE)
     shutil.rmtree(tree / "tests" / "tasks", ignore_errors=True)

@@ -145,6 +145,17 @@ class DilatedClassifier(nn.Module):
         return self.head(self.features(x)[:, :, -1])
 
 
+# %% [markdown]
+# One causal convolution in the autograd graph: the left padding is an op of its own, so its
+# backward (cropping the gradient) is part of the chain. In a notebook the graph is drawn under
+# the cell; as a script the cell just builds it.
+
+# %%
+one = CausalConv1d(1, 1, kernel_size=2, dilation=4)
+graph = mt.viz.draw_graph(one(mt.randn(1, 1, 12)).sum(), params=one)
+graph
+
+# %%
 rf = dilated_stack_receptive_field(KERNEL, DILATIONS)
 print(f"receptive field of the last output: {rf} frames (the spectrogram has {T_FRAMES})")
 assert rf == 16 and rf >= T_FRAMES, "the last step must see every frame"

@@ -4,6 +4,7 @@ figures inline (CI installs the notebook tools through the dev extra)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,8 @@ def test_chapter_08_runs_as_a_notebook_with_inline_figures(tmp_path: Path, monke
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3, "the spectrograms, the U-Net masks and the Conv3d slices, drawn inline"
+    if shutil.which("dot"):
+        assert any("image/svg+xml" in o.get("data", {}) for o in outputs), "a graphviz.Digraph cell value drawn inline"
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "IoU on 64 new images" in text and "receptive field of the last output: 16 frames" in text
     assert sorted(p.name for p in (tmp_path / "08_beyond_classification").iterdir()) == [

@@ -145,3 +145,15 @@ def test_instructor_mode_adds_the_hidden_tests(student: Path, tmp_path: Path) ->
     assert [(t["number"], t["visibility"], t["score"]) for t in tests] == [("2.1", "visible", 0),
                                                                           ("2.1h", "after_published", 0)]
     assert "hidden tests" in tests[1]["name"] and tests[1]["output"].startswith("not started")
+
+
+def test_instructor_mode_refuses_an_incomplete_submission(student: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    from minitorch_cnn.grade import main as grade_main
+
+    tree = tmp_path / "tree"
+    shutil.copytree(student, tree)
+    (tree / "minitorch_cnn" / "models" / "beyond.py").unlink()  # the reference's module must not stand in
+    assert grade_main(["--submission", str(tree), "--task", "8.3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lacks 1 package file(s)" in err and "minitorch_cnn/models/beyond.py" in err
