@@ -216,17 +216,21 @@ def train_one_epoch(model: Any, loader: DataLoader, criterion: Any, optimizer: A
     stats = stats if stats is not None else RunningStats()
     for x, y in loader:
         x, y = x.to(device), y.to(device)
+        # BEGIN SOLUTION 4.6
         logits = model(x)
         loss = criterion(logits, y)
+        # END SOLUTION
         loss_value = float(loss.item())
         if not math.isfinite(loss_value):  # checked before the step, so the weights stay good
             if not skip_nonfinite:
                 raise NonFiniteLossError(loss_value, loader.state_dict()["batches_done"] or len(loader))
             stats.skipped += 1
             continue
+        # BEGIN SOLUTION 4.6
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        # END SOLUTION
         if scheduler is not None:
             scheduler.step()
         stats.update(loss_value, logits, y)

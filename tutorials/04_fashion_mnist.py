@@ -252,6 +252,7 @@ print(f"shifted by (3, 3) px:  CNN {cnn_acc:.1%} -> {cnn_shift:.1%}   MLP {mlp_a
 # | 4.3 | Gradient clipping by the total norm | `clip_grad_norm_` in `minitorch_cnn/nn/utils.py` | 2 | `python -m minitorch_cnn.grade --task 4.3` |
 # | 4.4 | Xavier (Glorot) uniform initialisation bound | `xavier_uniform_` in `minitorch_cnn/nn/init.py` | 1 | `python -m minitorch_cnn.grade --task 4.4` |
 # | 4.5 | StepLR schedule | `StepLR.get_lr` in `minitorch_cnn/optim/lr_scheduler.py` | 1 | `python -m minitorch_cnn.grade --task 4.5` |
+# | 4.6 | The training step: forward, loss, zero_grad, backward, step | `train_one_epoch` in `minitorch_cnn/train.py` | 2 | `python -m minitorch_cnn.grade --task 4.6` |
 
 # %% [markdown]
 # ## Next

@@ -1,4 +1,4 @@
-"""``python -m minitorch_cnn.assignments {make,notebooks,list}``; bad input: one line, exit 2."""
+"""``python -m minitorch_cnn.assignments {make,notebooks,list,exercises}``; bad input: one line, exit 2."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("--execute", action="store_true", help="also run each notebook so it holds its outputs")
     nb.add_argument("--chapters", help="comma-separated chapter numbers (default: all)")
     sub.add_parser("list", help="print the task registry")
+    sub.add_parser("exercises", help="rewrite each chapter's exercise cell from the registry (after editing it)")
     return parser
 
 
@@ -59,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _make(args)
         if args.command == "notebooks":
             return _notebooks(args)
+        if args.command == "exercises":
+            from .readme import refresh_exercise_cells
+
+            for path in refresh_exercise_cells(REPO_ROOT):
+                print("updated", path)
+            return 0
         for t in TASKS:
             print(f"{t.id:>4}  {t.points} pt  {t.title}")
         return 0

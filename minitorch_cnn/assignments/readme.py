@@ -96,3 +96,25 @@ def exercise_cell(chapter: int) -> str:
         where = ", ".join(f"`{c.split('::')[1]}` in `{c.split('::')[0]}`" for c in t.covers)
         lines.append(f"| {t.id} | {t.title} | {where} | {t.points} | `python -m minitorch_cnn.grade --task {t.id}` |")
     return "# %% [markdown]\n" + "\n".join(("# " + ln).rstrip() for ln in lines) + "\n"
+
+
+def refresh_exercise_cells(root: Path) -> list[Path]:
+    """Rewrite, in place, the exercise cell of every chapter that has one (after the registry
+    changed); returns the chapters that changed."""
+    from .student import tutorial_for
+
+    changed = []
+    for chapter in sorted({t.chapter for t in TASKS}):
+        path = root / tutorial_for(root, chapter)
+        text = path.read_text(encoding="utf-8")
+        start = text.find("# %% [markdown]\n# ## Exercises\n")
+        if start < 0:
+            continue
+        end = text.find("\n# %%", start + 1)
+        end = len(text) if end < 0 else end + 1
+        body = text[start:end]
+        new = exercise_cell(chapter) + ("\n" if body.endswith("\n\n") else "")
+        if new != body:
+            path.write_text(text[:start] + new + text[end:], encoding="utf-8")
+            changed.append(path)
+    return changed

@@ -111,6 +111,8 @@ TASKS: tuple[Task, ...] = (
     _t("4.4", "Xavier (Glorot) uniform initialisation bound", 1, "minitorch_cnn/nn/init.py::xavier_uniform_",
        "test_xavier_uniform_bound", _CH4),
     _t("4.5", "StepLR schedule", 1, "minitorch_cnn/optim/lr_scheduler.py::StepLR.get_lr", "test_step_lr", _CH4),
+    _t("4.6", "The training step: forward, loss, zero_grad, backward, step", 2,
+       "minitorch_cnn/train.py::train_one_epoch", "test_train_one_epoch_takes_one_sgd_step_per_batch", _CH4),
     # chapter 5: seeing inside the network
     _t("5.1", "Receptive-field arithmetic: size, jump, rf, start", 3,
        "minitorch_cnn/viz/receptive_field.py::conv_rf", "test_conv_rf_arithmetic", _CH5),

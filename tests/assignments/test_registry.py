@@ -4,6 +4,7 @@ the task tests and pyproject's marker list in step, for every task."""
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,19 @@ def test_each_chapter_ends_with_its_exercises_summary_and_next(chapter: int) -> 
     from minitorch_cnn.assignments.readme import exercise_cell
 
     text = (REPO_ROOT / tutorial_for(REPO_ROOT, chapter)).read_text(encoding="utf-8")
-    assert exercise_cell(chapter) in text, f"chapter {chapter} lacks its generated exercise cell (readme.exercise_cell)"
+    assert exercise_cell(chapter) in text, (
+        f"chapter {chapter}'s exercise cell is not the registry's: run python -m minitorch_cnn.assignments exercises")
     tail = text[text.index("# ## Exercises"):]
     assert "# ## Summary" in text and ("# ## Next" in tail or "# Next" in text[text.index("# ## Summary"):])
     assert "# %%\n" not in tail, "the exercises come after the chapter's last code cell"
+
+
+def test_exercises_command_rewrites_a_stale_cell(tmp_path: Path) -> None:
+    from minitorch_cnn.assignments.readme import refresh_exercise_cells
+
+    shutil.copytree(REPO_ROOT / "tutorials", tmp_path / "tutorials", ignore=shutil.ignore_patterns("out"))
+    assert refresh_exercise_cells(tmp_path) == [], "the chapters already hold the registry's tables"
+    chapter = tmp_path / tutorial_for(tmp_path, 2)
+    fresh = chapter.read_text()
+    chapter.write_text(fresh.replace("| 2.2 | Output size", "| 2.2 | Old title"))
+    assert refresh_exercise_cells(tmp_path) == [chapter] and chapter.read_text() == fresh

@@ -13,8 +13,10 @@ import pytest
 
 import minitorch_cnn as mt
 from minitorch_cnn import nn
+from minitorch_cnn.data import DataLoader, TensorDataset
 from minitorch_cnn.optim import SGD, Adam
 from minitorch_cnn.optim.lr_scheduler import StepLR
+from minitorch_cnn.train import train_one_epoch
 
 GRADS = [np.array([1.0, -2.0]), np.array([0.5, 0.5]), np.array([-1.0, 3.0])]
 
@@ -107,3 +109,24 @@ def test_step_lr() -> None:
         sched.step()
         lrs.append(sched.get_last_lr()[0])
     assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+
+@pytest.mark.task4_6
+def test_train_one_epoch_takes_one_sgd_step_per_batch() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 3)).astype(np.float32)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    model = nn.Linear(3, 3)
+    W, b = model.weight.detach().numpy().copy(), model.bias.detach().numpy().copy()
+    loader = DataLoader(TensorDataset(x, y), batch_size=4)
+    stats = train_one_epoch(model, loader, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.5))
+    for batch in (slice(0, 4), slice(4, 8)):  # the same two steps by hand: d(mean CE)/d logits = (p - onehot) / n
+        logits = x[batch] @ W.T + b
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(4), y[batch]] -= 1
+        p /= 4
+        W, b = W - 0.5 * p.T @ x[batch], b - 0.5 * p.sum(axis=0)
+    np.testing.assert_allclose(model.weight.detach().numpy(), W, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.bias.detach().numpy(), b, rtol=1e-5, atol=1e-6)
+    assert stats.seen == 8
