@@ -1,0 +1,245 @@
+"""Pruning with ``torch.nn.utils.prune``'s signatures, built on ``masks``.
+
+Magnitude pruning (Han et al. 2015): weights near zero matter least, so set the ``amount`` of them
+with the smallest ``|w|`` to zero and fine-tune the rest ("prune, retrain, repeat").
+
+* ``amount``: a float in ``[0, 1]`` is the fraction, ``round(amount * n)`` entries (PyTorch's
+  rounding); an int is a count. On a parameter that is already pruned it applies to the entries
+  still alive (as PyTorch's iterative pruning does), and the new mask is and-ed with the old one.
+* ``l1_unstructured`` / ``random_unstructured``: single entries; ``ln_structured(..., n, dim)``:
+  whole slices along ``dim`` ranked by their L``n`` norm (``dim=0``: output filters);
+  ``global_unstructured`` ranks the entries of several parameters together (it also accepts a
+  model: every Conv/Linear weight), so layers with many small weights lose more.
+* ``remove(module, name)`` folds the mask in; ``is_pruned(module)`` tells whether any is left.
+
+Ties in ``|w|`` are broken by position (a stable sort), so exactly ``k`` entries are pruned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..backend import get_array_module
+from ..nn import Conv2d, Linear, Module
+from . import masks
+
+__all__ = [
+    "L1Unstructured",
+    "RandomUnstructured",
+    "l1_unstructured",
+    "random_unstructured",
+    "ln_structured",
+    "global_unstructured",
+    "remove",
+    "is_pruned",
+    "prunable_parameters",
+    "iterative_prune",
+    "sparsity",
+]
+
+
+def _count(amount: float | int, n: int, fn: str) -> int:
+    """How many of ``n`` entries ``amount`` means (fraction -> ``round(amount * n)``, int -> itself)."""
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+        raise TypeError(f"{fn}: amount must be a float in [0, 1] or an int count, got {amount!r}")
+    if isinstance(amount, float):
+        if not 0.0 <= amount <= 1.0:
+            raise ValueError(f"{fn}: amount={amount} as a fraction must lie in [0, 1]; pass an int for a count")
+        return round(amount * n)
+    if not 0 <= amount <= n:
+        raise ValueError(f"{fn}: amount={amount} entries, but only {n} can be pruned")
+    return amount
+
+
+def _alive(module: Module, name: str) -> Any:
+    """Bool array of the entries not pruned yet (all True for an unmasked parameter)."""
+    param = module._parameters[name]
+    xp = get_array_module(param.data)
+    if masks.is_masked(module, name):
+        return masks.get_mask(module, name).data
+    return xp.ones(param.shape, dtype=bool)
+
+
+def _smallest_mask(scores: Any, alive: Any, k: int) -> Any:
+    """Mask keeping everything except the ``k`` alive entries with the smallest ``scores``."""
+    xp = get_array_module(scores)
+    flat_alive = alive.reshape(-1)
+    big = xp.asarray(np.inf, dtype=scores.dtype)
+    ranked = xp.argsort(xp.where(flat_alive, scores.reshape(-1), big), kind="stable")
+    keep = flat_alive.copy()
+    keep[ranked[:k]] = False
+    return keep.reshape(alive.shape)
+
+
+class L1Unstructured:
+    """Importance ``|w|``: the smallest magnitudes go first."""
+
+    @staticmethod
+    def scores(module: Module, name: str) -> Any:
+        param = module._parameters[name]
+        return get_array_module(param.data).abs(param.data)
+
+
+class RandomUnstructured:
+    """Importance drawn uniformly at random (the seeded CPU generator): a baseline for magnitude."""
+
+    @staticmethod
+    def scores(module: Module, name: str) -> Any:
+        param = module._parameters[name]
+        draw = backend.random_state("cpu").random(param.shape).astype(np.dtype(param.dtype))
+        return backend.to_device(draw, backend.device_of(param.data))
+
+
+def _prune_with(method: Any, module: Module, name: str, amount: float | int, fn: str) -> Module:
+    masks._check_param(module, name, fn)
+    alive = _alive(module, name)
+    k = _count(amount, int(alive.sum()), fn)
+    return masks.apply_mask(module, name, _smallest_mask(method.scores(module, name), alive, k))
+
+
+def l1_unstructured(module: Module, name: str, amount: float | int, importance_scores: Any = None) -> Module:
+    """Prune the ``amount`` alive entries of ``module.<name>`` with the smallest ``|w|``."""
+    if importance_scores is None:
+        return _prune_with(L1Unstructured, module, name, amount, "l1_unstructured")
+    return _prune_with(_Given(importance_scores), module, name, amount, "l1_unstructured")
+
+
+def random_unstructured(module: Module, name: str, amount: float | int) -> Module:
+    """Prune ``amount`` alive entries of ``module.<name>`` chosen at random."""
+    return _prune_with(RandomUnstructured, module, name, amount, "random_unstructured")
+
+
+class _Given:
+    def __init__(self, scores: Any) -> None:
+        self._scores = getattr(scores, "data", scores)
+
+    def scores(self, module: Module, name: str) -> Any:
+        return get_array_module(self._scores).abs(self._scores)
+
+
+def ln_structured(module: Module, name: str, amount: float | int, n: int | float | str, dim: int,
+                  importance_scores: Any = None) -> Module:
+    """Prune whole slices along ``dim`` (``dim=0`` of a conv weight: output filters).
+
+    Each slice's importance is its L``n`` norm over all other axes (``n`` an int, ``float('inf')``,
+    ``float('-inf')`` or ``'fro'`` = 2); the ``amount`` slices with the smallest norm become zero.
+    """
+    param = masks._check_param(module, name, "ln_structured")
+    if not isinstance(dim, int) or not -param.ndim <= dim < param.ndim:
+        raise ValueError(f"ln_structured: dim={dim!r} out of range for a {param.ndim}-d parameter")
+    if n == "fro":
+        n = 2
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        raise TypeError(f"ln_structured: n must be a number, float('inf') or 'fro', got {n!r}")
+    xp = get_array_module(param.data)
+    dim = dim % param.ndim
+    w = param.data if importance_scores is None else getattr(importance_scores, "data", importance_scores)
+    moved = xp.moveaxis(xp.abs(w), dim, 0).reshape(param.shape[dim], -1)
+    norms = moved.max(axis=1) if n == math.inf else moved.min(axis=1) if n == -math.inf else (moved ** n).sum(1) ** (1 / n)
+    alive_slices = xp.moveaxis(_alive(module, name), dim, 0).reshape(param.shape[dim], -1).any(axis=1)
+    k = _count(amount, int(alive_slices.sum()), "ln_structured")
+    keep = _smallest_mask(norms, alive_slices, k)
+    shape = [1] * param.ndim
+    shape[dim] = param.shape[dim]
+    return masks.apply_mask(module, name, xp.broadcast_to(keep.reshape(shape), param.shape))
+
+
+def prunable_parameters(model: Module, name: str = "weight") -> list[tuple[Module, str]]:
+    """``(module, "weight")`` for every Conv2d and Linear of ``model``, in definition order."""
+    return [(m, name) for m in model.modules() if isinstance(m, (Conv2d, Linear))]
+
+
+def _as_pairs(parameters: Any, fn: str) -> list[tuple[Module, str]]:
+    if isinstance(parameters, Module):
+        return prunable_parameters(parameters)
+    pairs = list(parameters)
+    for p in pairs:
+        if not (isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], Module) and isinstance(p[1], str)):
+            raise TypeError(
+                f"{fn}: parameters must be a model or (module, name) pairs such as [(model.fc, 'weight')], "
+                f"got an item {type(p).__name__}; a bare model.parameters() has no module names, pass the model"
+            )
+    return pairs
+
+
+def global_unstructured(parameters: Iterable[tuple[Module, str]] | Module,
+                        pruning_method: Any = L1Unstructured, importance_scores: dict | None = None,
+                        amount: float | int = 0.0) -> None:
+    """Rank the alive entries of all ``parameters`` together and prune the ``amount`` least important.
+
+    ``parameters``: ``[(module, "weight"), ...]`` or a model (all its Conv2d / Linear weights).
+    ``importance_scores``: optional ``{(module, name): scores}``; otherwise ``pruning_method``'s
+    (``L1Unstructured``: ``|w|``, ``RandomUnstructured``).
+    """
+    pairs = _as_pairs(parameters, "global_unstructured")
+    if not pairs:
+        raise ValueError("global_unstructured: no parameters to prune")
+    for module, name in pairs:
+        masks._check_param(module, name, "global_unstructured")
+    xp = get_array_module(pairs[0][0]._parameters[pairs[0][1]].data)
+    scores, alive = [], []
+    for module, name in pairs:
+        given = (importance_scores or {}).get((module, name))
+        s = pruning_method.scores(module, name) if given is None else _Given(given).scores(module, name)
+        scores.append(s.reshape(-1).astype(np.float64))
+        alive.append(_alive(module, name).reshape(-1))
+    all_alive = xp.concatenate(alive)
+    k = _count(amount, int(all_alive.sum()), "global_unstructured")
+    keep = _smallest_mask(xp.concatenate(scores), all_alive, k)
+    start = 0
+    for (module, name), a in zip(pairs, alive):
+        shape = module._parameters[name].shape
+        masks.apply_mask(module, name, keep[start:start + a.size].reshape(shape))
+        start += a.size
+
+
+def remove(module: Module, name: str) -> Module:
+    """Make the pruning permanent: the zeros stay in ``module.<name>``, the mask and hooks go."""
+    return masks.remove_mask(module, name)
+
+
+def is_pruned(module: Module) -> bool:
+    """Whether ``module`` or any sub-module carries a mask."""
+    return any(masks.is_masked(m) for m in module.modules())
+
+
+def sparsity(model: Module) -> float:
+    """Fraction of exactly-zero entries over all Conv2d / Linear weights of ``model``."""
+    pairs = prunable_parameters(model)
+    zeros = sum(int((m._parameters[n].data == 0).sum()) for m, n in pairs)
+    return zeros / max(1, sum(m._parameters[n].numel() for m, n in pairs))
+
+
+def iterative_prune(model: Module, final_sparsity: float, steps: int,
+                    fine_tune: Callable[[Module, int], Any], layerwise: bool = False) -> list[float]:
+    """Prune-retrain schedule: ``steps`` rounds reaching ``final_sparsity`` of the Conv/Linear weights.
+
+    Round ``r`` (1-based) raises the pruned fraction to ``final_sparsity * r / steps`` (of all
+    weights: the ``amount`` of each round is taken of the survivors), by global magnitude
+    (``layerwise=True``: every layer by the same fraction), then calls ``fine_tune(model, r)``.
+    Returns the sparsity after each round.
+    """
+    if not 0.0 <= final_sparsity < 1.0:
+        raise ValueError(f"iterative_prune: final_sparsity={final_sparsity} must lie in [0, 1)")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"iterative_prune: steps must be a positive int, got {steps!r}")
+    history = []
+    for r in range(1, steps + 1):
+        target = final_sparsity * r / steps
+        pairs = prunable_parameters(model)
+        if layerwise:
+            for module, name in pairs:
+                total = module._parameters[name].numel()
+                l1_unstructured(module, name, max(0, round(target * total) - (total - int(_alive(module, name).sum()))))
+        else:
+            total = sum(m._parameters[n].numel() for m, n in pairs)
+            dead = sum(m._parameters[n].numel() - int(_alive(m, n).sum()) for m, n in pairs)
+            global_unstructured(pairs, amount=max(0, round(target * total) - dead))
+        fine_tune(model, r)
+        history.append(sparsity(model))
+    return history

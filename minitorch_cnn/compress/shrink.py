@@ -1,0 +1,154 @@
+"""Structured pruning that really shrinks: remove dead filters and get a smaller dense model.
+
+A masked zero still costs its multiply. Removing a whole output channel of a convolution removes
+a filter ``(C_in, k, k)``, the matching BatchNorm entries, and the matching input channel of the
+next layer: ``C_in * k * k`` plus ``C_out_next * k * k`` weights and all their mult-adds.
+
+``prune_filters(model, amount)`` makes channels *dead* (exactly zero at every position for every
+input): it prunes the ``amount`` filters with the smallest L1 norm in every Conv2d
+(``ln_structured(dim=0)``) and masks the filter's bias and the following BatchNorm's ``gamma``
+and ``beta`` too. Why BatchNorm: here it comes after the ReLU, and ``BN(0) = beta - gamma *
+mean / sqrt(var + eps)`` is not 0; only ``gamma = beta = 0`` makes the channel output 0.
+
+``shrink(model)`` returns a copy in which every dead channel is gone. It works on chains (the
+layers run in the order they are defined, as in ``nn.Sequential`` models such as the unit's
+CNN): Conv2d -> [ReLU, BatchNorm2d, MaxPool2d, Dropout, Identity ...] -> Conv2d or Flatten ->
+Linear. The shrunk model computes the same function (up to float32 summation order: the zero
+terms it drops were exact zeros).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..backend import get_array_module
+from ..nn import BatchNorm2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, Module, ReLU
+from ..nn.dropout import Dropout2d
+from ..nn.pooling import AvgPool2d
+from . import masks, prune
+
+__all__ = ["prune_filters", "shrink", "dead_channels"]
+
+_CHANNELWISE = (ReLU, MaxPool2d, AvgPool2d, Dropout, Dropout2d, Identity)
+"""Layers that act on each channel alone and keep an all-zero channel all zero."""
+
+
+def _leaves(model: Module) -> list[tuple[str, Module]]:
+    return [(p, m) for p, m in model.named_modules() if not m._modules]
+
+
+def _chain_after(leaves: list, i: int) -> tuple[list[Module], Any]:
+    """The channel-wise layers after leaf ``i`` and the layer that consumes its channels (or None)."""
+    between = []
+    for j in range(i + 1, len(leaves)):
+        m = leaves[j][1]
+        if isinstance(m, (*_CHANNELWISE, BatchNorm2d)):
+            between.append(m)
+        elif isinstance(m, Conv2d) and m.groups == 1:
+            return between, m
+        elif isinstance(m, Flatten) and j + 1 < len(leaves) and isinstance(leaves[j + 1][1], Linear):
+            return between, leaves[j + 1][1]
+        else:
+            return between, None
+    return between, None
+
+
+def prune_filters(model: Module, amount: float | int, n: int | float = 1) -> Module:
+    """Kill the ``amount`` weakest filters (L``n`` norm) of every Conv2d whose channels feed a layer
+    ``shrink`` can slice; also masks their bias and the next BatchNorm's gamma and beta."""
+    leaves = _leaves(model)
+    for i, (_, conv) in enumerate(leaves):
+        between, consumer = _chain_after(leaves, i)
+        if not isinstance(conv, Conv2d) or consumer is None:
+            continue
+        prune.ln_structured(conv, "weight", amount, n=n, dim=0)
+        xp = get_array_module(conv.weight.data)
+        alive = masks.get_mask(conv, "weight").data.reshape(conv.out_channels, -1).any(axis=1)
+        if conv.bias is not None:
+            masks.apply_mask(conv, "bias", alive)
+        for bn in (m for m in between if isinstance(m, BatchNorm2d)):
+            masks.apply_mask(bn, "weight", xp.asarray(alive))
+            masks.apply_mask(bn, "bias", xp.asarray(alive))
+    return model
+
+
+def dead_channels(conv: Conv2d, between: list[Module]) -> Any:
+    """Bool array over ``conv``'s output channels: True where the channel is 0 after ``between``."""
+    xp = get_array_module(conv.weight.data)
+    dead = ~xp.any(conv.weight.data.reshape(conv.out_channels, -1) != 0, axis=1)
+    if conv.bias is not None:
+        dead &= conv.bias.data == 0
+    for m in between:
+        if isinstance(m, BatchNorm2d):
+            zeroed = (m.weight.data == 0) & (m.bias.data == 0) if m.affine else xp.zeros_like(dead)
+            dead = zeroed | (dead & (m.running_mean.data == 0) & (m.bias.data == 0 if m.affine else True))
+    return dead
+
+
+def _slice_conv(conv: Conv2d, out_keep: Any = None, in_keep: Any = None) -> Conv2d:
+    w = conv.weight.data
+    w = w[out_keep] if out_keep is not None else w
+    w = w[:, in_keep] if in_keep is not None else w
+    new = Conv2d(w.shape[1], w.shape[0], conv.kernel_size, conv.stride, conv.padding, conv.dilation,
+                 bias=conv.bias is not None, padding_mode=conv.padding_mode, dtype=w.dtype)
+    new.to(conv.weight.device)
+    new.weight.data[...] = w
+    if conv.bias is not None:
+        new.bias.data[...] = conv.bias.data if out_keep is None else conv.bias.data[out_keep]
+    return new
+
+
+def _slice_bn(bn: BatchNorm2d, keep: Any) -> BatchNorm2d:
+    new = BatchNorm2d(int(keep.sum()), bn.eps, bn.momentum, bn.affine, bn.track_running_stats,
+                      dtype=bn.running_mean.dtype if bn.track_running_stats else None)
+    new.to(bn.running_mean.device if bn.track_running_stats else bn.weight.device)
+    for store in ("_parameters", "_buffers"):
+        for key, value in getattr(bn, store).items():
+            if value is not None and value.ndim == 1:
+                getattr(new, store)[key].data[...] = value.data[keep]
+    new.num_batches_tracked.data[...] = bn.num_batches_tracked.data
+    new.train(bn.training)
+    return new
+
+
+def _slice_linear_inputs(lin: Linear, keep: Any) -> Linear:
+    xp = get_array_module(lin.weight.data)
+    per_channel = lin.in_features // keep.shape[0]
+    cols = xp.repeat(keep, per_channel)  # Flatten of (C, H, W): channel c owns a block of H*W columns
+    w = lin.weight.data[:, cols]
+    new = Linear(w.shape[1], lin.out_features, bias=lin.bias is not None, dtype=w.dtype).to(lin.weight.device)
+    new.weight.data[...] = w
+    if lin.bias is not None:
+        new.bias.data[...] = lin.bias.data
+    return new
+
+
+def shrink(model: Module) -> Module:
+    """A copy of ``model`` without its dead channels (see the module docstring); masks are folded in."""
+    model = copy.deepcopy(model)
+    for _, module, name in masks.masked_parameters(model):
+        masks.remove_mask(module, name)
+    replace: dict[int, Module] = {}
+    leaves = _leaves(model)
+    for i, (_, conv) in enumerate(leaves):
+        if not isinstance(conv, Conv2d) or conv.groups != 1:
+            continue
+        between, consumer = _chain_after(leaves, i)
+        if consumer is None:
+            continue
+        keep = ~dead_channels(conv, between)
+        if bool(keep.all()) or not bool(keep.any()):
+            continue
+        conv = replace.get(id(conv), conv)
+        replace[id(leaves[i][1])] = _slice_conv(conv, out_keep=keep)
+        for bn in (m for m in between if isinstance(m, BatchNorm2d)):
+            replace[id(bn)] = _slice_bn(bn, keep)
+        current = replace.get(id(consumer), consumer)
+        sliced = _slice_conv(current, in_keep=keep) if isinstance(consumer, Conv2d) else _slice_linear_inputs(current, keep)
+        replace[id(consumer)] = sliced
+    for path, module in leaves:
+        if id(module) in replace:
+            parent, _, name = path.rpartition(".")
+            model.get_submodule(parent)._modules[name] = replace[id(module)]
+    return model
