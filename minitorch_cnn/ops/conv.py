@@ -96,12 +96,15 @@ def _batch_chunks(n: int, bytes_per_item: int, limit: int) -> list[tuple[int, in
 
 def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tuple[int, int]],
                        dilation: Sequence[int], groups: int, limit: int | None = None,
-                       keep_cols: list | None = None, keep_cols_limit: int = 0) -> Any:
+                       keep_cols: list | None = None, keep_cols_limit: int = 0, acc_dtype: Any = None) -> Any:
     """Correlate ``x (N, C_in, *in)`` with ``w (C_out, C_in/groups, *k)``; no bias.
 
     ``pads`` holds ``(before, after)`` per spatial axis; negative amounts crop the input.
     Given a list ``keep_cols``, it appends the im2col matrix to it (for the weight gradient) when
     the matrix was built in one piece of at most ``keep_cols_limit`` bytes.
+    ``acc_dtype`` (default: ``x``'s dtype) is the dtype the products are accumulated and returned in,
+    e.g. ``int32`` for int8 codes (``compress.int8``): each im2col chunk and the weight are cast to it
+    before the GEMM, so 8-bit products add up without overflowing 8 bits.
     """
     xp = get_array_module(x, w)
     limit = IM2COL_LIMIT_BYTES if limit is None else limit
@@ -112,12 +115,13 @@ def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tup
     out = tuple(out_size(size, k, s, 0, 0, d) for size, k, s, d in zip(xpd.shape[2:], kernel, stride, dilation))
     P = math.prod(out)
     o = w.shape[0]
-    wm = w.reshape(groups, o // groups, (c // groups) * K)
-    y = xp.empty((n, o, *out), dtype=x.dtype)
+    acc = x.dtype if acc_dtype is None else acc_dtype
+    wm = w.reshape(groups, o // groups, (c // groups) * K).astype(acc, copy=False)
+    y = xp.empty((n, o, *out), dtype=acc)
     chunks = _batch_chunks(n, c * K * P * x.itemsize, limit)
     for n0, n1 in chunks:
         view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")  # (C, *k, n, *out)
-        cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P)  # the one big copy
+        cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P).astype(acc, copy=False)  # the one big copy
         # (groups, C_out/groups, n*P): one GEMM per group, groups batched by matmul
         yc = (wm[0] @ cols[0])[None] if groups == 1 else wm @ cols
         y[n0:n1] = yc.reshape(o, n1 - n0, *out).swapaxes(0, 1)
