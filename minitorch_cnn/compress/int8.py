@@ -48,24 +48,36 @@ def linear_accumulate(layer: Module, a: Any, c: Any, acc_dtype: Any) -> Any:
 class _Int8Layer(Module):
     """Shared state: weight codes, per-channel weight scales, input scale / zero point, float bias."""
 
-    def __init__(self, layer: Module) -> None:
+    def __init__(self, weight_codes: Any, weight_scale: Any, input_scale: Any, input_zero_point: Any,
+                 bias: Any = None, input_range: tuple[int, int] = (0, 255)) -> None:
         super().__init__()
+        xp = get_array_module(weight_codes)
+        self.register_buffer("weight_codes", Tensor(xp.asarray(weight_codes, dtype=xp.int8)))
+        self.register_buffer("weight_scale", Tensor(xp.asarray(weight_scale, dtype=xp.float32).reshape(-1)))
+        self.register_buffer("input_scale", Tensor(xp.asarray(input_scale, dtype=xp.float32)))
+        self.register_buffer("input_zero_point", Tensor(xp.asarray(input_zero_point, dtype=xp.int32)))
+        self.input_range = tuple(input_range)
+        if bias is not None:
+            self.register_buffer("bias", Tensor(xp.asarray(bias, dtype=xp.float32).copy()))
+        else:
+            self.bias = None
+
+    @classmethod
+    def from_fake_quant(cls, layer: Module) -> _Int8Layer:
+        """The integer twin of a frozen fake-quantized layer (``qat.QATConv2d`` / ``QATLinear``)."""
         wq: FakeQuantize = layer.weight_transform
         xq: FakeQuantize = layer.input_transform
         if wq.observer_enabled or xq.observer_enabled:
             raise RuntimeError(f"convert: {type(layer).__name__} still observes; call qat.freeze(model) first")
-        w = layer.weight.data
-        xp = get_array_module(w)
-        self.register_buffer("weight_codes", Tensor(quantize_array(w, wq.scale.data, wq.zero_point.data,
-                                                                   wq.quant_min, wq.quant_max, axis=0).astype(xp.int8)))
-        self.register_buffer("weight_scale", Tensor(xp.asarray(wq.scale.data, dtype=xp.float32).reshape(-1)))
-        self.register_buffer("input_scale", Tensor(xp.asarray(xq.scale.data, dtype=xp.float32)))
-        self.register_buffer("input_zero_point", Tensor(xp.asarray(xq.zero_point.data, dtype=xp.int32)))
-        self.input_range = (xq.quant_min, xq.quant_max)
-        if layer.bias is not None:
-            self.register_buffer("bias", Tensor(layer.bias.data.copy()))
-        else:
-            self.bias = None
+        codes = quantize_array(layer.weight.data, wq.scale.data, wq.zero_point.data, wq.quant_min, wq.quant_max,
+                               axis=0)
+        bias = None if layer.bias is None else layer.bias.data
+        return cls(codes, wq.scale.data, xq.scale.data, xq.zero_point.data, bias, (xq.quant_min, xq.quant_max),
+                   **cls._geometry(layer))
+
+    @staticmethod
+    def _geometry(layer: Module) -> dict:
+        return {}
 
     def input_codes(self, x: Any) -> Any:
         """The uint8 codes of ``x`` (as int32 values)."""
@@ -80,9 +92,15 @@ class _Int8Layer(Module):
 class Int8Conv2d(_Int8Layer):
     """Integer Conv2d (see the module docstring); ``forward`` takes and returns float tensors."""
 
-    def __init__(self, layer: Module) -> None:
-        super().__init__(layer)
-        self.stride, self.padding, self.dilation, self.groups = layer.stride, layer.padding, layer.dilation, layer.groups
+    def __init__(self, weight_codes: Any, weight_scale: Any, input_scale: Any, input_zero_point: Any,
+                 bias: Any = None, input_range: tuple[int, int] = (0, 255), stride: tuple = (1, 1),
+                 padding: Any = (0, 0), dilation: tuple = (1, 1), groups: int = 1) -> None:
+        super().__init__(weight_codes, weight_scale, input_scale, input_zero_point, bias, input_range)
+        self.stride, self.padding, self.dilation, self.groups = tuple(stride), padding, tuple(dilation), groups
+
+    @staticmethod
+    def _geometry(layer: Module) -> dict:
+        return {"stride": layer.stride, "padding": layer.padding, "dilation": layer.dilation, "groups": layer.groups}
 
     def accumulate(self, x: Any) -> Any:
         """``int32`` sums ``sum (q_x - z_x) * q_w`` of shape ``(N, C_out, H_out, W_out)``."""
@@ -113,7 +131,8 @@ def convert(model: Module) -> Module:
     for path, layer in layers.transformed_layers(model):
         if not isinstance(layer._modules.get("weight_transform"), FakeQuantize):
             continue
-        new = Int8Conv2d(layer) if isinstance(layer, layers.TransformedConv2d) else Int8Linear(layer)
+        cls = Int8Conv2d if isinstance(layer, layers.TransformedConv2d) else Int8Linear
+        new = cls.from_fake_quant(layer)
         parent, _, name = path.rpartition(".")
         model.get_submodule(parent)._modules[name] = new
         found = True

@@ -93,11 +93,13 @@ class SharedWeights(Module):
 def share_weights(model: Module, bits: int = 4, iterations: int = 30) -> Module:
     """Replace every Conv2d / Linear weight of ``model`` by ``2**bits`` shared values (in place).
 
+    A layer whose weights are all zero (pruned away entirely) is left alone.
+
     Train afterwards with an optimizer over ``model.parameters()`` (that now lists the centroids)
     to fine-tune the codebooks; ``layers.detach(m)`` writes the shared values back as plain weights.
     """
     for m in list(model.modules()):
-        if type(m) in (Conv2d, Linear):
+        if type(m) in (Conv2d, Linear) and bool((m.weight.data != 0).any()):  # an all-zero layer stays as is
             layers.attach(m, weight=SharedWeights(m.weight.data, bits, iterations))
     return model
 
