@@ -9,7 +9,7 @@ import pytest
 
 import minitorch_cnn as mt
 from minitorch_cnn import nn
-from minitorch_cnn.compress import binarize, export, int8, kmeans, prune, qat
+from minitorch_cnn.compress import binarize, int8, kmeans, prune, qat, storage
 from minitorch_cnn.models import FashionCNN
 
 
@@ -22,9 +22,9 @@ def _model() -> nn.Module:
 
 
 def _round_trip(model: nn.Module, tmp_path: Path, name: str) -> tuple[int, nn.Module]:
-    size = export.export(model, tmp_path / f"{name}.npz")
+    size = storage.export(model, tmp_path / f"{name}.npz")
     assert size == (tmp_path / f"{name}.npz").stat().st_size
-    loaded = export.load(tmp_path / f"{name}.npz", FashionCNN(image_size=8)).eval()
+    loaded = storage.load(tmp_path / f"{name}.npz", FashionCNN(image_size=8)).eval()
     x = mt.randn(4, 1, 8, 8)
     with mt.no_grad():
         np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
@@ -68,9 +68,9 @@ def test_int8_round_trip(tmp_path: Path) -> None:
 
 def test_load_errors_name_the_fix(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="write it with compress.export"):
-        export.load(tmp_path / "missing.npz", FashionCNN(image_size=8))
-    export.export(_model(), tmp_path / "m.npz")
+        storage.load(tmp_path / "missing.npz", FashionCNN(image_size=8))
+    storage.export(_model(), tmp_path / "m.npz")
     with pytest.raises(ValueError, match="same architecture"):
-        export.load(tmp_path / "m.npz", FashionCNN(image_size=12))
+        storage.load(tmp_path / "m.npz", FashionCNN(image_size=12))
     with pytest.raises(ValueError, match="must end in .npz"):
-        export.export(_model(), tmp_path / "m.bin")
+        storage.export(_model(), tmp_path / "m.bin")

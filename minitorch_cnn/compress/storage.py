@@ -43,7 +43,7 @@ from . import encoding, layers, masks
 from .binarize import BinaryConnect, BinaryWeight, XNORConv2d
 from .int8 import Int8Conv2d, Int8Linear, _Int8Layer
 
-__all__ = ["export", "load", "encode_weight", "decode_weight", "FORMAT"]
+__all__ = ["export", "load", "read_extra", "is_export_file", "encode_weight", "decode_weight", "FORMAT"]
 
 FORMAT = "minitorch_cnn.compress/1"
 _META_KEY = "__compress__"
@@ -137,12 +137,16 @@ def _other_state(model: Module, weight_paths: set[str]) -> dict[str, np.ndarray]
     return out
 
 
-def export(model: Module, path: str | os.PathLike) -> int:
-    """Write ``model`` compressed to ``path`` (atomically); returns the file size in bytes."""
+def export(model: Module, path: str | os.PathLike, extra: dict | None = None) -> int:
+    """Write ``model`` compressed to ``path`` (atomically); returns the file size in bytes.
+
+    ``extra``: JSON-able information stored with it (e.g. the input normalisation), read back by
+    ``read_extra(path)``.
+    """
     path = Path(path)
     if path.suffix != ".npz":
         raise ValueError(f"export: path must end in .npz, got {str(path)!r}")
-    meta: dict[str, Any] = {"format": FORMAT, "layers": {}, "state": []}
+    meta: dict[str, Any] = {"format": FORMAT, "layers": {}, "state": [], "extra": extra or {}}
     arrays: dict[str, np.ndarray] = {}
     weight_layers = _weight_layers(model)
     for p, layer in weight_layers:
@@ -167,6 +171,17 @@ def _read(path: Path) -> tuple[dict, dict]:
             raise ValueError(f"load: {str(path)!r} is not a compress.export file (no {_META_KEY!r} entry)")
         meta = json.loads(str(f[_META_KEY]))
         return meta, {k: f[k] for k in f.files if k != _META_KEY}
+
+
+def read_extra(path: str | os.PathLike) -> dict:
+    """The ``extra`` dict given to ``export``."""
+    return _read(Path(path))[0].get("extra", {})
+
+
+def is_export_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an ``.npz`` written by ``export`` (not, e.g., a training checkpoint)."""
+    with np.load(path, allow_pickle=False) as f:
+        return _META_KEY in f.files
 
 
 def _install_int8(model: Module, p: str, layer: Module, record: dict, parts: dict, state: dict) -> None:

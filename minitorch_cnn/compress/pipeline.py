@@ -1,0 +1,119 @@
+"""The measured recipes behind ``python -m minitorch_cnn.compress``: each starts from a trained unit
+CNN, compresses it, fine-tunes briefly where the method needs it, and returns the compressed model.
+
+* ``prune_retrain``: global magnitude pruning to ``sparsity`` in ``steps`` rounds, each followed
+  by ``batches`` steps of fine-tuning (Han et al. 2015);
+* ``quantize_int8``: post-training int8 (weights per channel, activations per tensor) calibrated
+  on ``batches`` training batches with the chosen observer; ``qat_batches`` > 0 adds
+  quantization-aware fine-tuning before freezing;
+* ``share_weights``: k-means weight sharing (``bits``) of an (already pruned) model, then
+  fine-tuning of the centroids only;
+* ``binarize_weights``: BWN / BinaryConnect / XNOR on all but the first and last layer, then
+  fine-tuning of the shadow weights;
+* ``train_predefined_sparse``: a fresh unit CNN with pre-defined sparse masks, trained from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .. import nn, optim
+from ..data import DataLoader, FashionMNIST, GlyphsInClutter
+from ..data import transforms as T
+from ..models import FashionCNN
+from . import binarize, int8, kmeans, predefined, prune, qat
+from .observers import MinMaxObserver, MovingAverageMinMaxObserver, PercentileObserver
+
+__all__ = ["loaders", "normalization", "fine_tune", "prune_retrain", "quantize_int8", "share_weights", "binarize_weights",
+           "train_predefined_sparse", "OBSERVERS"]
+
+OBSERVERS = {"minmax": MinMaxObserver, "moving-average": MovingAverageMinMaxObserver,
+             "percentile": PercentileObserver}
+
+
+def _datasets(dataset: str, data_dir: str | None, limit: int | None, transform: Any = None) -> tuple[Any, Any]:
+    if dataset == "builtin":
+        n = limit or 8000
+        return (GlyphsInClutter(train=True, size=n, seed=0, transform=transform),
+                GlyphsInClutter(train=False, size=max(n // 5, 1), seed=0, transform=transform))
+    return FashionMNIST(data_dir, train=True, transform=transform), FashionMNIST(data_dir, train=False, transform=transform)
+
+
+def normalization(dataset: str, data_dir: str | None, limit: int | None = None) -> tuple[float, float]:
+    """Mean and standard deviation of the training pixels (in [0, 1]), as ``train.py`` computes them."""
+    pixels = _datasets(dataset, data_dir, limit)[0].data
+    return float(pixels.mean() / 255.0), float(pixels.std() / 255.0)
+
+
+def loaders(dataset: str, data_dir: str | None, normalize: tuple[float, float], batch_size: int = 128,
+            limit: int | None = None, seed: int = 0) -> tuple[DataLoader, DataLoader]:
+    """Shuffled training and ordered test loaders of the built-in data or Fashion-MNIST."""
+    transform = T.Compose([T.ToTensor(), T.Normalize((normalize[0],), (normalize[1],))])
+    train_set, test_set = _datasets(dataset, data_dir, limit, transform)
+    return (DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed),
+            DataLoader(test_set, batch_size=250))
+
+
+def _batches(loader: DataLoader) -> Iterator[Any]:
+    while True:  # as many passes as asked for
+        yield from loader
+
+
+def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e-4) -> nn.Module:
+    """``batches`` Adam steps of cross-entropy on ``loader`` (every parameter that requires grad)."""
+    if batches <= 0:
+        return model
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optim.Adam(params, lr=lr)
+    model.train()
+    for i, (x, y) in enumerate(_batches(loader)):
+        if i >= batches:
+            break
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return model.eval()
+
+
+def prune_retrain(model: nn.Module, loader: DataLoader, sparsity: float, steps: int, batches: int,
+                  lr: float = 1e-4) -> nn.Module:
+    prune.iterative_prune(model, sparsity, steps, lambda m, r: fine_tune(m, loader, batches, lr))
+    return model
+
+
+def quantize_int8(model: nn.Module, loader: DataLoader, observer: str, batches: int, qat_batches: int = 0,
+                  lr: float = 1e-5) -> tuple[nn.Module, nn.Module]:
+    """``(fake-quantized model, int8 model)``; both compute the same codes."""
+    qat.prepare_qat(model, activation_observer=OBSERVERS[observer])
+    qat.calibrate(model, loader, max_batches=batches)
+    if qat_batches > 0:
+        fine_tune(model, loader, qat_batches, lr)
+    qat.freeze(model)
+    return model.eval(), int8.convert(model)
+
+
+def share_weights(model: nn.Module, loader: DataLoader, bits: int, batches: int, lr: float = 1e-4) -> nn.Module:
+    kmeans.share_weights(model, bits=bits)
+    return fine_tune(model, loader, batches, lr)
+
+
+def binarize_weights(model: nn.Module, loader: DataLoader, method: str, batches: int, lr: float = 1e-4) -> nn.Module:
+    binarize.binarize(model, method)
+    return fine_tune(model, loader, batches, lr)
+
+
+def train_predefined_sparse(loader: DataLoader, conv_density: float, linear_density: float, epochs: int,
+                            dense_every: int | None = None, lr: float = 2e-3) -> nn.Module:
+    """A unit CNN with pre-defined sparse masks, trained from scratch with Adam and a one-cycle schedule."""
+    model = predefined.predefined_sparse(FashionCNN(), conv_density, linear_density, dense_every=dense_every)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(loader))
+    model.train()
+    for _ in range(epochs):
+        for x, y in loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            sched.step()
+    return model.eval()
