@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from .. import nn, optim
-from ..data import DataLoader, FashionMNIST, GlyphsInClutter
+from ..data import DataLoader, FashionMNIST, GlyphsInClutter, Subset
 from ..data import transforms as T
 from ..models import FashionCNN
 from . import binarize, int8, kmeans, predefined, prune, qat
@@ -37,12 +39,16 @@ def _datasets(dataset: str, data_dir: str | None, limit: int | None, transform: 
         n = limit or 8000
         return (GlyphsInClutter(train=True, size=n, seed=0, transform=transform),
                 GlyphsInClutter(train=False, size=max(n // 5, 1), seed=0, transform=transform))
-    return FashionMNIST(data_dir, train=True, transform=transform), FashionMNIST(data_dir, train=False, transform=transform)
+    train = FashionMNIST(data_dir, train=True, transform=transform)
+    if limit:  # the first ``limit`` training images; the test set stays whole
+        train = Subset(train, np.arange(min(limit, len(train))))
+    return train, FashionMNIST(data_dir, train=False, transform=transform)
 
 
 def normalization(dataset: str, data_dir: str | None, limit: int | None = None) -> tuple[float, float]:
     """Mean and standard deviation of the training pixels (in [0, 1]), as ``train.py`` computes them."""
-    pixels = _datasets(dataset, data_dir, limit)[0].data
+    train = _datasets(dataset, data_dir, limit)[0]
+    pixels = train.dataset.data[train.indices] if isinstance(train, Subset) else train.data
     return float(pixels.mean() / 255.0), float(pixels.std() / 255.0)
 
 

@@ -1,0 +1,51 @@
+"""Collect the ``python -m minitorch_cnn.compress`` results into BENCHMARKS.md ("Reduced complexity").
+
+    .venv/bin/python tools/compression_table.py runs/compress
+
+reads ``<dir>/{float,prune,int8,kmeans,binarize,sparse}.json`` (whichever exist) and writes one
+table: file size on disk, ratio against the float32 ``.npz``, non-zero weights, mult-adds per image
+and test accuracy, plus the command that produced each row.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import md_table, write_section  # noqa: E402
+
+ROWS = [("float", "float32 model (np.savez of the state dict)"), ("prune", "(a) 90% magnitude pruning + retraining"),
+        ("int8", "(b) int8 weights and activations"), ("kmeans", "(c) (a) + k-means 4-bit shared weights"),
+        ("binarize", "(d) binary weights (BWN), first and last layer float"),
+        ("sparse", "pre-defined sparse, trained from scratch")]
+HEADING = "## Reduced complexity (python -m minitorch_cnn.compress)"
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[0] if argv else "runs/compress")
+    results = {k: json.loads((folder / f"{k}.json").read_text()) for k, _ in ROWS if (folder / f"{k}.json").exists()}
+    if "float" not in results:
+        print(f"error: {folder / 'float.json'} is missing; run the 'float' command first", file=sys.stderr)
+        return 2
+    ref = results["float"]["file_bytes"]
+    body, commands = [], []
+    for key, label in ROWS:
+        if key not in results:
+            continue
+        r = results[key]
+        t = r["total"]
+        body.append([label, f"{r['file_bytes']:,}", f"{ref / r['file_bytes']:.1f}x", f"{t['nonzeros']:,}",
+                     f"{t['mult_adds'] / 1e6:.1f} M", f"{100 * r['accuracy']:.2f}%"])
+        commands.append(f"    {r['command']}")
+    text = "\n".join([HEADING, "", *md_table(["model", "file on disk (bytes)", "ratio", "non-zero weights",
+                                              "mult-adds / image", "test accuracy"], body),
+                      "", "Commands:", "", *commands])
+    write_section(Path(__file__).resolve().parents[1] / "BENCHMARKS.md", HEADING, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
