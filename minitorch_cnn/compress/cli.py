@@ -50,11 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="directory of the four Fashion-MNIST IDX files")
     p.add_argument("--limit", type=int, help="use the first N training images (built-in data: default 8000, and "
                    "N // 5 test images; Fashion-MNIST: the test set stays all 10,000)")
+    p.add_argument("--test-limit", type=int, help="evaluate on the first N test images only (default: all)")
     p.add_argument("--out", default="runs/compress", help="output directory (default runs/compress)")
     p.add_argument("--name", help="file stem of the outputs (default: the command)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--batches", type=int, default=100, help="fine-tuning (or calibration, for int8) batches")
-    p.add_argument("--lr", type=float, default=1e-4, help="fine-tuning learning rate (Adam)")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-4 for fine-tuning, "
+                   "2e-3, the peak of one cycle, for 'sparse' training from scratch)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sparsity", type=float, default=0.9)
     p.add_argument("--steps", type=int, default=3, help="prune-retrain rounds")
@@ -139,12 +141,14 @@ def _int8(args: argparse.Namespace, model: Any, train: Any, test: Any, normalize
 
 def run(args: argparse.Namespace) -> dict:
     """Carry out one command (see the module docstring)."""
+    if args.lr is None:
+        args.lr = 2e-3 if args.command == "sparse" else 1e-4
     if args.command == "sparse":
         model, normalize = None, list(pipeline.normalization(args.dataset, args.data_dir, args.limit))
     else:
         model, normalize = _load(args.model)
     train, test = pipeline.loaders(args.dataset, args.data_dir, tuple(normalize), args.batch_size, args.limit,
-                                   args.seed)
+                                   args.seed, args.test_limit)
     if args.command == "float":
         return _save(args, _float_reference(args, model, test), "float32 reference")
     if args.command == "int8":
@@ -161,7 +165,7 @@ def run(args: argparse.Namespace) -> dict:
         pipeline.binarize_weights(model, train, args.method, args.batches, args.lr)
     elif args.command == "sparse":
         model = pipeline.train_predefined_sparse(train, args.conv_density, args.linear_density, args.epochs,
-                                                 args.dense_every)
+                                                 args.dense_every, args.lr)
     return _save(args, _export_report(args, model, test, normalize), args.name or args.command)
 
 

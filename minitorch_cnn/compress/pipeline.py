@@ -53,10 +53,12 @@ def normalization(dataset: str, data_dir: str | None, limit: int | None = None) 
 
 
 def loaders(dataset: str, data_dir: str | None, normalize: tuple[float, float], batch_size: int = 128,
-            limit: int | None = None, seed: int = 0) -> tuple[DataLoader, DataLoader]:
-    """Shuffled training and ordered test loaders of the built-in data or Fashion-MNIST."""
+            limit: int | None = None, seed: int = 0, test_limit: int | None = None) -> tuple[DataLoader, DataLoader]:
+    """Shuffled training and ordered test loaders (``test_limit``: only the first that many test images)."""
     transform = T.Compose([T.ToTensor(), T.Normalize((normalize[0],), (normalize[1],))])
     train_set, test_set = _datasets(dataset, data_dir, limit, transform)
+    if test_limit:
+        test_set = Subset(test_set, np.arange(min(test_limit, len(test_set))))
     return (DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed),
             DataLoader(test_set, batch_size=250))
 

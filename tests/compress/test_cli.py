@@ -35,13 +35,14 @@ def test_every_command_writes_its_file_and_report(checkpoint: Path, tmp_path: Pa
     assert main(["kmeans", str(out / "prune.npz"), *common, "--bits", "4"]) == 0
     assert main(["int8", str(checkpoint), *common, "--int8-check-images", "16"]) == 0
     assert main(["binarize", str(checkpoint), *common, "--batches", "1"]) == 0
-    assert main(["report", str(out / "kmeans.npz"), *common]) == 0
+    assert main(["report", str(out / "kmeans.npz"), *common, "--test-limit", "5", "--name", "five"]) == 0
     float_bytes = _result(out, "float")["file_bytes"]
     pruned, shared, q = _result(out, "prune"), _result(out, "kmeans"), _result(out, "int8")
     assert pruned["total"]["nonzeros"] <= 0.11 * pruned["total"]["params"]
     assert shared["file_bytes"] < pruned["file_bytes"] < float_bytes / 5
     assert q["int8_identical_outputs"] == q["int8_checked_images"] == 12  # the whole test split (64 // 5)
     assert all(0.0 <= _result(out, n)["accuracy"] <= 1.0 for n in ("float", "prune", "kmeans", "int8", "binarize"))
+    assert _result(out, "five")["accuracy"] * 5 == round(_result(out, "five")["accuracy"] * 5)  # 5 test images
 
 
 def test_sparse_trains_from_scratch(tmp_path: Path) -> None:
