@@ -72,6 +72,15 @@ def _first_line(text: str) -> str:
     return (errors[0][1:].strip() if errors else (lines[-1] if lines else "")).strip()
 
 
+def _import_error(text: str) -> str:
+    """``SyntaxError: ... (minitorch_cnn/x.py, line 29)`` from pytest's report of a collection error."""
+    text = text.split("ERROR: found no collectors")[0]
+    errors = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
+    where = next((m.group(1) for ln in errors if (m := re.search(r'File "([^"]+", line \d+)', ln))), "")
+    last = errors[-1] if errors else _first_line(text)
+    return f"{last} (in {where.replace(chr(34), '')})" if where else last
+
+
 def _parse_junit(path: Path) -> tuple[int, int, list[str], list[str]]:
     """``(passed, total, failure texts, first-line messages)`` of a JUnit XML report."""
     cases = ET.parse(path).getroot().iter("testcase")
@@ -88,7 +97,10 @@ def _parse_junit(path: Path) -> tuple[int, int, list[str], list[str]]:
         text = f"{bad.get('message', '')}\n{bad.text or ''}"
         texts.append(text)
         name = case.get("name", "?")
-        messages.append(f"{name}: {bad.get('message') or _first_line(text)}")
+        message = bad.get("message") or _first_line(text)
+        if message == "collection failure":  # the test module did not import: say why and where
+            message = f"the tests cannot be imported: {_import_error(bad.text or '')}"
+        messages.append(f"{name}: {message}")
     return passed, total, texts, messages
 
 

@@ -25,9 +25,10 @@ def student_readme(root: Path, tasks: Sequence[Task]) -> str:
     visible = sum(t.points for t in tasks)
     hidden = [t for t in tasks if t.hidden]
     hidden_pts = sum(t.hidden_points for t in hidden)
+    have = "task has" if len(hidden) == 1 else "tasks have"
     hidden_note = (
-        f"{len(hidden)} of these tasks ({', '.join(t.id for t in hidden)}) also have hidden tests, worth "
-        f"{hidden_pts} more points, that only your instructor runs: they check the same functions on "
+        f"{len(hidden)} of these {have} ({', '.join(t.id for t in hidden)}) hidden tests as well, worth "
+        f"{hidden_pts} more point{'s' if hidden_pts != 1 else ''}, that only your instructor runs: they check the same functions on "
         "inputs you have not seen. Passing every visible test does not guarantee those points; a "
         "solution that follows the formula, not the examples, gets them."
         if hidden else "None of these tasks has hidden tests: what the grader shows you is your grade."
@@ -36,8 +37,9 @@ def student_readme(root: Path, tasks: Sequence[Task]) -> str:
 
 This is the minitorch_cnn project with {len(tasks)} pieces taken out. Each piece is a function body
 (or a few lines of one) that now raises `NotImplementedError("Task N.M: ...")`; your job is to write
-it. Everything else works, and the tests that grade each task are in `tests/tasks/`. The
-project's own README is in `PROJECT_README.md`.
+it. The rest is the complete project, but code that calls a piece you have not written yet
+stops at its stub. The tests that grade each task are in `tests/tasks/`; the project's own README
+is in `PROJECT_README.md`.
 
 ## Set up
 
