@@ -39,7 +39,10 @@ def main(argv: list[str]) -> int:
         body.append([label, f"{r['file_bytes']:,}", f"{ref / r['file_bytes']:.1f}x", f"{t['nonzeros']:,}",
                      f"{t['mult_adds'] / 1e6:.1f} M", f"{100 * r['accuracy']:.2f}%"])
         commands.append(f"    {r['command']}")
-    text = "\n".join([HEADING, "", *md_table(["model", "file on disk (bytes)", "ratio", "non-zero weights",
+    limits = {c.split("--test-limit ")[1].split()[0] for c in commands if "--test-limit " in c}
+    note = (f"Test accuracy on the first {', '.join(sorted(limits))} test images" if limits else
+            "Test accuracy on the 10,000 test images") + "; the training budgets are in the commands below."
+    text = "\n".join([HEADING, "", note, "", *md_table(["model", "file on disk (bytes)", "ratio", "non-zero weights",
                                               "mult-adds / image", "test accuracy"], body),
                       "", "Commands:", "", *commands])
     write_section(Path(__file__).resolve().parents[1] / "BENCHMARKS.md", HEADING, text)
