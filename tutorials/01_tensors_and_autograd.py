@@ -309,7 +309,7 @@ print("directional, buggy:  ", gradcheck(BuggySoftplusFunction.apply, [big], mod
 # convolution.
 
 # %% [markdown]
-# ## Exercises
+# ## Graded exercises
 #
 # Make your own copy of the project with this chapter's tasks stubbed out, write each one,
 # and let the grader check it (each task's tests are in `tests/tasks/`):

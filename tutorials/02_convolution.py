@@ -235,7 +235,7 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 #   loop reference is the oracle the tests hold it to.
 
 # %% [markdown]
-# ## Exercises
+# ## Graded exercises
 #
 # Make your own copy of the project with this chapter's tasks stubbed out, write each one,
 # and let the grader check it (each task's tests are in `tests/tasks/`):

@@ -209,7 +209,7 @@ print("copies of each pixel:", row.grad.numpy()[0, 0])
 # * `gradcheck` confirms each of these against finite differences in float64.
 
 # %% [markdown]
-# ## Exercises
+# ## Graded exercises
 #
 # Make your own copy of the project with this chapter's tasks stubbed out, write each one,
 # and let the grader check it (each task's tests are in `tests/tasks/`):

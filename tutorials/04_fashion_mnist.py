@@ -237,7 +237,7 @@ print(f"shifted by (3, 3) px:  CNN {cnn_acc:.1%} -> {cnn_shift:.1%}   MLP {mlp_a
 #   loss falls.
 
 # %% [markdown]
-# ## Exercises
+# ## Graded exercises
 #
 # Make your own copy of the project with this chapter's tasks stubbed out, write each one,
 # and let the grader check it (each task's tests are in `tests/tasks/`):

@@ -274,7 +274,7 @@ print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.
 #   different question about what the network uses; none of them alone is the explanation.
 
 # %% [markdown]
-# ## Exercises
+# ## Graded exercises
 #
 # Make your own copy of the project with this chapter's tasks stubbed out, write each one,
 # and let the grader check it (each task's tests are in `tests/tasks/`):

@@ -248,3 +248,35 @@ compress.print_report(compress.report(shared), title="pruned 90% + 4-bit shared 
 #    What happens to the scale, and to the accuracy?
 # 3. `compress.prune_filters(model, 0.25)` kills whole filters; `compress.shrink(model)` returns a
 #    smaller dense model with the same outputs. Compare the parameter counts.
+
+# %% [markdown]
+# ## Summary
+#
+# * Pruning sets weights to zero through a mask; magnitude pruning removes the smallest `|w|`
+#   first, and retraining lets the surviving weights make up for the lost ones.
+# * Quantization stores integer codes with a scale and a zero point; fake quantization rounds in
+#   the forward pass and lets the gradient through unchanged (the straight-through estimator), so
+#   a network can train while seeing its own rounding.
+# * Binarization keeps only a sign per weight (and a scale per filter); its gradient also passes
+#   straight through, cut where `|w| > 1`.
+
+# %% [markdown]
+# ## Graded exercises
+#
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
+#
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 7
+#     cd ../my-course && python -m minitorch_cnn.grade --task 7.1
+#
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 7.1 | Magnitude pruning: mask the k smallest surviving weights | `_smallest_mask` in `minitorch_cnn/compress/prune.py` | 2 | `python -m minitorch_cnn.grade --task 7.1` |
+# | 7.2 | Fake quantization with a straight-through estimator | `FakeQuantizeFunction.forward` in `minitorch_cnn/compress/quantize.py`, `FakeQuantizeFunction.backward` in `minitorch_cnn/compress/quantize.py` | 2 | `python -m minitorch_cnn.grade --task 7.2` |
+# | 7.3 | Sign with a straight-through estimator (binary weights) | `SignSTE.forward` in `minitorch_cnn/compress/binarize.py`, `SignSTE.backward` in `minitorch_cnn/compress/binarize.py` | 1 | `python -m minitorch_cnn.grade --task 7.3` |
+
+# %% [markdown]
+# ## Next
+#
+# Chapter 8 (`tutorials/08_beyond_classification.py`) leaves single labels behind: sequences,
+# segmentation and volumes.

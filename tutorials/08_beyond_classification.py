@@ -321,7 +321,7 @@ print(f"chapter ran in {elapsed:.1f} s; pictures: {sorted(p.name for p in OUT.it
 # * `Conv3d` is `Conv2d` with one more axis; a fixed Laplacian kernel finds a cube's surface.
 
 # %% [markdown]
-# ## Exercises
+# ## Graded exercises
 #
 # Make your own copy of the project with this chapter's tasks stubbed out, write each one,
 # and let the grader check it (each task's tests are in `tests/tasks/`):

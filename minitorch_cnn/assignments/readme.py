@@ -7,7 +7,10 @@ from pathlib import Path
 
 from .tasks import TASKS, Task
 
-__all__ = ["student_readme", "task_table_markdown"]
+__all__ = ["student_readme", "task_table_markdown", "exercise_cell", "refresh_exercise_cells", "SIGNATURE"]
+
+# the first line of every generated exercise cell: how ``refresh_exercise_cells`` finds them
+SIGNATURE = "Make your own copy of the project with this chapter's tasks stubbed out, write each one,"
 
 
 def task_table_markdown(tasks: Sequence[Task], tutorial_of: dict[int, str]) -> str:
@@ -83,9 +86,9 @@ def exercise_cell(chapter: int) -> str:
     never lists a task the grader does not know."""
     tasks = [t for t in TASKS if t.chapter == chapter]
     lines = [
-        "## Exercises",
+        "## Graded exercises",
         "",
-        "Make your own copy of the project with this chapter's tasks stubbed out, write each one,",
+        SIGNATURE,
         "and let the grader check it (each task's tests are in `tests/tasks/`):",
         "",
         f"    python -m minitorch_cnn.assignments make --out ../my-course --chapter {chapter}",
@@ -109,9 +112,10 @@ def refresh_exercise_cells(root: Path) -> list[Path]:
     for chapter in sorted({t.chapter for t in TASKS}):
         path = root / tutorial_for(root, chapter)
         text = path.read_text(encoding="utf-8")
-        start = text.find("# %% [markdown]\n# ## Exercises\n")
-        if start < 0:
+        mark = text.find("# " + SIGNATURE)
+        if mark < 0:
             continue
+        start = text.rfind("# %% [markdown]\n", 0, mark)
         end = text.find("\n# %%", start + 1)
         end = len(text) if end < 0 else end + 1
         body = text[start:end]

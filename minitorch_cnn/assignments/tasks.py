@@ -23,6 +23,7 @@ _CH2 = "tests/tasks/test_ch02_convolution.py::"
 _CH3 = "tests/tasks/test_ch03_pooling_backprop.py::"
 _CH4 = "tests/tasks/test_ch04_training.py::"
 _CH5 = "tests/tasks/test_ch05_seeing_inside.py::"
+_CH7 = "tests/tasks/test_ch07_compression.py::"
 _CH8 = "tests/tasks/test_ch08_beyond.py::"
 _HIDDEN = HIDDEN_TESTS_DIR + "/test_hidden_tasks.py::"
 
@@ -125,6 +126,16 @@ TASKS: tuple[Task, ...] = (
        "test_saliency_linear_model", _CH5),
     _t("5.5", "Bilinear upsampling with aligned pixel centres", 2,
        "minitorch_cnn/viz/gradcam.py::upsample_bilinear", "test_upsample_bilinear", _CH5),
+    # chapter 7: reduced complexity
+    _t("7.1", "Magnitude pruning: mask the k smallest surviving weights", 2,
+       "minitorch_cnn/compress/prune.py::_smallest_mask", "test_smallest_mask_prunes_the_k_smallest_alive", _CH7),
+    _t("7.2", "Fake quantization with a straight-through estimator", 2,
+       "minitorch_cnn/compress/quantize.py::FakeQuantizeFunction.forward "
+       "minitorch_cnn/compress/quantize.py::FakeQuantizeFunction.backward",
+       "test_fake_quantize_forward_and_straight_through_backward", _CH7),
+    _t("7.3", "Sign with a straight-through estimator (binary weights)", 1,
+       "minitorch_cnn/compress/binarize.py::SignSTE.forward minitorch_cnn/compress/binarize.py::SignSTE.backward",
+       "test_sign_ste", _CH7),
     # chapter 8: beyond classification
     _t("8.1", "Causal 1-d convolution (left padding only)", 2, "minitorch_cnn/models/beyond.py::CausalConv1d.forward",
        "test_causal_conv_ignores_the_future", _CH8),

@@ -38,13 +38,17 @@ class SignSTE(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
         xp = get_array_module(x)
+        # BEGIN SOLUTION 7.3
         ctx.inside = xp.abs(x) <= 1
         return xp.where(x >= 0, xp.ones((), dtype=x.dtype), -xp.ones((), dtype=x.dtype))
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
         xp = get_array_module(g)
+        # BEGIN SOLUTION 7.3
         return xp.where(ctx.inside, g, xp.zeros((), dtype=g.dtype))
+        # END SOLUTION
 
 
 class BinaryConnect(Module):

@@ -93,15 +93,19 @@ class FakeQuantizeFunction(Function):
         xp = get_array_module(x)
         inv = _broadcast(xp.asarray(1.0, dtype=x.dtype) / xp.asarray(scale, dtype=x.dtype), x, axis)
         zp = _broadcast(xp.asarray(zero_point).astype(x.dtype), x, axis)
+        # BEGIN SOLUTION 7.2
         unclamped = xp.rint(x * inv) + zp
         ctx.inside = (unclamped >= quant_min) & (unclamped <= quant_max)
         q = xp.clip(unclamped, quant_min, quant_max)
         return (q - zp) * _broadcast(xp.asarray(scale, dtype=x.dtype), x, axis)
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
         xp = get_array_module(g)
+        # BEGIN SOLUTION 7.2
         return xp.where(ctx.inside, g, xp.zeros((), dtype=g.dtype))
+        # END SOLUTION
 
 
 def _check_range(fn: str, quant_min: int, quant_max: int) -> None:

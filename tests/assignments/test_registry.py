@@ -122,7 +122,7 @@ def test_each_chapter_ends_with_its_exercises_summary_and_next(chapter: int) -> 
     text = (REPO_ROOT / tutorial_for(REPO_ROOT, chapter)).read_text(encoding="utf-8")
     assert exercise_cell(chapter) in text, (
         f"chapter {chapter}'s exercise cell is not the registry's: run python -m minitorch_cnn.assignments exercises")
-    tail = text[text.index("# ## Exercises"):]
+    tail = text[text.index(exercise_cell(chapter)):]
     assert "# ## Summary" in text and ("# ## Next" in tail or "# Next" in text[text.index("# ## Summary"):])
     assert "# %%\n" not in tail, "the exercises come after the chapter's last code cell"
 
