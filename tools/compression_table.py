@@ -21,6 +21,8 @@ ROWS = [("float", "float32 model (np.savez of the state dict)"), ("prune", "(a) 
         ("binarize", "(d) binary weights (BWN), first and last layer float"),
         ("sparse", "pre-defined sparse, trained from scratch")]
 HEADING = "## Reduced complexity (python -m minitorch_cnn.compress)"
+BASELINE = ("python -m minitorch_cnn.train --dataset fashion-mnist --data-dir ../shared/data/fashion-mnist --epochs 1 "
+            "--limit 15000 --batch-size 128 --lr 2e-3 --scheduler onecycle --out runs/fmnist-float --no-progress")
 
 
 def main(argv: list[str]) -> int:
@@ -39,6 +41,7 @@ def main(argv: list[str]) -> int:
         body.append([label, f"{r['file_bytes']:,}", f"{ref / r['file_bytes']:.1f}x", f"{t['nonzeros']:,}",
                      f"{t['mult_adds'] / 1e6:.1f} M", f"{100 * r['accuracy']:.2f}%"])
         commands.append(f"    {r['command']}")
+    commands.insert(0, "    " + BASELINE + "   # the float model, trained once")
     limits = {c.split("--test-limit ")[1].split()[0] for c in commands if "--test-limit " in c}
     note = (f"Test accuracy on the first {', '.join(sorted(limits))} test images" if limits else
             "Test accuracy on the 10,000 test images") + "; the training budgets are in the commands below."
