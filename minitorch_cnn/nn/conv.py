@@ -22,6 +22,7 @@ from typing import Any
 from .. import creation
 from ..ops._checks import check_positive, conv_padding, ntuple
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose2d
+from ..ops.geometry import Window
 from ..ops.pad import pad
 from ..tensors import Tensor
 from . import init
@@ -70,6 +71,10 @@ class _ConvNd(Module):
         pads = conv_padding(self.padding, self.kernel_size, self.dilation, self.stride, name)
         # F.pad wants the last axis first: (left, right, top, bottom, ...)
         self._reversed_padding_repeated_twice = tuple(v for lo_hi in reversed(pads) for v in lo_hi)
+        if self._transposed:
+            pads = [(p, p - o_p) for (p, _), o_p in zip(pads, self.output_padding)]
+        # the same resolved window the op declares on its graph node (see ops/geometry.py)
+        self.geometry = Window(self.kernel_size, self.stride, tuple(pads), self.dilation, self._transposed)
         if self._transposed:
             if padding_mode != "zeros":
                 raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")

@@ -12,7 +12,9 @@ from typing import Any
 
 from .. import backend
 from ..ops import elementwise as _ew
+from ..ops._checks import check_tensor
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from ..ops.geometry import declare
 from ..ops.nnops import (
     BatchNormFunction,
     BCEWithLogitsFunction,
@@ -49,18 +51,14 @@ __all__ = [
 ]
 
 
-def _check_tensor(fn: str, name: str, t: Any) -> None:
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{fn}: {name} must be a Tensor, got {type(t).__name__}; wrap it with mt.tensor(...)")
-
-
 # --------------------------------------------------------------------------------------------------
 # Linear and activations
 # --------------------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y = x W^T + b``: ``(*, in_features) -> (*, out_features)`` (one fused graph node)."""
-    _check_tensor("linear", "input", input)
-    return LinearFunction.apply(input, weight, bias)
+    check_tensor(input, "input", "linear")
+    y = LinearFunction.apply(input, weight, bias)
+    return declare(y, None, mult_adds=y.numel() * (weight.shape[-1] if weight.ndim else 1))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -175,7 +173,7 @@ def batch_norm(
     ``training=True`` (or no running statistics) normalises with the batch's statistics and updates
     ``running_mean`` / ``running_var`` in place; otherwise the running statistics are used.
     """
-    _check_tensor("batch_norm", "input", input)
+    check_tensor(input, "input", "batch_norm")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
     C = input.shape[1]
@@ -222,8 +220,8 @@ def cross_entropy(
     that are not ``ignore_index``. ``label_smoothing = s`` mixes the target with the uniform distribution:
     ``(1 - s) onehot + s / C``.
     """
-    _check_tensor("cross_entropy", "input", input)
-    _check_tensor("cross_entropy", "target", target)
+    check_tensor(input, "input", "cross_entropy")
+    check_tensor(target, "target", "cross_entropy")
     return CrossEntropyFunction.apply(
         input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
     )
@@ -233,22 +231,22 @@ def nll_loss(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Negative log likelihood of log-probabilities ``(N, C, *)`` (e.g. the output of ``log_softmax``)."""
-    _check_tensor("nll_loss", "input", input)
-    _check_tensor("nll_loss", "target", target)
+    check_tensor(input, "input", "nll_loss")
+    check_tensor(target, "target", "nll_loss")
     return NllLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """``(x - y)^2``, averaged (or summed) over all elements."""
-    _check_tensor("mse_loss", "input", input)
-    _check_tensor("mse_loss", "target", target)
+    check_tensor(input, "input", "mse_loss")
+    check_tensor(target, "target", "mse_loss")
     return MseLossFunction.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """``|x - y|``, averaged (or summed) over all elements."""
-    _check_tensor("l1_loss", "input", input)
-    _check_tensor("l1_loss", "target", target)
+    check_tensor(input, "input", "l1_loss")
+    check_tensor(target, "target", "l1_loss")
     return L1LossFunction.apply(input, target, reduction=reduction)
 
 
@@ -260,14 +258,14 @@ def binary_cross_entropy_with_logits(
     pos_weight: Tensor | None = None,
 ) -> Tensor:
     """Sigmoid + binary cross entropy in one stable step: ``-[pw y log s(x) + (1 - y) log(1 - s(x))]``."""
-    _check_tensor("binary_cross_entropy_with_logits", "input", input)
-    _check_tensor("binary_cross_entropy_with_logits", "target", target)
+    check_tensor(input, "input", "binary_cross_entropy_with_logits")
+    check_tensor(target, "target", "binary_cross_entropy_with_logits")
     return BCEWithLogitsFunction.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices ``(*)`` -> ``(*, num_classes)`` int64 of zeros and ones (no gradient)."""
-    _check_tensor("one_hot", "tensor", tensor)
+    check_tensor(tensor, "tensor", "one_hot")
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {tensor.dtype}")
     xp = backend.get_array_module(tensor.data)

@@ -53,6 +53,7 @@ from typing import Any
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import Padding, check_conv, check_conv_transpose, conv_padding
+from .geometry import Window, declare
 from .windows import dilate, offset_slices, out_size, pad_or_crop, window_view
 
 __all__ = [
@@ -386,8 +387,10 @@ def _conv(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Pad
           groups: int) -> Any:
     op = f"conv{nd}d"
     stride_t, pads, dilation_t = check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups)
-    return _CONV[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
-                           groups=groups)
+    y = _CONV[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t, groups=groups)
+    # each output element: C_in/groups * K multiply-adds
+    return declare(y, Window(tuple(weight.shape[2:]), stride_t, tuple(pads), dilation_t),
+                   mult_adds=y.numel() * math.prod(weight.shape[1:]))
 
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
@@ -417,8 +420,11 @@ def _conv_t(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: A
     op = f"conv_transpose{nd}d"
     stride_t, pads, dilation_t = check_conv_transpose(op, nd, input, weight, bias, stride, padding,
                                                       output_padding, groups, dilation)
-    return _CONV_T[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
-                             groups=groups)
+    z = _CONV_T[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
+                          groups=groups)
+    # each input element scatters C_out/groups * K multiply-adds
+    return declare(z, Window(tuple(weight.shape[2:]), stride_t, tuple(pads), dilation_t, transposed=True),
+                   mult_adds=input.numel() * math.prod(weight.shape[1:]))
 
 
 def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,

@@ -27,6 +27,7 @@ from typing import Any
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import PAD_MODES, check_pad, pad_pairs
+from .geometry import Window, declare
 from .windows import pad_or_crop
 
 __all__ = ["pad", "pad_array", "pad_backward_array", "pad_pairs", "PAD_MODES"]
@@ -136,4 +137,8 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
     ``value`` fills constant padding (default 0) and is an error for the other modes.
     """
     pairs = check_pad(input, pad, mode, value)
-    return _FUNCTIONS[mode].apply(input, pairs=tuple(pairs), mode=mode, value=0.0 if value is None else value)
+    y = _FUNCTIONS[mode].apply(input, pairs=tuple(pairs), mode=mode, value=0.0 if value is None else value)
+    # a window of size 1 whose padding shifts the grid (every mode copies pixels from inside the
+    # field a window of the padded size would see)
+    k = len(pairs)
+    return declare(y, Window((1,) * k, (1,) * k, tuple(pairs), (1,) * k))

@@ -45,6 +45,7 @@ import numpy as np
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import check_adaptive, check_avg_pool, check_max_unpool, check_tensor, pool_geometry
+from .geometry import Global, Window, declare
 from .windows import offset_slices, pad_or_crop
 
 __all__ = [
@@ -177,8 +178,9 @@ def _max_pool(nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any, 
     op = f"max_pool{nd}d"
     check_tensor(input, "input", op)
     k, s, p, d, out, pads = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    return _MAX[nd].apply(input, kernel=k, stride=s, padding=p, dilation=d, out=out, pads=tuple(pads),
-                          return_indices=return_indices)
+    y = _MAX[nd].apply(input, kernel=k, stride=s, padding=p, dilation=d, out=out, pads=tuple(pads),
+                       return_indices=return_indices)
+    return declare(y, Window(k, s, tuple(pads), d))
 
 
 def max_pool1d(input: Any, kernel_size: int | Sequence[int], stride: Any = None, padding: Any = 0,
@@ -282,8 +284,9 @@ def _avg_pool(nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any, 
     op = f"avg_pool{nd}d"
     check_avg_pool(op, input, divisor_override)
     k, s, p, _, out, pads = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, 1, ceil_mode)
-    return _AVG[nd].apply(input, kernel=k, stride=s, padding=p, out=out, pads=tuple(pads),
-                          count_include_pad=count_include_pad, divisor_override=divisor_override)
+    y = _AVG[nd].apply(input, kernel=k, stride=s, padding=p, out=out, pads=tuple(pads),
+                       count_include_pad=count_include_pad, divisor_override=divisor_override)
+    return declare(y, Window(k, s, tuple(pads), (1,) * nd))
 
 
 def avg_pool1d(input: Any, kernel_size: int | Sequence[int], stride: Any = None, padding: Any = 0,
@@ -312,6 +315,16 @@ def adaptive_bins(size: int, out: int) -> tuple[list[int], list[int]]:
     starts = [(i * size) // out for i in range(out)]
     ends = [-((-(i + 1) * size) // out) for i in range(out)]
     return starts, ends
+
+
+def adaptive_geometry(shape: Sequence[int], out: Sequence[int]) -> Window | Global:
+    """Global pooling (output 1x1) and unequal (overlapping) bins are declared global; equal bins
+    (the output size divides the input's) are a plain window of size and stride ``H // out``."""
+    sizes = tuple(shape[-2:])
+    if any(o != 1 for o in out) and all(n % o == 0 for n, o in zip(sizes, out)):
+        k = tuple(n // o for n, o in zip(sizes, out))
+        return Window(k, k, ((0, 0), (0, 0)), (1, 1))
+    return Global(tuple(out))
 
 
 def _avg_matrix(xp: Any, dtype: Any, size: int, out: int) -> Any:
@@ -367,7 +380,7 @@ def adaptive_avg_pool2d(input: Any, output_size: int | Sequence[int | None]) -> 
     sizes = check_adaptive("adaptive_avg_pool2d", input, output_size)
     if input.dtype.kind != "f":
         raise TypeError(f"adaptive_avg_pool2d: needs a floating-point input, got {input.dtype}")
-    return AdaptiveAvgPool2dFunction.apply(input, output_size=sizes)
+    return declare(AdaptiveAvgPool2dFunction.apply(input, output_size=sizes), adaptive_geometry(input.shape, sizes))
 
 
 def _gather_index(xp: Any, size: int, out: int) -> Any:
@@ -429,7 +442,8 @@ def scatter_add_planes(values: Any, flat: Any, shape: Sequence[int]) -> Any:
 def adaptive_max_pool2d(input: Any, output_size: int | Sequence[int | None], return_indices: bool = False) -> Any:
     """``(N, C, H, W) -> (N, C, *output_size)``: the maximum of each adaptive bin (ties: first)."""
     sizes = check_adaptive("adaptive_max_pool2d", input, output_size)
-    return AdaptiveMaxPool2dFunction.apply(input, output_size=sizes, return_indices=return_indices)
+    y = AdaptiveMaxPool2dFunction.apply(input, output_size=sizes, return_indices=return_indices)
+    return declare(y, adaptive_geometry(input.shape, sizes))
 
 
 # --------------------------------------------------------------------------------------------------

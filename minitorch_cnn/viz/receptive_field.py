@@ -9,27 +9,39 @@ Every layer is described, per spatial dimension, by four numbers (after Dang Ha 
 * ``start`` -- the centre of the first unit's receptive field, in input coordinates where pixel
   ``i`` spans ``[i, i + 1)`` (so the input's own units have centres 0.5, 1.5, ...).
 
-For a convolution or pooling layer with kernel ``k``, stride ``s``, padding ``p``, dilation ``d``,
-the effective kernel is ``k_eff = d (k - 1) + 1`` and::
+For a convolution or pooling layer with kernel ``k``, stride ``s``, padding ``(before, after)``,
+dilation ``d``, the effective kernel is ``k_eff = d (k - 1) + 1`` and::
 
-    n_out     = floor((n_in + 2p - k_eff) / s) + 1          (ceil_mode: ceil, PyTorch's rule)
+    n_out     = floor((n_in + before + after - k_eff) / s) + 1
     jump_out  = jump_in * s
     rf_out    = rf_in + (k_eff - 1) * jump_in
-    start_out = start_in + ((k_eff - 1) / 2 - p) * jump_in
+    start_out = start_in + ((k_eff - 1) / 2 - before) * jump_in
 
 Dilation enters all three through ``k_eff``; forgetting it in ``start`` (as a well-known public
 tool does) shifts every receptive field of a dilated layer. Unit ``i`` then covers
 ``[start + i*jump - rf/2, start + i*jump + rf/2)``, clipped to the image.
 
-Layers that do not move pixels (BatchNorm, activations, Dropout, Identity) pass the four numbers
-through. Padding layers shift ``start`` and grow ``n``. Adaptive / global pooling, Flatten and
-Linear see the whole input: from there on ``rf`` is the image size.
+Only ``before`` moves the centre, so ``'same'`` with an even kernel (the extra row goes after),
+``'full'`` and ceil-mode pooling (its extra window is padding after) need no special case.
 
-Branching models (residual adds, concatenations) are handled by tracing the autograd graph: a layer
-fed by several layers gets the union of their receptive fields -- the smallest interval holding
-every branch's field (so ``rf`` is the max over branches when they are centred alike, and larger
-when a branch is shifted). All branches must agree on ``jump`` and map size, which an add or a
-channel concatenation forces anyway.
+Where the numbers come from: every spatial op *declares* its resolved geometry on the autograd
+node it creates (``ops/geometry.py``): conv and transposed conv, max/avg pooling, padding (a
+window of size 1 whose ``before`` shifts the grid), adaptive pooling (a window when the bins are
+equal, else "global"), interpolation. One traced forward pass on a 1-image batch gives the graph;
+the arithmetic runs node by node in forward order. Nodes that keep the last two axes (BatchNorm,
+activations, Dropout, adds, channel concatenation, ``chunk``, channel shuffles) pass the numbers
+through; a node that loses the spatial layout (Flatten, Linear) sees the whole input: from there
+on ``rf`` is the image size. So functional code inside ``forward`` (``F.max_pool2d``, ``x + skip``)
+counts exactly like layers, and the tool knows no layer class by name.
+
+A node fed by several branches (residual add, Inception or DenseNet concatenation) gets the union
+of their receptive fields -- the smallest interval holding every branch's field (so ``rf`` is the
+max over branches when they are centred alike, and larger when a branch is shifted). All branches
+must agree on ``jump`` and map size, which an add or a channel concatenation forces anyway.
+
+Not modelled: reflect / replicate / circular padding copy border pixels from *inside* the image,
+so near the border a unit can depend on pixels the arithmetic places outside its field (the
+interior is exact).
 """
 
 from __future__ import annotations
@@ -42,9 +54,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops._checks import ntuple
+from ..ops.geometry import Global, Window, declared
 from ._util import eval_mode, frozen, get_layer, model_device
-from .trace import Trace, trace
+from .trace import Trace, tensor_key, topo_nodes, trace
 
 __all__ = [
     "RFParams",
@@ -70,52 +82,54 @@ class RFParams:
     is_global: bool = False  # sees the whole input (after global pooling / flatten / linear)
 
 
-def _pair(v: Any, name: str) -> tuple:
-    return ntuple(v, 2, name, "receptive_field")
+def _sides(padding: Sequence[Any]) -> list[tuple[int, int]]:
+    """Per axis an int (the same on both sides) or ``(before, after)``."""
+    return [(v, v) if isinstance(v, (int, float)) else (v[0], v[1]) for v in padding]
 
 
-def conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1),
-            ceil_mode: bool = False) -> RFParams:
-    """One convolution / pooling step of the arithmetic (see the module docstring)."""
+def conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Sequence[Any],
+            dilation: Pair = (1, 1)) -> RFParams:
+    """One window step of the arithmetic (see the module docstring). ``padding`` holds per axis an
+    int or ``(before, after)``, so even-kernel ``'same'``, ``'full'`` and ceil-mode extensions are
+    all just numbers."""
+    pads = _sides(padding)
     n, jump, rf, start = [], [], [], []
     for i in range(2):
+        lo, hi = pads[i]
         k_eff = dilation[i] * (kernel[i] - 1) + 1
-        span = p.n[i] + 2 * padding[i] - k_eff
+        span = p.n[i] + lo + hi - k_eff
         if span < 0:
             raise ValueError(
-                f"receptive_field: kernel {kernel} (effective {k_eff} with dilation {dilation}) does "
-                f"not fit the {p.n} map with padding {padding}; use a larger input_size"
+                f"receptive_field: kernel {tuple(kernel)} (effective {k_eff} with dilation {tuple(dilation)}) "
+                f"does not fit the {p.n} map with padding {tuple(pads)}; use a larger input_size"
             )
-        if ceil_mode:
-            out = -(-span // stride[i]) + 1
-            if (out - 1) * stride[i] >= p.n[i] + padding[i]:  # PyTorch: last window must start inside
-                out -= 1
-        else:
-            out = span // stride[i] + 1
-        n.append(out)
+        n.append(span // stride[i] + 1)
         # BEGIN SOLUTION 5.1
         jump.append(p.jump[i] * stride[i])
         rf.append(p.rf[i] + (k_eff - 1) * p.jump[i])
-        start.append(p.start[i] + ((k_eff - 1) / 2 - padding[i]) * p.jump[i])
+        start.append(p.start[i] + ((k_eff - 1) / 2 - lo) * p.jump[i])
         # END SOLUTION
     return RFParams(tuple(n), tuple(jump), tuple(rf), tuple(start), p.is_global)
 
 
-def transposed_conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair = (1, 1),
-                       output_padding: Pair = (0, 0)) -> RFParams:
-    """ConvTranspose2d: output ``o`` sums inputs ``i`` with ``o = i*s - p + d*k``.
+def transposed_conv_rf(p: RFParams, kernel: Pair, stride: Pair, padding: Sequence[Any],
+                       dilation: Pair = (1, 1)) -> RFParams:
+    """A transposed window (ConvTranspose2d, integer up-sampling): output ``o`` sums the inputs ``i``
+    with ``o = i*s + m*d - before``.
 
     So the map grows, ``jump`` shrinks by ``s``, and output ``o`` is centred on input position
-    ``(o + p - (k_eff - 1)/2) / s``; the field grows by ``(k_eff - 1) / s`` input units. Values may
-    be fractional: a transposed convolution's units do not sit on the input grid.
+    ``(o + before - (k_eff - 1)/2) / s``; the field grows by ``(k_eff - 1) / s`` input units. Values
+    may be fractional: a transposed convolution's units do not sit on the input grid.
     """
+    pads = _sides(padding)
     n, jump, rf, start = [], [], [], []
     for i in range(2):
+        lo, hi = pads[i]
         k_eff = dilation[i] * (kernel[i] - 1) + 1
-        n.append((p.n[i] - 1) * stride[i] - 2 * padding[i] + k_eff + output_padding[i])
+        n.append((p.n[i] - 1) * stride[i] + k_eff - lo - hi)
         jump.append(p.jump[i] / stride[i])
         rf.append(p.rf[i] + (k_eff - 1) / stride[i] * p.jump[i])
-        start.append(p.start[i] + (padding[i] - (k_eff - 1) / 2) / stride[i] * p.jump[i])
+        start.append(p.start[i] + (lo - (k_eff - 1) / 2) / stride[i] * p.jump[i])
     return RFParams(tuple(n), tuple(jump), tuple(rf), tuple(start), p.is_global)
 
 
@@ -156,77 +170,83 @@ def _tidy(v: float) -> float | int:
     return int(v) if float(v).is_integer() else v
 
 
-def _spatial(shape: Sequence[int]) -> tuple | None:
-    return tuple(shape[-2:]) if len(shape) == 4 else None
+def _last_two(window: Window) -> tuple[Pair, Pair, tuple, Pair]:
+    """The window's kernel, stride, pads, dilation on the last two axes (a 1-axis window, e.g.
+    padding of the last axis only, leaves the height alone)."""
+    def two(values: tuple, identity: Any) -> tuple:
+        values = tuple(values)[-2:]
+        return (identity,) * (2 - len(values)) + values
+
+    return (two(window.kernel, 1), two(window.stride, 1), two(window.pads, (0, 0)), two(window.dilation, 1))
 
 
-def layer_rf(module: Any, p: RFParams, in_shape: Sequence[int], out_shape: Sequence[int],
-             image: Pair) -> RFParams:
-    """Apply one module to ``p``; the module's class and its PyTorch attributes decide how."""
-    kind = type(module).__name__
-    out_sp = _spatial(out_shape)
+def node_rf(geometry: Any, p: RFParams, out_shape: Sequence[int], image: Pair, op: str) -> RFParams:
+    """Apply one autograd node's declared geometry (``ops.geometry``) to its merged input ``p``."""
+    out_sp = tuple(out_shape[-2:]) if len(out_shape) >= 3 else None
     if p.is_global:
         return RFParams(out_sp or (1, 1), p.jump, p.rf, p.start, True)
-    if out_sp is None:  # Flatten, Linear, a squeeze: the spatial layout is gone
-        return _global(p, image, (1, 1))
-    if kind.startswith("Adaptive") or hasattr(module, "output_size"):
-        return _global(p, image, out_sp)
-    if "Transpose" in kind:
-        return transposed_conv_rf(
-            p,
-            _pair(module.kernel_size, "kernel_size"),
-            _pair(module.stride, "stride"),
-            _pair(module.padding, "padding"),
-            _pair(getattr(module, "dilation", 1), "dilation"),
-            _pair(getattr(module, "output_padding", 0), "output_padding"),
-        )
-    if hasattr(module, "kernel_size"):  # Conv2d, MaxPool2d, AvgPool2d
-        kernel = _pair(module.kernel_size, "kernel_size")
-        stride = module.stride if module.stride is not None else module.kernel_size  # pools: None = k
-        padding = module.padding
-        if isinstance(padding, str):  # Conv2d(padding="same"/"valid")
-            kd = _pair(getattr(module, "dilation", 1), "dilation")
-            padding = (0, 0) if padding == "valid" else tuple(kd[i] * (kernel[i] - 1) // 2 for i in range(2))
-        q = conv_rf(
-            p,
-            kernel,
-            _pair(stride, "stride"),
-            _pair(padding, "padding"),
-            _pair(getattr(module, "dilation", 1), "dilation"),
-            bool(getattr(module, "ceil_mode", False)),
-        )
+    if isinstance(geometry, Global) or out_sp is None:
+        return _global(p, image, out_sp or (1, 1))
+    if isinstance(geometry, Window):
+        kernel, stride, pads, dilation = _last_two(geometry)
+        step = transposed_conv_rf if geometry.transposed else conv_rf
+        q = step(p, kernel, stride, pads, dilation)
         if q.n != out_sp:
             raise ValueError(
-                f"receptive_field: {kind} produced a {out_sp} map but the arithmetic predicts {q.n}; "
-                "the layer's attributes (kernel_size, stride, padding, dilation) do not describe it"
+                f"receptive_field: {op} produced a {out_sp} map but its declared window predicts {q.n} "
+                f"from the {p.n} input; the op's geometry declaration is wrong"
             )
         return q
-    if hasattr(module, "padding") and kind.endswith(("Pad2d", "Padding2d")):
-        pad = module.padding
-        left, right, top, bottom = (pad,) * 4 if isinstance(pad, int) else tuple(pad)
-        n = (p.n[0] + top + bottom, p.n[1] + left + right)
-        start = (p.start[0] - top * p.jump[0], p.start[1] - left * p.jump[1])
-        return RFParams(n, p.jump, p.rf, start, False)
-    in_sp = _spatial(in_shape)
-    if in_sp == out_sp:  # BatchNorm, ReLU, Dropout, Identity, ...: pixels stay where they are
+    if out_sp == p.n:  # pointwise in space: activations, BatchNorm, adds, channel cat / split / shuffle
         return p
-    raise ValueError(
-        f"receptive_field: do not know how {kind} maps a {in_sp} map to {out_sp}; give it the "
-        "PyTorch attributes kernel_size/stride/padding/dilation, or express it with standard layers"
-    )
+    return _global(p, image, out_sp)  # a reshape that scrambles the spatial layout: sees everything
+
+
+def _walk(tr: Trace, image: Pair, tensors: list) -> dict[tuple, RFParams]:
+    """Receptive-field state of every tensor that depends on the input, node by node in forward order."""
+    state: dict[tuple, RFParams] = {}
+    for x in tr.inputs:
+        state[tensor_key(x)] = RFParams(tuple(image), (1, 1), (1, 1), (0.5, 0.5))
+    for node in topo_nodes(tensors):
+        fed = [state[tensor_key(t)] for t in node.inputs if t is not None and tensor_key(t) in state]
+        if not fed:
+            continue  # computed from parameters or constants only
+        op = node.name()
+        p_in = _merge(op, fed)
+        decl = declared(node)
+        for index, (shape, _, _) in enumerate(node.out_meta):
+            state[(id(node), index)] = node_rf(decl.geometry if decl else None, p_in, shape, image, op)
+    return state
+
+
+def _from_trace(tr: Trace, image: Pair) -> ReceptiveField:
+    """Rows for the leaf layers; blocks (``layer1``, an Inception module) can be looked up too."""
+    calls = tr.leaf_calls()
+    sources = tr.sources(calls)
+    blocks = [c for c in tr.calls if not c.is_leaf and c.depth > 0]
+    state = _walk(tr, image, [t for c in calls + blocks for t in c.outputs] + tr.outputs)
+    rows = [_row("input", "Input", state[tensor_key(tr.inputs[0])], [])]
+    for c in calls:
+        if c.outputs and tensor_key(c.outputs[0]) in state:  # else: not a function of the image
+            srcs = [s if isinstance(s, str) else s.label for s in (sources[id(c)] or ["input"])]
+            rows.append(_row(c.label, c.type, state[tensor_key(c.outputs[0])], srcs))
+    block_rows = [_row(c.label, c.type, state[tensor_key(c.outputs[0])], [])
+                  for c in blocks if c.outputs and tensor_key(c.outputs[0]) in state]
+    return ReceptiveField(rows, image, block_rows)
 
 
 class ReceptiveField:
     """Per-layer receptive-field table of one model on one input size.
 
     ``rows`` is a list of dicts (name, type, map_size, start, jump, rf, global, sources), one per
-    leaf layer in execution order after an ``input`` row; ``rf["features.0"]`` looks a layer up.
+    leaf layer in execution order after an ``input`` row; ``rf["features.0"]`` looks a layer up,
+    and ``rf["layer2"]`` a block (a module with children, not a row of the table) by its output.
     """
 
-    def __init__(self, rows: list[dict], input_size: Pair) -> None:
+    def __init__(self, rows: list[dict], input_size: Pair, blocks: list[dict] | None = None) -> None:
         self.rows = rows
         self.input_size = tuple(input_size)  # (H, W) of the image
-        self._by_name = {r["name"]: r for r in rows}
+        self._by_name = {r["name"]: r for r in (blocks or []) + rows}
 
     def __getitem__(self, name: str) -> dict:
         if name not in self._by_name:
@@ -298,32 +318,6 @@ def receptive_field(model: Any, input_size: Sequence[int], device: Any = None) -
     return _from_trace(tr, size[1:])
 
 
-def _from_trace(tr: Trace, image: Pair) -> ReceptiveField:
-    calls = tr.leaf_calls()
-    sources = tr.sources(calls)
-    state: dict[Any, RFParams] = {"input": RFParams(tuple(image), (1, 1), (1, 1), (0.5, 0.5))}
-    rows = [_row("input", "Input", state["input"], [])]
-    for c in calls:
-        srcs = sources[id(c)] or ["input"]
-        keys = [s if isinstance(s, str) else id(s) for s in srcs]
-        missing = [k for k in keys if k not in state]
-        if missing:
-            raise ValueError(f"receptive_field: {c.label} is fed by a layer that has no table entry")
-        p_in = _merge(c.label, [state[k] for k in keys])
-        in_shape = tuple(c.inputs[0].shape) if c.inputs else (1, 1, *p_in.n)
-        if _spatial(in_shape) is not None and _spatial(in_shape) != p_in.n and not p_in.is_global:
-            raise ValueError(
-                f"receptive_field: {c.label} receives a {_spatial(in_shape)} map but its source layer "
-                f"produced {p_in.n}; functional code in forward() changed the spatial size (e.g. "
-                "F.max_pool2d). Use module layers (nn.MaxPool2d) so the arithmetic can see them."
-            )
-        out_shape = tuple(c.outputs[0].shape) if c.outputs else in_shape
-        p_out = layer_rf(c.module, p_in, in_shape, out_shape, image)
-        state[id(c)] = p_out
-        rows.append(_row(c.label, c.type, p_out, [s if isinstance(s, str) else s.label for s in srcs]))
-    return ReceptiveField(rows, image)
-
-
 def _row(name: str, kind: str, p: RFParams, sources: list[str]) -> dict:
     return {
         "name": name,
@@ -341,7 +335,7 @@ def receptive_field_for_unit(rf: ReceptiveField, layer: str, unit_position: Sequ
     """Input region seen by unit ``(i, j)`` of ``layer``: ``[(h0, h1), (w0, w1)]``, half-open.
 
     The unit's centre is ``start + i*jump``; it sees ``[centre - rf/2, centre + rf/2)``, clipped
-    to ``[0, H) x [0, W)`` of the image. For the unit's example, unit (1, 1) after the 7x7 stride-2
+    to ``[0, H) x [0, W)`` of the image (the whole image for a global row). For the unit's example, unit (1, 1) after the 7x7 stride-2
     convolution has centre 2.5 and field 7, i.e. ``[-1, 6)``, clipped to ``[(0, 6), (0, 6)]``.
     """
     if not isinstance(rf, ReceptiveField):
@@ -356,6 +350,9 @@ def receptive_field_for_unit(rf: ReceptiveField, layer: str, unit_position: Sequ
             raise ValueError(
                 f"unit_position {pos} is outside the {tuple(row['map_size'])} map of layer {layer!r}"
             )
+        if row["global"]:
+            out.append((0, int(rf.input_size[i])))
+            continue
         centre = row["start"][i] + pos[i] * row["jump"][i]
         lo = max(0, math.floor(centre - row["rf"][i] / 2 + 1e-9))
         hi = min(rf.input_size[i], math.ceil(centre + row["rf"][i] / 2 - 1e-9))

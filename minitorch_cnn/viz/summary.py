@@ -20,8 +20,14 @@ How the numbers are obtained:
   and the per-sample and fixed parts are separated (memory is affine in the batch size), giving
   the exact figure for one sample without a batch-1 forward pass (which BatchNorm1d refuses in
   training mode).
-* Mult-adds: convolutions ``C_out*H_out*W_out * C_in/groups*kh*kw`` per sample, Linear
-  ``in_features*out_features`` per sample and position; other layers 0.
+* Mult-adds (multiply-accumulates) are what the ops declare on their graph nodes
+  (``ops/geometry.py``): a convolution ``C_out*H_out*W_out * C_in/groups*kh*kw`` per sample (a
+  transposed one ``C_in*H_in*W_in * C_out/groups*kh*kw``), a linear layer ``in_features *
+  out_features`` per sample and position. Pooling, BatchNorm, activations and adds count 0, as in
+  torchvision's published GMACs. A row counts the nodes its layer created, so a convolution
+  called functionally inside a block's ``forward`` is counted too.
+* ``frozen_params`` (totals): parameters with ``requires_grad=False``, e.g. a frozen feature
+  extractor; ``trainable_params`` is what an optimizer would update.
 
 The forward passes leave the model as they found it: running statistics and the random generator
 are restored.
@@ -36,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.geometry import declared
 from ._util import memory_owner as _owner
 from ._util import model_device, preserve_state
 from .trace import CONTAINER_TYPES, ModuleCall, Trace, trace, walk_nodes
@@ -84,21 +91,6 @@ def _counted_tensors(module: Any, recurse: bool, bn_stats: bool) -> list[tuple[s
             if b is not None and n.rsplit(".", 1)[-1] in BN_STAT_NAMES
         ]
     return out
-
-
-def _mult_adds(call: ModuleCall) -> int:
-    """Multiply-accumulates of one leaf call, for the batch it ran on."""
-    w = getattr(call.module, "weight", None)
-    if w is None or not call.outputs or not call.inputs:
-        return 0
-    if hasattr(call.module, "kernel_size") and w.ndim >= 3:
-        per = int(np.prod(w.shape[1:]))
-        if "Transpose" in type(call.module).__name__:  # each input element scatters C_out/g*k*k
-            return int(np.prod(call.inputs[0].shape)) * per
-        return int(np.prod(call.outputs[0].shape)) * per
-    if w.ndim == 2:  # Linear: out_features outputs per position, each in_features mult-adds
-        return int(np.prod(call.outputs[0].shape)) * int(w.shape[1])
-    return 0
 
 
 def _shape_str(shape: Sequence[Any], style: str) -> str:
@@ -165,6 +157,7 @@ class Summary:
             f"Total params: {t['total_params']:,}",
             f"Trainable params: {t['trainable_params']:,}",
             f"Non-trainable params: {t['non_trainable_params']:,}",
+            *([f"Frozen params (requires_grad=False): {t['frozen_params']:,}"] if t.get("frozen_params") else []),
             f"Total mult-adds: {t['mult_adds']:,}",
             f"Input size ({unit}): {t['input_mib']:.2f}",
             f"Forward/backward pass size ({unit}, saved for backward): {t['activation_mib']:.2f}",
@@ -267,6 +260,97 @@ def _measure(model: Any, input_size: Any, batch: int, dev: Any, dtypes: Any) -> 
     return tr, saved_bytes(tr.outputs, exclude)
 
 
+def _check_args(style: str, input_size: Any, batch_size: int) -> None:
+    if style not in ("torchsummary", "keras"):
+        raise ValueError(f"summary: style must be 'torchsummary' or 'keras', got {style!r}")
+    if not isinstance(input_size, (tuple, list)) or len(input_size) == 0:
+        raise ValueError(f"summary: input_size must be a shape like (1, 28, 28), got {input_size!r}")
+    if not isinstance(batch_size, int) or batch_size == 0 or batch_size < -1:
+        raise ValueError(f"summary: batch_size must be -1 (per sample) or positive, got {batch_size!r}")
+
+
+def _run(model: Any, input_size: Any, batch_size: int, dev: Any, dtypes: Any) -> tuple[Trace, int, int, int]:
+    """``(trace, activation bytes, batch run, batch shown)``. Per sample (``-1``): memory is affine
+    in the batch, so batches of 2 and 3 give the fixed part plus one sample without a batch of 1."""
+    if batch_size != -1:
+        tr, act = _measure(model, input_size, batch_size, dev, dtypes)
+        return tr, act, batch_size, batch_size
+    tr, mem2 = _measure(model, input_size, 2, dev, dtypes)
+    _, mem3 = _measure(model, input_size, 3, dev, dtypes)
+    return tr, mem2 - (mem3 - mem2), 2, 1
+
+
+def _declared_mult_adds(tr: Trace) -> list[tuple[ModuleCall | None, int]]:
+    """``(call, mult-adds)`` for every node whose op declared mult-adds; ``call`` is the deepest
+    module call that created the node (None: functional code in the model's own ``forward``)."""
+    owner = tr.node_owner()
+    return [(owner.get(id(node)), declared(node).mult_adds) for node in walk_nodes(tr.outputs)
+            if declared(node) is not None and declared(node).mult_adds]
+
+
+def _count_params(module: Any, recursive: bool, bn_stats: bool, counted: set[int]) -> dict[str, int]:
+    """Param #, trainable, non-trainable and already-counted (shared) numbers of one row."""
+    n = {"params": 0, "trainable": 0, "non_trainable": 0, "shared_params": 0}
+    for _, t, is_trainable in _counted_tensors(module, recursive, bn_stats):
+        size = int(np.prod(t.shape))
+        if id(t) in counted:
+            n["shared_params"] += size
+            continue
+        counted.add(id(t))
+        n["params"] += size
+        n["trainable" if is_trainable else "non_trainable"] += size
+    return n
+
+
+def _shown_shape(tensors: list, batch_size: int) -> list:
+    shape = list(tensors[0].shape) if tensors else []
+    if shape and batch_size == -1:
+        shape[0] = -1
+    return shape
+
+
+def _rows(tr: Trace, depth: int | None, batch_size: int, per_batch: Any, bn_stats: bool) -> list[dict]:
+    """One dict per row call; ``per_batch(n)`` rescales a count measured on the run batch."""
+    row_calls = _row_calls(tr, depth)
+    sources = tr.sources([c for c, _ in row_calls])
+    macs = _declared_mult_adds(tr)
+    counted: set[int] = set()
+    rows = []
+    for i, (c, recursive) in enumerate(row_calls, start=1):
+        ks = getattr(c.module, "kernel_size", None)
+        rows.append({
+            "index": i, "label": f"{c.type}-{i}", "name": c.label, "type": c.type, "depth": c.depth,
+            "input_shape": _shown_shape(c.inputs, batch_size), "output_shape": _shown_shape(c.outputs, batch_size),
+            **_count_params(c.module, recursive, bn_stats, counted),
+            "kernel_size": None if ks is None else list(ks if isinstance(ks, (tuple, list)) else (ks, ks)),
+            "mult_adds": per_batch(sum(m for owner, m in macs if _counts_for(owner, c, recursive))),
+            "connected_to": [s if isinstance(s, str) else s.label for s in sources[id(c)]],
+        })
+    return rows
+
+
+def _totals(model: Any, tr: Trace, act_bytes: int, per_batch: Any, shown_batch: int, bn_stats: bool) -> dict:
+    """Every distinct parameter once; ``frozen_params``: parameters with ``requires_grad=False``
+    (transfer learning), apart from BatchNorm's statistics, which are never trainable."""
+    unique = {id(t): (t, ok, n) for n, t, ok in _counted_tensors(model, True, bn_stats)}
+    size = {k: int(np.prod(t.shape)) for k, (t, _, _) in unique.items()}
+    total = sum(size.values())
+    trainable = sum(size[k] for k, (_, ok, _) in unique.items() if ok)
+    frozen = sum(int(np.prod(p.shape)) for p in {id(p): p for p in model.parameters()}.values()
+                 if not p.requires_grad)
+    params_bytes = sum(int(t.data.nbytes) for t, _, _ in unique.values())
+    input_bytes = sum(per_batch(int(x.data.nbytes)) for x in tr.inputs)
+    totals = {
+        "total_params": total, "trainable_params": trainable, "non_trainable_params": total - trainable,
+        "frozen_params": frozen, "mult_adds": per_batch(sum(m for _, m in _declared_mult_adds(tr))),
+        "input_bytes": input_bytes, "activation_bytes": int(act_bytes), "params_bytes": params_bytes,
+        "total_bytes": input_bytes + int(act_bytes) + params_bytes, "batch_size": shown_batch,
+    }
+    for k in ("input", "activation", "params", "total"):
+        totals[f"{k}_mib"] = totals[f"{k}_bytes"] / MIB
+    return totals
+
+
 def summary(
     model: Any,
     input_size: Sequence[int] | Sequence[Sequence[int]],
@@ -287,93 +371,30 @@ def summary(
     ``depth`` collapses modules deeper than it into one row (None: every leaf layer).
     ``kernel_size`` / ``mult_adds`` add those columns. ``verbose=True`` also prints the table.
     """
-    if style not in ("torchsummary", "keras"):
-        raise ValueError(f"summary: style must be 'torchsummary' or 'keras', got {style!r}")
-    if not isinstance(input_size, (tuple, list)) or len(input_size) == 0:
-        raise ValueError(f"summary: input_size must be a shape like (1, 28, 28), got {input_size!r}")
-    if batch_size == 0 or batch_size < -1:
-        raise ValueError(f"summary: batch_size must be -1 (per sample) or positive, got {batch_size}")
+    _check_args(style, input_size, batch_size)
     dev = device if device is not None else model_device(model)
+    tr, act_bytes, run_batch, shown_batch = _run(model, input_size, batch_size, dev, dtypes)
 
-    if batch_size == -1:
-        tr, mem2 = _measure(model, input_size, 2, dev, dtypes)
-        _, mem3 = _measure(model, input_size, 3, dev, dtypes)
-        per_sample = mem3 - mem2
-        act_bytes = mem2 - per_sample  # fixed part + one sample
-        run_batch, shown_batch = 2, 1
-    else:
-        tr, act_bytes = _measure(model, input_size, batch_size, dev, dtypes)
-        run_batch = shown_batch = batch_size
+    def per_batch(n: int) -> int:
+        return n // run_batch * shown_batch
 
-    row_calls = _row_calls(tr, depth)
-    leaf_sources = tr.sources(tr.leaf_calls())
-    row_sources = tr.sources([c for c, _ in row_calls])
-    branching = any(len(s) > 1 for s in leaf_sources.values())
-
-    counted: set[int] = set()
-    rows: list[dict] = []
-    leaves = tr.leaf_calls()
-    for i, (c, recursive) in enumerate(row_calls, start=1):
-        params = trainable = non_trainable = shared = 0
-        for _, t, is_trainable in _counted_tensors(c.module, recursive, count_bn_stats_as_params):
-            n = int(np.prod(t.shape))
-            if id(t) in counted:
-                shared += n
-                continue
-            counted.add(id(t))
-            params += n
-            trainable += n if is_trainable else 0
-            non_trainable += 0 if is_trainable else n
-        inside = [lc for lc in leaves if _within(lc, c)]
-        macs = sum(_mult_adds(lc) for lc in inside) // run_batch * shown_batch
-        out_shape = list(c.outputs[0].shape) if c.outputs else []
-        in_shape = list(c.inputs[0].shape) if c.inputs else []
-        if out_shape:
-            out_shape[0] = -1 if batch_size == -1 else out_shape[0]
-        if in_shape:
-            in_shape[0] = -1 if batch_size == -1 else in_shape[0]
-        ks = getattr(c.module, "kernel_size", None)
-        rows.append({
-            "index": i,
-            "label": f"{c.type}-{i}",
-            "name": c.label,
-            "type": c.type,
-            "depth": c.depth,
-            "input_shape": in_shape,
-            "output_shape": out_shape,
-            "params": params,
-            "trainable": trainable,
-            "non_trainable": non_trainable,
-            "shared_params": shared,
-            "kernel_size": None if ks is None else list(ks if isinstance(ks, (tuple, list)) else (ks, ks)),
-            "mult_adds": macs,
-            "connected_to": [s if isinstance(s, str) else s.label for s in row_sources[id(c)]],
-        })
-
-    everything = _counted_tensors(model, True, count_bn_stats_as_params)
-    unique = {id(t): (t, tr_) for _, t, tr_ in everything}
-    total = sum(int(np.prod(t.shape)) for t, _ in unique.values())
-    trainable_total = sum(int(np.prod(t.shape)) for t, ok in unique.values() if ok)
-    params_bytes = sum(int(t.data.nbytes) for t, _ in unique.values())
-    input_bytes = sum(int(x.data.nbytes) // run_batch * shown_batch for x in tr.inputs)
-    totals = {
-        "total_params": total,
-        "trainable_params": trainable_total,
-        "non_trainable_params": total - trainable_total,
-        "mult_adds": sum(r["mult_adds"] for r in rows),
-        "input_bytes": input_bytes,
-        "activation_bytes": int(act_bytes),
-        "params_bytes": params_bytes,
-        "total_bytes": input_bytes + int(act_bytes) + params_bytes,
-        "batch_size": shown_batch,
-    }
-    for k in ("input", "activation", "params", "total"):
-        totals[f"{k}_mib"] = totals[f"{k}_bytes"] / MIB
+    rows = _rows(tr, depth, batch_size, per_batch, count_bn_stats_as_params)
+    totals = _totals(model, tr, act_bytes, per_batch, shown_batch, count_bn_stats_as_params)
+    branching = any(len(s) > 1 for s in tr.sources(tr.leaf_calls()).values())
     sizes = [list(input_size)] if isinstance(input_size[0], int) else [list(s) for s in input_size]
     result = Summary(rows, totals, sizes, style, kernel_size, mult_adds, branching, type(model).__name__)
     if verbose:
         result.print()
     return result
+
+
+def _counts_for(owner: ModuleCall | None, row: ModuleCall, recursive: bool) -> bool:
+    """Does a node created by ``owner`` (None: the model's own forward) count in ``row``? A
+    collapsed block counts everything inside it; a block shown only for its own parameters counts
+    only the nodes it created itself."""
+    if owner is None:
+        return row.depth == 0
+    return _within(owner, row) if recursive else owner is row
 
 
 def _within(call: ModuleCall, ancestor: ModuleCall) -> bool:

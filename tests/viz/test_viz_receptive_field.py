@@ -7,6 +7,7 @@ import pytest
 
 import minitorch_cnn as mt
 from minitorch_cnn import nn
+from minitorch_cnn.nn import functional as F
 from minitorch_cnn.viz import inverse_image, receptive_field, receptive_field_for_unit
 
 
@@ -114,3 +115,164 @@ def test_padding_layers_ceil_mode_and_avg_pool():
     assert rf["4"]["rf"] == [10, 10] and rf["4"]["jump"] == [4, 4]
     for unit in [(0, 0), (1, 2), (2, 3)]:
         assert inverse_image(model, (1, 15, 15), "4", unit) == receptive_field_for_unit(rf, "4", unit)
+
+
+# --------------------------------------------------------------------------------------------------
+# Every padding mode and kernel parity, random stacks: the arithmetic against autograd's inverse image
+# --------------------------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def layer_stacks(draw: st.DrawFn) -> tuple[list, int]:
+    """A Sequential of convs (int / 'valid' / 'same' / 'full' padding, odd and even kernels, stride,
+    dilation), asymmetric zero padding and average pooling (ceil_mode too), and an input size."""
+    layers, c = [], 1
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "conv", "conv", "pad", "avg"]))
+        if kind == "pad":
+            layers.append(nn.ZeroPad2d(tuple(draw(st.integers(0, 2)) for _ in range(4))))
+        elif kind == "avg":
+            k = draw(st.integers(1, 3))
+            layers.append(nn.AvgPool2d(k, stride=draw(st.integers(1, 2)), padding=draw(st.integers(0, k // 2)),
+                                       ceil_mode=draw(st.booleans())))
+        else:
+            k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+            padding = draw(st.sampled_from(["same", "full", "valid", 0, 1, 2]))
+            stride = 1 if padding == "same" else draw(st.integers(1, 2))
+            layers.append(nn.Conv2d(c, 2, k, stride=stride, padding=padding, dilation=draw(st.integers(1, 2))))
+            c = 2
+    return layers, draw(st.integers(12, 20))
+
+
+def _check_units(model: nn.Module, size: tuple, rf, layer: str, n_units: int = 4, exact: bool = True) -> None:
+    """Where the analytic field lies inside the image, the inverse image equals it exactly.
+    Clipped at the border it can only be a subset, even empty: the arithmetic gives a padded
+    intermediate unit the field it would have had, though it holds a constant zero, and a dilated
+    kernel's holes may sit at the border."""
+    row = rf[layer]
+    h, w = row["map_size"]
+    units = {(0, 0), (h - 1, w - 1), (h // 2, w // 2), (h // 3, (2 * w) // 3)}
+    for unit in sorted(units)[:n_units]:
+        analytic = receptive_field_for_unit(rf, layer, unit)
+        inside = all(
+            row["start"][i] + unit[i] * row["jump"][i] - row["rf"][i] / 2 >= 0
+            and row["start"][i] + unit[i] * row["jump"][i] + row["rf"][i] / 2 <= size[1 + i]
+            for i in range(2)
+        )
+        try:
+            empirical = inverse_image(model, size, layer, unit)
+        except RuntimeError:  # a border unit fed only by zero padding of some layer: allowed when clipped
+            assert not inside, unit
+            continue
+        if inside and exact:
+            assert empirical == analytic, (unit, empirical, analytic)
+        else:
+            assert all(a0 <= e0 and e1 <= a1 for (e0, e1), (a0, a1) in zip(empirical, analytic)), (unit, empirical,
+                                                                                                   analytic)
+
+
+@settings(max_examples=25, deadline=None)
+@given(layer_stacks())
+def test_random_stacks_match_the_inverse_image(case):
+    layers, n = case
+    mt.manual_seed(0)
+    model = nn.Sequential(*layers)
+    size = (1, n, n)
+    try:
+        with mt.no_grad():
+            model(mt.zeros(1, *size))
+    except ValueError:
+        return  # the stack does not fit this image (a kernel larger than its padded input)
+    rf = receptive_field(model, size)
+    _check_units(model, size, rf, str(len(layers) - 1))
+
+
+@pytest.mark.parametrize("padding, kernel", [("same", 2), ("same", 4), ("same", (2, 3)), ("full", 2), ("full", 3)])
+def test_same_with_even_kernels_and_full_padding(padding, kernel):
+    mt.manual_seed(4)
+    model = nn.Sequential(nn.Conv2d(1, 3, kernel, padding=padding), nn.Conv2d(3, 3, 3, padding=padding, dilation=2))
+    rf = receptive_field(model, (1, 16, 16))
+    if padding == "same":
+        assert rf["1"]["map_size"] == [16, 16]
+    _check_units(model, (1, 16, 16), rf, "1")
+
+
+# --------------------------------------------------------------------------------------------------
+# Branches and concatenations: Inception, DenseNet, ShuffleNet v2, functional pooling in forward
+# --------------------------------------------------------------------------------------------------
+class Inception(nn.Module):
+    """Four branches of different fields, concatenated; one pools with F.avg_pool2d in forward
+    (as torchvision's Inception v3 does), then a functional stride-2 pool shrinks the map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.b1 = nn.Conv2d(1, 2, 1)
+        self.b3 = nn.Sequential(nn.Conv2d(1, 2, 1), nn.Conv2d(2, 2, 3, padding=1))
+        self.b5 = nn.Sequential(nn.Conv2d(1, 2, 1), nn.Conv2d(2, 2, 5, padding=2))
+        self.bp = nn.Conv2d(1, 2, 1)
+        self.head = nn.Conv2d(8, 2, 3)
+
+    def forward(self, x):
+        pooled = F.avg_pool2d(x, 3, stride=1, padding=1)
+        y = mt.cat([self.b1(x), self.b3(x), self.b5(x), self.bp(pooled)], dim=1)
+        # average pooling keeps every tap's gradient (a max pool would pass it to the arg-max only)
+        return self.head(F.avg_pool2d(y, 3, stride=2))
+
+
+class Dense(nn.Module):
+    """DenseNet: each layer sees the concatenation of every earlier map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.l1 = nn.Conv2d(1, 2, 3, padding=1)
+        self.l2 = nn.Conv2d(3, 2, 3, padding=1)
+        self.trans = nn.AvgPool2d(2)
+
+    def forward(self, x):
+        x = mt.cat([x, self.l1(x)], dim=1)
+        x = mt.cat([x, self.l2(x)], dim=1)
+        return self.trans(x)
+
+
+class ShuffleV2(nn.Module):
+    """ShuffleNet v2 unit: split the channels, one half through 1x1-dw3x3-1x1, concat, shuffle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.branch = nn.Sequential(nn.Conv2d(2, 2, 1), nn.BatchNorm2d(2), nn.Conv2d(2, 2, 3, padding=1, groups=2),
+                                    nn.Conv2d(2, 2, 1))
+        self.head = nn.Conv2d(4, 2, 3, stride=2)
+
+    def forward(self, x):
+        x = self.stem(x)
+        a, b = x.chunk(2, dim=1)
+        y = mt.cat([a, self.branch(b)], dim=1)
+        n, c, h, w = y.shape
+        y = y.reshape(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)  # channel shuffle
+        return self.head(y)
+
+
+@pytest.mark.parametrize("model_cls, layer, expected_rf", [(Inception, "head", 11), (Dense, "trans", 6),
+                                                           (ShuffleV2, "head", 7)])
+def test_branching_models_match_the_inverse_image(model_cls, layer, expected_rf):
+    mt.manual_seed(5)
+    model = model_cls()
+    rf = receptive_field(model, (1, 17, 17))
+    assert rf[layer]["rf"] == [expected_rf, expected_rf]
+    _check_units(model, (1, 17, 17), rf, layer)
+
+
+def test_residual_blocks_of_the_zoo_blocks():
+    from minitorch_cnn.models.blocks import BasicBlock, InceptionModule
+
+    mt.manual_seed(6)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), BasicBlock(4, 8, stride=2), InceptionModule(8, 2, 2, 2, 2, 2, 2))
+    rf = receptive_field(model, (1, 16, 16))
+    # a block is looked up by its output: the union of the residual add, then of the four branches
+    assert rf["1"]["rf"] == [9, 9] and rf["1"]["jump"] == [2, 2]
+    assert rf["2"]["rf"] == [17, 17] and rf["2"]["map_size"] == [8, 8]  # the 5x5 branch: 9 + 4*2
+    # ReLUs and max pools pass gradient to part of the field only: the inverse image is a subset
+    _check_units(model, (1, 16, 16), rf, "2", exact=False)

@@ -178,3 +178,32 @@ def test_same_numbers_on_the_strict_backend():
     strict = summary(model.to("strict"), (1, 28, 28)).totals
     assert strict == cpu
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_mult_adds_known_value_functional_convs_and_frozen_counts():
+    # ResNet-18's stem at 224x224: 112*112*64 outputs, each 3*7*7 mult-adds (torchvision: 118.01 M)
+    stem = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+    assert summary(stem, (3, 224, 224)).totals["mult_adds"] == 112 * 112 * 64 * 3 * 49 == 118_013_952
+
+    class Functional(nn.Module):
+        """A convolution called functionally inside forward, then a frozen linear head."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(mt.randn(4, 1, 3, 3))
+            self.up = nn.ConvTranspose2d(4, 2, 2, stride=2)
+            self.fc = nn.Linear(2 * 12 * 12, 5)
+
+        def forward(self, x):
+            return self.fc(self.up(F.conv2d(x, self.w, padding=1)).flatten(1))
+
+    model = Functional()
+    model.fc.requires_grad_(False)
+    s = summary(model, (1, 6, 6), mult_adds=True)
+    conv, up, fc = 6 * 6 * 4 * 9, 6 * 6 * 4 * 2 * 4, 2 * 12 * 12 * 5  # transposed: per input element
+    # the model owns a parameter, so it has a row; the functional conv is its own work
+    assert {r["name"]: r["mult_adds"] for r in s.rows} == {"up": up, "fc": fc, "(model)": conv}
+    assert s.totals["mult_adds"] == conv + up + fc
+    assert s.totals["frozen_params"] == 2 * 12 * 12 * 5 + 5
+    assert s.totals["trainable_params"] == 36 + 4 * 2 * 4 + 2
+    assert "Frozen params (requires_grad=False): 1,445" in str(s)
