@@ -9,15 +9,16 @@ gradient clipping: ``nn.utils``.
 from __future__ import annotations
 
 from . import functional, init, utils
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, RemovableHandle
+from .normalization import GroupNorm, LayerNorm
 from .padding import (
     CircularPad2d,
     ConstantPad1d,
@@ -41,6 +42,7 @@ from .pooling import (
     MaxPool3d,
     MaxUnpool2d,
 )
+from .upsampling import Upsample
 
 __all__ = [
     "functional", "init", "utils",
@@ -54,4 +56,5 @@ __all__ = [
     "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad2d",
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d", "MaxUnpool2d",
+    "GELU", "LayerNorm", "GroupNorm", "BCELoss", "Upsample",
 ]

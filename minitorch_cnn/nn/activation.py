@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..tensors import Tensor
 from . import functional as F
+from ._checks import check_choice
 from .module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU"]
 
 
 class ReLU(Module):
@@ -78,3 +79,18 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class GELU(Module):
+    """``x * Phi(x)``, the Gaussian error linear unit (transformers, ConvNeXt): a smooth ReLU that
+    lets small negative values through. ``approximate='tanh'`` uses the tanh formula."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = check_choice("GELU", "approximate", approximate, ("none", "tanh"))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"

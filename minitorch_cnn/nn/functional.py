@@ -7,16 +7,22 @@ re-exported here.
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import backend
 from ..ops import elementwise as _ew
 from ..ops._checks import check_tensor
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from ..ops.gelu import GELUFunction
 from ..ops.geometry import declare
 from ..ops.nnops import (
     BatchNormFunction,
+    BCEFunction,
     BCEWithLogitsFunction,
     CrossEntropyFunction,
     DropoutFunction,
@@ -24,7 +30,9 @@ from ..ops.nnops import (
     LinearFunction,
     MseLossFunction,
     NllLossFunction,
+    check_reduction,
 )
+from ..ops.norm import NormalizeFunction
 from ..ops.pad import pad
 from ..ops.pool import (
     adaptive_avg_pool2d,
@@ -37,7 +45,9 @@ from ..ops.pool import (
     max_pool3d,
     max_unpool2d,
 )
+from ..ops.resize import interpolate
 from ..tensors import Tensor
+from ._checks import check_choice, check_eps, check_groups_divide, check_normalized_shape
 
 __all__ = [
     # from the CNN primitives
@@ -47,7 +57,7 @@ __all__ = [
     # defined here
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "dropout2d",
     "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
-    "one_hot", "flatten",
+    "one_hot", "flatten", "gelu", "layer_norm", "group_norm", "binary_cross_entropy", "interpolate",
 ]
 
 
@@ -279,3 +289,96 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         )
     out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return Tensor._from_array(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# GELU, LayerNorm, GroupNorm, binary cross entropy on probabilities
+# --------------------------------------------------------------------------------------------------
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (``Phi`` the normal CDF); ``approximate='tanh'`` for the tanh formula."""
+    check_tensor(input, "input", "gelu")
+    check_choice("gelu", "approximate", approximate, ("none", "tanh"))
+    if input.dtype.kind != "f":
+        raise TypeError(f"gelu: needs a floating-point input, got {input.dtype}; call .float() first")
+    return GELUFunction.apply(input, approximate=approximate)
+
+
+def _check_affine(fn: str, name: str, t: Tensor | None, shape: tuple, input: Tensor) -> None:
+    if t is None:
+        return
+    check_tensor(t, name, fn)
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(t.shape)}")
+    if t.dtype != input.dtype:
+        raise TypeError(f"{fn}: {name} dtype {t.dtype} differs from input dtype {input.dtype}; convert one")
+
+
+def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its last axes ``normalized_shape``, then ``weight * xhat + bias``
+    (both of shape ``normalized_shape``); see ``ops/norm.py``."""
+    check_tensor(input, "input", "layer_norm")
+    shape = check_normalized_shape("layer_norm", normalized_shape)
+    check_eps("layer_norm", eps)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise ValueError(
+            f"layer_norm: normalized_shape={list(shape)} expects an input of shape [*, {', '.join(map(str, shape))}], "
+            f"got {tuple(input.shape)}; pass the input's trailing sizes"
+        )
+    _check_affine("layer_norm", "weight", weight, shape, input)
+    _check_affine("layer_norm", "bias", bias, shape, input)
+    xhat = NormalizeFunction.apply(input, k=len(shape), eps=eps)
+    return _affine(xhat, weight, bias, shape)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Split the ``C`` channels of ``(N, C, *)`` into ``num_groups`` groups and normalise each group of
+    each sample over its channels and positions; then a per-channel ``weight * xhat + bias``."""
+    check_tensor(input, "input", "group_norm")
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    check_groups_divide("group_norm", num_groups, channels)
+    check_eps("group_norm", eps)
+    per_group = (channels // num_groups) * math.prod(input.shape[2:])
+    if per_group < 1:
+        raise ValueError(f"group_norm: each group of input {tuple(input.shape)} would be empty")
+    _check_affine("group_norm", "weight", weight, (channels,), input)
+    _check_affine("group_norm", "bias", bias, (channels,), input)
+    n = input.shape[0]
+    xhat = NormalizeFunction.apply(input.reshape(n, num_groups, per_group), k=1, eps=eps).reshape(input.shape)
+    return _affine(xhat, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-w [t log x + (1 - t) log(1 - x)]`` for probabilities ``x`` (e.g. after a sigmoid), logs
+    clamped at -100. Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is stabler."""
+    fn = "binary_cross_entropy"
+    check_tensor(input, "input", fn)
+    check_tensor(target, "target", fn)
+    check_reduction(reduction, fn)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{fn}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}")
+    if input.dtype.kind != "f" or target.dtype != input.dtype:
+        raise TypeError(f"{fn}: input and target must be floating point of one dtype, got {input.dtype} and "
+                        f"{target.dtype}; call .float() on both")
+    if weight is not None:
+        check_tensor(weight, "weight", fn)
+        if tuple(np.broadcast_shapes(tuple(weight.shape), tuple(input.shape))) != tuple(input.shape):
+            raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} cannot be broadcast to the input's "
+                             f"shape {tuple(input.shape)}")
+    if input.numel() and (float(input.min().item()) < 0 or float(input.max().item()) > 1):
+        raise ValueError(f"{fn}: all elements of input should be between 0 and 1 (probabilities), got "
+                         f"[{float(input.min().item())}, {float(input.max().item())}]; apply a sigmoid, or "
+                         "use binary_cross_entropy_with_logits on the raw scores")
+    return BCEFunction.apply(input, target, weight, reduction=reduction)

@@ -10,7 +10,7 @@ from ..tensors import Tensor
 from . import functional as F
 from .module import Module
 
-__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss"]
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss"]
 
 
 class _Loss(Module):
@@ -93,3 +93,11 @@ class BCEWithLogitsLoss(_WeightedLoss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross entropy on probabilities (after a Sigmoid): ``-w [y log x + (1 - y) log(1 - x)]``,
+    logs clamped at -100. On raw scores prefer ``BCEWithLogitsLoss``, which is numerically stable."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)

@@ -19,6 +19,7 @@ The pieces, smallest first:
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any, Union
@@ -38,6 +39,7 @@ __all__ = [
     "check_adaptive",
     "check_max_unpool",
     "pad_pairs",
+    "check_interpolate",
     "PAD_MODES",
     "PADDING_STRINGS",
 ]
@@ -466,3 +468,52 @@ def check_pad(input: Any, pad: Any, mode: str, value: Any) -> list[tuple[int, in
     if value is not None and mode != "constant" and value != 0:
         raise ValueError(f"pad: value={value} only applies to mode='constant', not mode={mode!r}")
     return pairs
+
+
+# --------------------------------------------------------------------------------------------------
+# Interpolation
+# --------------------------------------------------------------------------------------------------
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _interpolate_mode(op: str, x: Any, mode: Any, align_corners: Any) -> int:
+    """The number of spatial axes, after checking ``mode`` against the input's rank."""
+    nd = x.ndim - 2
+    if mode not in ("nearest", *_LINEAR_MODES):
+        raise ValueError(f"{op}: mode must be 'nearest', 'linear', 'bilinear' or 'trilinear', got {mode!r}")
+    if not 1 <= nd <= 3:
+        raise ValueError(f"{op}: expected a 3-d, 4-d or 5-d input (N, C, *spatial), got shape {tuple(x.shape)}")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nd:
+        need = 2 + _LINEAR_MODES[mode]
+        raise ValueError(f"{op}: mode={mode!r} needs a {need}-d input, got shape {tuple(x.shape)}; use "
+                         f"mode={[m for m, k in _LINEAR_MODES.items() if k == nd][0]!r} for this input")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError(f"{op}: align_corners can only be set with the interpolating modes (linear, bilinear, "
+                         "trilinear), not mode='nearest'; leave it None")
+    return nd
+
+
+def check_interpolate(x: Any, size: Any, scale_factor: Any, mode: Any, align_corners: Any,
+                      recompute_scale_factor: Any, op: str = "interpolate") -> tuple[tuple, tuple]:
+    """Validate ``interpolate``; return ``(output size, sampling scale per axis or None)``."""
+    check_tensor(x, "input", op)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: needs a floating-point input, got {x.dtype}; call .float() first")
+    nd = _interpolate_mode(op, x, mode, align_corners)
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
+    sizes = tuple(x.shape[-nd:])
+    if size is not None:
+        out = ntuple(size, nd, "size", op)
+        check_positive(out, "size", op)
+        return out, (None,) * nd
+    factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
+    if len(factors) != nd or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f)
+                                     and f > 0 for f in factors):
+        raise ValueError(f"{op}: scale_factor must be a positive number or {nd} of them, got {scale_factor!r}")
+    out = tuple(int(math.floor(n * f)) for n, f in zip(sizes, factors))
+    if any(o < 1 for o in out):
+        raise ValueError(f"{op}: scale_factor={scale_factor!r} shrinks the input {sizes} to an empty output {out}")
+    scales = (None,) * nd if recompute_scale_factor else tuple(1.0 / f for f in factors)
+    return out, scales

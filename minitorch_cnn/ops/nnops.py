@@ -9,6 +9,7 @@ Derivations, in the notation of each docstring, are given next to the code that 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd import Context, Function
@@ -574,3 +575,39 @@ class BCEWithLogitsFunction(Function):
             else:
                 gt = ((pos_weight - 1) * softplus_neg - x) * ge
         return gx, gt, None, None
+
+
+class BCEFunction(Function):
+    """Binary cross entropy on probabilities ``x`` in [0, 1]: ``l = -w [t log x + (1 - t) log(1 - x)]``,
+    each log clamped at -100 as PyTorch does (so ``x = 0`` or ``1`` gives a finite loss).
+
+    ``dl/dx = w (x - t) / max(x (1 - x), 1e-12)`` (PyTorch's guarded form) and
+    ``dl/dt = w [log(1 - x) - log x]`` (the clamped logs).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, t: Any, weight: Any = None, *, reduction: str = "mean") -> Any:
+        xp = get_array_module(x)
+        tiny = x.dtype.type(math.exp(-100))  # log(max(v, e^-100)) = max(log v, -100), without log(0)
+        log_x = xp.maximum(xp.log(xp.maximum(x, tiny)), -100)
+        log_1mx = xp.maximum(xp.log(xp.maximum(1 - x, tiny)), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, t, weight, log_x, log_1mx)
+        ctx.reduction = reduction
+        return _reduce_elems(loss.astype(x.dtype, copy=False), reduction)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        x, t, weight, log_x, log_1mx = ctx.saved_tensors
+        xp = get_array_module(x)
+        ge = _elem_grad(g, ctx.reduction, x.shape, x.dtype)
+        if weight is not None:
+            ge = ge * weight
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = ge * (x - t) / xp.maximum(x * (1 - x), x.dtype.type(1e-12))
+        if ctx.needs_input_grad[1]:
+            gt = ge * (log_1mx - log_x)
+        return gx, gt, None

@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from ..nn._checks import check_choice, check_int, check_number
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
 class LRScheduler:
@@ -275,3 +276,85 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
             )
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+class ReduceLROnPlateau:
+    """Cut the rate by ``factor`` when a metric has stopped improving for ``patience`` epochs.
+
+    Call ``scheduler.step(metric)`` once per epoch with, e.g., the validation loss (``mode='min'``)
+    or accuracy (``mode='max'``). PyTorch's rules exactly: a value is an improvement when it beats
+    the best so far by more than ``threshold`` (``'rel'``: ``best * (1 -+ threshold)``; ``'abs'``:
+    ``best -+ threshold``). After more than ``patience`` epochs without one, every group's rate
+    becomes ``max(lr * factor, min_lr)`` (unless that changes it by less than ``eps``), and the next
+    ``cooldown`` epochs do not count.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | list[float] = 0.0, eps: float = 1e-8) -> None:
+        name = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
+        check_choice(name, "mode", mode, ("min", "max"))
+        check_choice(name, "threshold_mode", threshold_mode, ("rel", "abs"))
+        self.factor = check_number(name, "factor", factor, 0.0, 1.0, high_open=True,
+                                   hint="the rate is multiplied by it, e.g. 0.1 or 0.5")
+        self.patience = check_int(name, "patience", patience, 0)
+        self.cooldown = check_int(name, "cooldown", cooldown, 0)
+        self.threshold = check_number(name, "threshold", threshold, 0.0)
+        self.eps = check_number(name, "eps", eps, 0.0)
+        groups = optimizer.param_groups
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(groups)
+        if len(min_lrs) != len(groups):
+            raise ValueError(f"{name}: min_lr has {len(min_lrs)} entries for {len(groups)} parameter groups; "
+                             "give one per group or a single number")
+        self.min_lrs = [check_number(name, "min_lr", v, 0.0) for v in min_lrs]
+        self.optimizer = optimizer
+        self.mode = mode
+        self.threshold_mode = threshold_mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in groups]
+
+    def is_better(self, value: float, best: float) -> bool:
+        """Does ``value`` beat ``best`` by more than the threshold?"""
+        if self.threshold_mode == "rel":
+            margin = 1.0 - self.threshold if self.mode == "min" else 1.0 + self.threshold
+            return value < best * margin if self.mode == "min" else value > best * margin
+        return value < best - self.threshold if self.mode == "min" else value > best + self.threshold
+
+    def step(self, metrics: float) -> None:
+        """Record one epoch's ``metrics`` (a number or a one-element Tensor); maybe cut the rates."""
+        value = float(metrics.item() if hasattr(metrics, "item") else metrics)  # NaN: never better, as PyTorch
+        self.last_epoch += 1
+        if self.is_better(value, self.best):
+            self.best = value
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self) -> None:
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            old = float(group["lr"])
+            new = max(old * self.factor, min_lr)
+            if old - new > self.eps:
+                group["lr"] = new
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.__dict__.update(state_dict)
