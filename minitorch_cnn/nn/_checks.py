@@ -21,6 +21,7 @@ __all__ = [
     "check_groups_divide",
     "check_normalized_shape",
     "check_bool",
+    "check_optional_dim",
 ]
 
 
@@ -102,3 +103,10 @@ def check_normalized_shape(owner: str, normalized_shape: Any) -> tuple[int, ...]
     if not shape or not all(_is_int(v) and v >= 1 for v in shape):
         raise ValueError(f"{owner}: normalized_shape must hold positive ints, got {normalized_shape!r}")
     return tuple(int(v) for v in shape)
+
+
+def check_optional_dim(owner: str, dim: Any) -> int | None:
+    """A dimension index (any int, negative counts from the end) or None."""
+    if dim is not None and not _is_int(dim):
+        raise TypeError(f"{owner}: dim must be an int or None, got {dim!r}")
+    return dim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..tensors import Tensor
 from . import functional as F
-from ._checks import check_choice
+from ._checks import check_choice, check_number, check_optional_dim
 from .module import Module
 
 __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU"]
@@ -29,7 +29,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -58,7 +58,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = check_optional_dim(type(self).__name__, dim)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
@@ -72,7 +72,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = check_optional_dim(type(self).__name__, dim)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)

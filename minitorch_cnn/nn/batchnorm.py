@@ -26,6 +26,7 @@ from .. import creation
 from ..tensors import Tensor
 from . import functional as F
 from . import init
+from ._checks import check_bool, check_eps, check_momentum
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -48,11 +49,12 @@ class _BatchNorm(Module):
         super().__init__()
         if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+        name = type(self).__name__
         self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
+        self.eps = check_eps(name, eps)
+        self.momentum = check_momentum(name, momentum, allow_none=True)
+        self.affine = check_bool(name, "affine", affine)
+        self.track_running_stats = check_bool(name, "track_running_stats", track_running_stats)
         if affine:
             self.weight = Parameter(creation.empty((num_features,), dtype=dtype, device=device))
             self.bias = Parameter(creation.empty((num_features,), dtype=dtype, device=device))

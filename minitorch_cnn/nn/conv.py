@@ -26,6 +26,7 @@ from ..ops.geometry import Window
 from ..ops.pad import pad
 from ..tensors import Tensor
 from . import init
+from ._checks import check_bool
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"]
@@ -67,6 +68,10 @@ class _ConvNd(Module):
         check_positive(self.stride, "stride", name)
         check_positive(self.dilation, "dilation", name)
         check_positive(self.output_padding, "output_padding", name, allow_zero=True)
+        if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride, self.dilation)):
+            raise ValueError(f"{name}: output_padding={self.output_padding} must be smaller than either "
+                             f"stride={self.stride} or dilation={self.dilation} in every dimension")
+        check_bool(name, "bias", bias)
         # resolve 'same' / 'valid' / 'full' now: also validates stride with 'same'
         pads = conv_padding(self.padding, self.kernel_size, self.dilation, self.stride, name)
         # F.pad wants the last axis first: (left, right, top, bottom, ...)

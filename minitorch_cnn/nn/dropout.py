@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..tensors import Tensor
 from . import functional as F
+from ._checks import check_bool, check_number
 from .module import Module
 
 __all__ = ["Dropout", "Dropout2d"]
@@ -12,10 +13,9 @@ __all__ = ["Dropout", "Dropout2d"]
 class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
+        self.p = check_number(type(self).__name__, "p", p, 0.0, 1.0,
+                              hint="dropout probability has to be between 0 and 1")
+        self.inplace = check_bool(type(self).__name__, "inplace", inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -47,7 +47,16 @@ from ..ops.pool import (
 )
 from ..ops.resize import interpolate
 from ..tensors import Tensor
-from ._checks import check_choice, check_eps, check_groups_divide, check_normalized_shape
+from ._checks import (
+    check_bool,
+    check_choice,
+    check_eps,
+    check_groups_divide,
+    check_momentum,
+    check_normalized_shape,
+    check_number,
+    check_optional_dim,
+)
 
 __all__ = [
     # from the CNN primitives
@@ -67,29 +76,46 @@ __all__ = [
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y = x W^T + b``: ``(*, in_features) -> (*, out_features)`` (one fused graph node)."""
     check_tensor(input, "input", "linear")
+    check_tensor(weight, "weight", "linear")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape {tuple(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
+                         f"features in its last axis, the weight {tuple(weight.shape)} expects in_features="
+                         f"{weight.shape[1]}; reshape the input (e.g. x.flatten(1)) or fix in_features")
+    if bias is not None:
+        check_tensor(bias, "bias", "linear")
     y = LinearFunction.apply(input, weight, bias)
     return declare(y, None, mult_adds=y.numel() * (weight.shape[-1] if weight.ndim else 1))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``. (``inplace`` is accepted for PyTorch compatibility; a new tensor is returned.)"""
+    check_tensor(input, "input", "relu")
     return input.relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    check_tensor(input, "input", "leaky_relu")
+    check_number("leaky_relu", "negative_slope", negative_slope)
     return _ew.LeakyReLUFunction.apply(input, negative_slope=negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + e^-x)``."""
+    check_tensor(input, "input", "sigmoid")
     return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """``tanh(x)``."""
+    check_tensor(input, "input", "tanh")
     return input.tanh()
 
 
 def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
+    check_optional_dim(name, dim)
     if dim is not None:
         return dim
     # PyTorch's legacy rule when no dim is given
@@ -103,16 +129,19 @@ def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
 
 def softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (stable: the max is subtracted first)."""
+    check_tensor(input, "input", "softmax")
     return input.softmax(_softmax_dim("softmax", input.ndim, dim))
 
 
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """``log softmax(x)`` along ``dim``, computed without overflow."""
+    check_tensor(input, "input", "log_softmax")
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim, dim))
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one (``torch.flatten``)."""
+    check_tensor(input, "input", "flatten")
     return input.flatten(start_dim, end_dim)
 
 
@@ -135,14 +164,15 @@ def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Any:
     return keep
 
 
-def _check_p(fn: str, p: float) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
+def _check_p(fn: str, p: float, input: Any, training: Any) -> None:
+    check_tensor(input, "input", fn)
+    check_number(fn, "p", p, 0.0, 1.0, hint="dropout probability has to be between 0 and 1")
+    check_bool(fn, "training", training)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
-    _check_p("dropout", p)
+    _check_p("dropout", p, input, training)
     if not training or p == 0.0:
         return input
     return DropoutFunction.apply(input, _dropout_mask(input, p, tuple(input.shape)))
@@ -154,7 +184,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     Neighbouring pixels of a feature map are strongly correlated, so dropping single pixels barely
     regularises a CNN; dropping a whole map does.
     """
-    _check_p("dropout2d", p)
+    _check_p("dropout2d", p, input, training)
     if input.ndim not in (3, 4):
         raise ValueError(
             f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(input.shape)}"
@@ -184,6 +214,8 @@ def batch_norm(
     ``running_mean`` / ``running_var`` in place; otherwise the running statistics are used.
     """
     check_tensor(input, "input", "batch_norm")
+    check_number("batch_norm", "eps", eps, 0.0)  # 0 is allowed here (PyTorch too); layers need eps > 0
+    check_momentum("batch_norm", momentum)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
     C = input.shape[1]
@@ -232,9 +264,22 @@ def cross_entropy(
     """
     check_tensor(input, "input", "cross_entropy")
     check_tensor(target, "target", "cross_entropy")
+    _check_class_target("cross_entropy", input, target)
+    check_number("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
     return CrossEntropyFunction.apply(
         input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
     )
+
+
+def _check_class_target(fn: str, input: Tensor, target: Tensor) -> None:
+    """A float target shaped like class indices is almost always ``y`` loaded as floats."""
+    index_shape = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
+    if target.dtype.kind == "f" and input.ndim >= 2 and tuple(target.shape) == index_shape:
+        raise TypeError(
+            f"{fn}: target has dtype {target.dtype} and shape {tuple(target.shape)}, the shape of class indices; "
+            "class indices must be integers: use target.long() (class probabilities would have the input's "
+            f"shape {tuple(input.shape)})"
+        )
 
 
 def nll_loss(
@@ -243,6 +288,7 @@ def nll_loss(
     """Negative log likelihood of log-probabilities ``(N, C, *)`` (e.g. the output of ``log_softmax``)."""
     check_tensor(input, "input", "nll_loss")
     check_tensor(target, "target", "nll_loss")
+    _check_class_target("nll_loss", input, target)
     return NllLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 

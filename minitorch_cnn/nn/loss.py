@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..ops.nnops import check_reduction
 from ..tensors import Tensor
 from . import functional as F
+from ._checks import check_int, check_number
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss", "BCELoss"]
@@ -23,6 +24,9 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            raise TypeError(f"{type(self).__name__}: weight must be a Tensor of per-class weights or None, got "
+                            f"{type(weight).__name__}; wrap it with mt.tensor(...)")
         # a buffer, so that .to(device) moves it and it stays out of the optimizer
         self.register_buffer("weight", weight)
 
@@ -44,10 +48,8 @@ class CrossEntropyLoss(_WeightedLoss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(weight, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
+        self.label_smoothing = check_number("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
+        self.ignore_index = check_int("CrossEntropyLoss", "ignore_index", ignore_index, minimum=-(2**63))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(
@@ -61,7 +63,7 @@ class NLLLoss(_WeightedLoss):
 
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(weight, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = check_int("NLLLoss", "ignore_index", ignore_index, minimum=-(2**63))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)

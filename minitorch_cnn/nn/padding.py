@@ -42,6 +42,11 @@ class _PadNd(Module):
             amounts = tuple(padding)
             if len(amounts) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in amounts):
                 raise ValueError(f"{name}: padding must be an int or a tuple of {n} ints, got {padding!r}")
+        if self._mode != "constant" and any(v < 0 for v in amounts):
+            raise ValueError(f"{name}: padding must be non-negative for {self._mode} padding, got {padding!r}; "
+                             "crop with ConstantPad (negative amounts) instead")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name}: value must be a number, got {value!r}")
         self.padding = amounts
         self.value = float(value)
 

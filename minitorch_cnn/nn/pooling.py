@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..ops._checks import ntuple
+from ..ops._checks import check_adaptive_output_size, check_pool_args, check_positive, ntuple
 from ..ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -23,6 +23,7 @@ from ..ops.pool import (
     max_unpool2d,
 )
 from ..tensors import Tensor
+from ._checks import check_bool
 from .module import Module
 
 __all__ = [
@@ -42,10 +43,15 @@ _Size = Any  # an int or a tuple of ints
 
 class _MaxPoolNd(Module):
     _fn = staticmethod(max_pool2d)
+    _nd = 2
 
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0, dilation: _Size = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
+        name = type(self).__name__
+        check_pool_args(name, self._nd, kernel_size, stride, padding, dilation)  # at construction, not forward
+        check_bool(name, "return_indices", return_indices)
+        check_bool(name, "ceil_mode", ceil_mode)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -66,6 +72,7 @@ class MaxPool1d(_MaxPoolNd):
     """``(N, C, L) -> (N, C, L_out)``: the maximum of each window."""
 
     _fn = staticmethod(max_pool1d)
+    _nd = 1
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -82,12 +89,19 @@ class MaxPool3d(_MaxPoolNd):
     """``(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)``: the maximum of each window."""
 
     _fn = staticmethod(max_pool3d)
+    _nd = 3
 
 
 class _AvgPoolNd(Module):
+    _nd = 2
+
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
+        name = type(self).__name__
+        check_pool_args(name, self._nd, kernel_size, stride, padding, 1)  # at construction, not forward
+        check_bool(name, "ceil_mode", ceil_mode)
+        check_bool(name, "count_include_pad", count_include_pad)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -100,6 +114,8 @@ class _AvgPoolNd(Module):
 
 class AvgPool1d(_AvgPoolNd):
     """``(N, C, L) -> (N, C, L_out)``: the mean of each window."""
+
+    _nd = 1
 
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
@@ -120,6 +136,10 @@ class AvgPool2d(_AvgPoolNd):
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        if divisor_override is not None and (not isinstance(divisor_override, int) or isinstance(divisor_override, bool)
+                                             or divisor_override == 0):
+            raise ValueError(f"{type(self).__name__}: divisor_override must be a non-zero int or None, got "
+                             f"{divisor_override!r}")
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
@@ -130,9 +150,15 @@ class AvgPool2d(_AvgPoolNd):
 class AvgPool3d(_AvgPoolNd):
     """``(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)``: the mean of each window."""
 
+    _nd = 3
+
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        if divisor_override is not None and (not isinstance(divisor_override, int) or isinstance(divisor_override, bool)
+                                             or divisor_override == 0):
+            raise ValueError(f"{type(self).__name__}: divisor_override must be a non-zero int or None, got "
+                             f"{divisor_override!r}")
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
@@ -146,6 +172,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | Sequence[int | None]) -> None:
         super().__init__()
+        check_adaptive_output_size("AdaptiveAvgPool2d", output_size)
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
@@ -160,6 +187,7 @@ class AdaptiveMaxPool2d(Module):
 
     def __init__(self, output_size: int | Sequence[int | None], return_indices: bool = False) -> None:
         super().__init__()
+        check_adaptive_output_size("AdaptiveMaxPool2d", output_size)
         self.output_size = output_size
         self.return_indices = return_indices
 
@@ -179,6 +207,9 @@ class MaxUnpool2d(Module):
         self.kernel_size = ntuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
         self.stride = ntuple(stride if stride is not None else kernel_size, 2, "stride", "MaxUnpool2d")
         self.padding = ntuple(padding, 2, "padding", "MaxUnpool2d")
+        check_positive(self.kernel_size, "kernel_size", "MaxUnpool2d")
+        check_positive(self.stride, "stride", "MaxUnpool2d")
+        check_positive(self.padding, "padding", "MaxUnpool2d", allow_zero=True)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

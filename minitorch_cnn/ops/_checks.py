@@ -35,6 +35,7 @@ __all__ = [
     "check_conv",
     "check_conv_transpose",
     "pool_geometry",
+    "check_pool_args",
     "check_avg_pool",
     "check_adaptive",
     "check_max_unpool",
@@ -272,7 +273,7 @@ def check_conv_transpose(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, 
 # --------------------------------------------------------------------------------------------------
 # Pooling
 # --------------------------------------------------------------------------------------------------
-def _pool_tuples(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
+def check_pool_args(op: str, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple:
     """Normalise and range-check kernel, stride (None or () = kernel), padding, dilation."""
     k = ntuple(kernel_size, nd, "kernel_size", op)
     no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
@@ -305,7 +306,7 @@ def pool_geometry(op: str, nd: int, shape: Sequence[int], kernel_size: Any, stri
     whatever the last partial window needs beyond the input.
     """
     check_input_rank(op, nd, shape)
-    k, s, p, d = _pool_tuples(op, nd, kernel_size, stride, padding, dilation)
+    k, s, p, d = check_pool_args(op, nd, kernel_size, stride, padding, dilation)
     sizes = tuple(shape[-nd:])
     out = tuple(pool_out_size(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(sizes, k, s, p, d))
     if any(o < 1 for o in out):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..backend import get_array_module
+from ..nn._checks import check_number
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -25,6 +26,8 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _ranges = {"lr": (0.0, math.inf, False, False), "eps": (0.0, math.inf, False, False),
+               "weight_decay": (0.0, math.inf, False, False)}
 
     def __init__(
         self,
@@ -37,15 +40,15 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        betas = tuple(betas)
-        if len(betas) != 2 or not 0.0 <= betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid betas {betas}: need two values in [0, 1)")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        name = type(self).__name__
+        try:
+            betas = tuple(betas)
+        except TypeError:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}") from None
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+        for i, b in enumerate(betas):
+            check_number(name, f"betas[{i}]", b, 0.0, 1.0, high_open=True, hint="typical values are (0.9, 0.999)")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
 

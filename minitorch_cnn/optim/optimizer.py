@@ -39,6 +39,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
+from ..nn._checks import check_number
 from ..tensors import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -73,6 +74,11 @@ def _host_scalar(v: Any) -> Any:
 
 class Optimizer:
     """Base class: subclasses set ``defaults`` and implement ``step``."""
+
+    # name -> (low, high, low_open, high_open) for each numeric hyper-parameter: checked for the
+    # defaults and for every parameter group's own values when the group is added (construction),
+    # before any update; non-finite values (``lr=inf``) are refused too
+    _ranges: dict[str, tuple[float, float, bool, bool]] = {}
 
     def __init__(self, params: Iterable[Any], defaults: dict) -> None:
         self.defaults = defaults
@@ -122,12 +128,23 @@ class Optimizer:
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             group.setdefault(name, default)
+        self._check_hyper(group)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("a parameter group contains the same parameter twice")
         self.param_groups.append(group)
+
+    def _check_hyper(self, group: dict) -> None:
+        owner = type(self).__name__
+        for name, (low, high, low_open, high_open) in self._ranges.items():
+            if name in group and group[name] is not required:
+                hint = "Invalid learning rate; try a small positive value such as 1e-3" if name == "lr" else ""
+                check_number(owner, name, group[name], low, high, low_open, high_open, hint=hint)
+        for flag in ("maximize", "nesterov", "amsgrad", "centered"):
+            if flag in group and not isinstance(group[flag], bool):
+                raise TypeError(f"{owner}: {flag} must be True or False, got {group[flag]!r}")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the last backward (they accumulate otherwise)."""

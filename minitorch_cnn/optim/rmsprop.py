@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,10 @@ class RMSprop(Optimizer):
         otherwise:     p <- p - lr * g / s
     """
 
+    _ranges = {"lr": (0.0, math.inf, False, False), "alpha": (0.0, 1.0, False, False),
+               "eps": (0.0, math.inf, False, False), "weight_decay": (0.0, math.inf, False, False),
+               "momentum": (0.0, math.inf, False, False)}
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -34,16 +39,6 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if alpha < 0.0:
-            raise ValueError(f"Invalid alpha value: {alpha}")
         defaults = dict(
             lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
             maximize=maximize,

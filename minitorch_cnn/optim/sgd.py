@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,9 @@ class SGD(Optimizer):
     the buffer, not the gradient inside it, so changing ``lr`` mid-training takes effect at once.
     """
 
+    _ranges = {"lr": (0.0, math.inf, False, False), "momentum": (0.0, math.inf, False, False),
+               "dampening": (0.0, 1.0, False, False), "weight_decay": (0.0, math.inf, False, False)}
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -33,14 +37,9 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        if nesterov is True and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: nesterov=True requires momentum > 0 and dampening=0, got momentum={momentum!r}, "
+                             f"dampening={dampening!r}")
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
             maximize=maximize,

@@ -164,7 +164,7 @@ def test_param_groups_zero_grad_and_errors() -> None:
         optim.SGD([], lr=0.1)
     with pytest.raises(ValueError, match="Invalid learning rate"):
         optim.Adam([a], lr=-1)
-    with pytest.raises(ValueError, match="Nesterov"):
+    with pytest.raises(ValueError, match="nesterov=True requires momentum"):
         optim.SGD([a], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
