@@ -8,9 +8,10 @@ names the owner (``"BatchNorm2d"``, ``"SGD"``), the argument, the value, the all
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 from typing import Any
+
+from ..ops._checks import is_int
 
 __all__ = [
     "check_int",
@@ -25,19 +26,9 @@ __all__ = [
 ]
 
 
-def _is_int(v: Any) -> bool:
-    if isinstance(v, bool):
-        return False
-    try:
-        operator.index(v)
-    except TypeError:
-        return False
-    return True
-
-
 def check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
     """An int (not a bool, not a float) ``>= minimum``."""
-    if not _is_int(value) or value < minimum:
+    if not is_int(value) or value < minimum:
         what = "a positive int" if minimum == 1 else f"an int >= {minimum}"
         raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
     return int(value)
@@ -94,19 +85,19 @@ def check_groups_divide(owner: str, num_groups: Any, channels: int, name: str = 
 
 def check_normalized_shape(owner: str, normalized_shape: Any) -> tuple[int, ...]:
     """``normalized_shape``: an int or a non-empty sequence of positive ints."""
-    shape = (normalized_shape,) if _is_int(normalized_shape) else normalized_shape
+    shape = (normalized_shape,) if is_int(normalized_shape) else normalized_shape
     try:
         shape = tuple(shape)
     except TypeError:
         raise TypeError(f"{owner}: normalized_shape must be an int or a tuple of ints, got "
                         f"{normalized_shape!r}") from None
-    if not shape or not all(_is_int(v) and v >= 1 for v in shape):
+    if not shape or not all(is_int(v) and v >= 1 for v in shape):
         raise ValueError(f"{owner}: normalized_shape must hold positive ints, got {normalized_shape!r}")
     return tuple(int(v) for v in shape)
 
 
 def check_optional_dim(owner: str, dim: Any) -> int | None:
     """A dimension index (any int, negative counts from the end) or None."""
-    if dim is not None and not _is_int(dim):
+    if dim is not None and not is_int(dim):
         raise TypeError(f"{owner}: dim must be an int or None, got {dim!r}")
     return dim

@@ -27,6 +27,7 @@ from typing import Any, Union
 from .windows import out_size
 
 __all__ = [
+    "is_int",
     "check_tensor",
     "ntuple",
     "check_positive",
@@ -62,7 +63,7 @@ def check_tensor(t: Any, name: str, op: str) -> None:
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}; wrap it with mt.tensor(...)")
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
     """An int or an integer scalar (``np.int64(3)``), but not a bool."""
     if isinstance(v, bool):
         return False
@@ -78,7 +79,7 @@ def ntuple(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
     expected = f"an int or a tuple of {n} ints"
     if isinstance(value, bool):
         raise TypeError(f"{op}: {name} must be {expected}, got {value!r}")
-    if _is_int(value) and not isinstance(value, (tuple, list)):
+    if is_int(value) and not isinstance(value, (tuple, list)):
         return (int(value),) * n
     try:
         items = tuple(value)
@@ -86,7 +87,7 @@ def ntuple(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
         raise TypeError(f"{op}: {name} must be {expected}, got {value!r}") from None
     if len(items) == 1:
         items = items * n
-    if len(items) != n or not all(_is_int(v) for v in items):
+    if len(items) != n or not all(is_int(v) for v in items):
         raise ValueError(f"{op}: {name} must be {expected}, got {value!r}")
     return tuple(int(v) for v in items)
 
@@ -109,7 +110,7 @@ def check_input_rank(op: str, nd: int, shape: Sequence[int]) -> None:
 
 
 def _check_groups(op: str, groups: Any) -> None:
-    if not _is_int(groups) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
 
 
@@ -190,15 +191,22 @@ def _check_kernel_fits(op: str, sizes: Sequence[int], kernel: Sequence[int], dil
             )
 
 
-def check_conv(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, padding: Padding, dilation: Any,
-               groups: Any) -> tuple[tuple[int, ...], list[tuple[int, int]], tuple[int, ...]]:
-    """Validate ``conv{nd}d(x, w, b, ...)``; return ``(stride, pads, dilation)`` normalised."""
+def _check_conv_common(op: str, nd: int, x: Any, w: Any, stride: Any, dilation: Any,
+                       groups: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """What convolution and transposed convolution share: operands, groups, stride, dilation."""
     _check_operands(op, nd, x, w)
     _check_groups(op, groups)
     stride_t = ntuple(stride, nd, "stride", op)
     dilation_t = ntuple(dilation, nd, "dilation", op)
     check_positive(stride_t, "stride", op)
     check_positive(dilation_t, "dilation", op)
+    return stride_t, dilation_t
+
+
+def check_conv(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, padding: Padding, dilation: Any,
+               groups: Any) -> tuple[tuple[int, ...], list[tuple[int, int]], tuple[int, ...]]:
+    """Validate ``conv{nd}d(x, w, b, ...)``; return ``(stride, pads, dilation)`` normalised."""
+    stride_t, dilation_t = _check_conv_common(op, nd, x, w, stride, dilation, groups)
     _check_conv_channels(op, nd, x, w, groups)
     kernel = tuple(w.shape[2:])
     pads = conv_padding(padding, kernel, dilation_t, stride_t, op)
@@ -249,12 +257,7 @@ def check_conv_transpose(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, 
     output_padding)`` per axis (the extra output rows are the ones that convolution's last window
     would not have reached).
     """
-    _check_operands(op, nd, x, w)
-    _check_groups(op, groups)
-    stride_t = ntuple(stride, nd, "stride", op)
-    dilation_t = ntuple(dilation, nd, "dilation", op)
-    check_positive(stride_t, "stride", op)
-    check_positive(dilation_t, "dilation", op)
+    stride_t, dilation_t = _check_conv_common(op, nd, x, w, stride, dilation, groups)
     _check_transposed_channels(op, nd, x, w, groups)
     p = ntuple(padding, nd, "padding", op)
     check_positive(p, "padding", op, allow_zero=True)
@@ -325,20 +328,20 @@ def check_avg_pool(op: str, x: Any, divisor_override: Any) -> None:
     check_tensor(x, "input", op)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point input, got {x.dtype}; call .float() first")
-    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
+    if divisor_override is not None and (not is_int(divisor_override) or divisor_override == 0):
         raise ValueError(f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}")
 
 
 def check_adaptive_output_size(op: str, output_size: Any) -> None:
     """``output_size``: a positive int, or a pair of positive ints / None (None keeps that axis)."""
-    sizes = (output_size, output_size) if output_size is None or _is_int(output_size) else output_size
+    sizes = (output_size, output_size) if output_size is None or is_int(output_size) else output_size
     try:
         sizes = tuple(sizes)
     except TypeError:
         raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}") from None
     if len(sizes) != 2:
         raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    if not all(v is None or (_is_int(v) and v >= 1) for v in sizes):
+    if not all(v is None or (is_int(v) and v >= 1) for v in sizes):
         raise ValueError(f"{op}: output_size entries must be positive ints (or None), got {output_size!r}")
 
 
@@ -348,7 +351,7 @@ def check_adaptive(op: str, x: Any, output_size: Any) -> tuple[int, int]:
     if x.ndim not in (3, 4):
         raise ValueError(f"{op}: expected a 4-d input (N, C, H, W) or 3-d (C, H, W), got shape {tuple(x.shape)}")
     check_adaptive_output_size(op, output_size)
-    sizes = (output_size, output_size) if output_size is None or _is_int(output_size) else tuple(output_size)
+    sizes = (output_size, output_size) if output_size is None or is_int(output_size) else tuple(output_size)
     if any(n < 1 for n in x.shape[-2:]):
         raise ValueError(f"{op}: the input's spatial size {tuple(x.shape[-2:])} is empty")
     return tuple(int(x.shape[-2 + i]) if v is None else int(v) for i, v in enumerate(sizes))
@@ -412,7 +415,7 @@ def _pad_amounts(op: str, pad: Any, ndim: int, shape: Sequence[int]) -> tuple[in
         amounts = tuple(pad)
     except TypeError:
         raise TypeError(f"{op}: pad must be a tuple of ints (last axis first), got {pad!r}") from None
-    if not all(_is_int(v) for v in amounts):
+    if not all(is_int(v) for v in amounts):
         raise TypeError(f"{op}: pad must contain ints, got {pad!r}")
     if len(amounts) % 2 or len(amounts) // 2 > ndim:
         raise ValueError(

@@ -276,3 +276,16 @@ def test_residual_blocks_of_the_zoo_blocks():
     assert rf["2"]["rf"] == [17, 17] and rf["2"]["map_size"] == [8, 8]  # the 5x5 branch: 9 + 4*2
     # ReLUs and max pools pass gradient to part of the field only: the inverse image is a subset
     _check_units(model, (1, 16, 16), rf, "2", exact=False)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "zeros"])
+def test_conv_padding_modes_have_the_zero_padding_geometry(mode):
+    """The padding modes copy different pixels into the border but pad by the same amounts, so the
+    arithmetic is the same; interior units match the inverse image exactly."""
+    mt.manual_seed(7)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode=mode), nn.Conv2d(2, 2, 4, padding="same"))
+    rf = receptive_field(model, (1, 12, 12))
+    assert rf["1"]["map_size"] == [12, 12] and rf["1"]["rf"] == [6, 6]
+    assert rf["0"]["start"] == [0.5, 0.5] and rf["1"]["start"] == [1.0, 1.0]  # even kernel: extra row after
+    for unit in [(4, 5), (6, 6)]:
+        assert inverse_image(model, (1, 12, 12), "1", unit) == receptive_field_for_unit(rf, "1", unit)
