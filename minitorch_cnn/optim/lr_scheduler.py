@@ -151,6 +151,30 @@ class CosineAnnealingLR(LRScheduler):
         ]
 
 
+def _total_steps(total_steps: int | None, epochs: int | None, steps_per_epoch: int | None) -> int:
+    """``total_steps``, or ``epochs * steps_per_epoch``; PyTorch's rule for OneCycleLR."""
+    if total_steps is not None:
+        return check_int("OneCycleLR", "total_steps", total_steps, 1)
+    if epochs is not None and steps_per_epoch is not None:
+        return check_int("OneCycleLR", "epochs", epochs, 1) * check_int("OneCycleLR", "steps_per_epoch",
+                                                                        steps_per_epoch, 1)
+    raise ValueError("OneCycleLR: You must define either total_steps OR (epochs AND steps_per_epoch)")
+
+
+def _one_cycle_phases(pct_start: float, total_steps: int, three_phase: bool) -> list[dict]:
+    """The phases' last steps and the group keys they anneal between (warm-up, [warm-down,] annealing)."""
+    warm = {"end_step": float(pct_start * total_steps) - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
+            "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
+    if three_phase:
+        return [warm,
+                {"end_step": float(2 * pct_start * total_steps) - 2, "start_lr": "max_lr", "end_lr": "initial_lr",
+                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
+                {"end_step": total_steps - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
+                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"}]
+    return [warm, {"end_step": total_steps - 1, "start_lr": "max_lr", "end_lr": "min_lr",
+                   "start_momentum": "base_momentum", "end_momentum": "max_momentum"}]
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin): warm up from ``max_lr / div_factor`` to ``max_lr`` during the
     first ``pct_start`` of ``total_steps``, then anneal to ``initial_lr / final_div_factor``. Momentum
@@ -179,40 +203,14 @@ class OneCycleLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
-            self.total_steps = total_steps
-        elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
-            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
-            self.total_steps = epochs * steps_per_epoch
-        else:
-            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
-            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+            raise TypeError(f"OneCycleLR: {type(optimizer).__name__} is not an Optimizer")
+        self.total_steps = _total_steps(total_steps, epochs, steps_per_epoch)
+        check_number("OneCycleLR", "pct_start", pct_start, 0.0, 1.0)
+        check_choice("OneCycleLR", "anneal_strategy", anneal_strategy, ("cos", "linear"))
+        check_number("OneCycleLR", "div_factor", div_factor, 0.0, low_open=True)
+        check_number("OneCycleLR", "final_div_factor", final_div_factor, 0.0, low_open=True)
         self.anneal_strategy = anneal_strategy
-        if three_phase:
-            self._schedule_phases = [
-                {"end_step": float(pct_start * self.total_steps) - 1, "start_lr": "initial_lr",
-                 "end_lr": "max_lr", "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
-                {"end_step": float(2 * pct_start * self.total_steps) - 2, "start_lr": "max_lr",
-                 "end_lr": "initial_lr", "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
-                {"end_step": self.total_steps - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
-                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"},
-            ]
-        else:
-            self._schedule_phases = [
-                {"end_step": float(pct_start * self.total_steps) - 1, "start_lr": "initial_lr",
-                 "end_lr": "max_lr", "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
-                {"end_step": self.total_steps - 1, "start_lr": "max_lr", "end_lr": "min_lr",
-                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
-            ]
+        self._schedule_phases = _one_cycle_phases(float(pct_start), self.total_steps, three_phase)
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for lr, group in zip(max_lrs, optimizer.param_groups):
@@ -221,20 +219,26 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_moms = _per_group("max_momentum", optimizer, max_momentum)
-            base_moms = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_mom, b_mom, group in zip(max_moms, base_moms, optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_mom, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_mom
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+            self._init_momentum(optimizer, max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
+
+    def _init_momentum(self, optimizer: Optimizer, max_momentum: Any, base_momentum: Any, last_epoch: int) -> None:
+        """Momentum (SGD) or beta1 (Adam) starts at ``max_momentum`` and cycles down to the base."""
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with `cycle_momentum` option "
+                             "enabled; pass cycle_momentum=False")
+        self.use_beta1 = "betas" in optimizer.defaults
+        max_moms = _per_group("max_momentum", optimizer, max_momentum)
+        base_moms = _per_group("base_momentum", optimizer, base_momentum)
+        if last_epoch != -1:
+            return
+        for m_mom, b_mom, group in zip(max_moms, base_moms, optimizer.param_groups):
+            if self.use_beta1:
+                group["betas"] = (m_mom, *group["betas"][1:])
+            else:
+                group["momentum"] = m_mom
+            group["max_momentum"] = m_mom
+            group["base_momentum"] = b_mom
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
