@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import md_table, write_section  # noqa: E402
 
 ROWS = [("float", "float32 model (np.savez of the state dict)"), ("prune", "(a) 90% magnitude pruning + retraining"),
+        ("prune40", "(a') the same with 4x the retraining"),
         ("int8", "(b) int8 weights and activations"), ("kmeans", "(c) (a) + k-means 4-bit shared weights"),
+        ("kmeans40", "(c') (a') + k-means 4-bit shared weights"),
         ("binarize", "(d) binary weights (BWN), first and last layer float"),
         ("sparse", "pre-defined sparse, trained from scratch")]
 HEADING = "## Reduced complexity (python -m minitorch_cnn.compress)"
