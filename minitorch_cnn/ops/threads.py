@@ -1,0 +1,83 @@
+"""A small thread pool that puts every core to work on the non-GEMM part of a CNN step.
+
+NumPy's GEMM (``@``) already runs on all cores (BLAS has its own threads), but every other NumPy
+operation -- element-wise arithmetic, reductions, copies such as padding or pooling -- runs on one
+core. Those operations *release the GIL* while they loop over a large array, so two Python threads
+that each work on their own half of the batch really do run at the same time::
+
+    parallel_for(xp, n, nbytes, work)   # work(slice(0, n/2)) and work(slice(n/2, n)) in parallel
+
+The pool is deliberately small and predictable:
+
+* **Size**: ``MINITORCH_CNN_THREADS`` when set (``1`` turns the pool off), else the BLAS thread count
+  (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS``), else the number of cores
+  this process may use. Matching BLAS means the step never asks for more threads than the cores
+  that BLAS was already given.
+* **Off for small arrays** (below ``MIN_PARALLEL_BYTES``): handing a task to a thread costs tens of
+  microseconds, more than a small operation takes.
+* **NumPy only**: CuPy arrays (a GPU already runs everything in parallel) and the strict test
+  stand-in run ``work(slice(0, n))`` in the calling thread, so those code paths are unchanged.
+
+``work`` must write only to its own slice of the outputs (no two tasks share an element) and
+return whatever partial result the caller combines (e.g. per-chunk sums).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MIN_PARALLEL_BYTES", "pool_size", "batch_slices", "parallel_for"]
+
+MIN_PARALLEL_BYTES = 1 << 20
+"""Arrays smaller than this (1 MiB) are processed in the calling thread."""
+
+_executor: ThreadPoolExecutor | None = None
+_executor_size = 0
+
+
+def pool_size() -> int:
+    """How many threads share the work (1 = no pool); read from the environment on every call."""
+    for var in ("MINITORCH_CNN_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) >= 1:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def batch_slices(n: int, parts: int) -> list[slice]:
+    """``range(n)`` cut into ``min(parts, n)`` contiguous slices of (nearly) equal length."""
+    parts = max(1, min(parts, n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _executor, _executor_size
+    if _executor is None or _executor_size < workers:
+        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minitorch-cnn")
+        _executor_size = workers
+    return _executor
+
+
+def parallel_for(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) -> list:
+    """Run ``work`` on slices of ``range(n)`` (the batch axis), in parallel when it pays off.
+
+    ``nbytes`` is the size of the largest array the work touches; below ``MIN_PARALLEL_BYTES``, for
+    non-NumPy arrays, or with a pool size of 1, this is just ``[work(slice(0, n))]``. Returns the
+    results in slice order. The calling thread does the first slice itself.
+    """
+    threads = pool_size()
+    if xp is not np or threads < 2 or n < 2 or nbytes < MIN_PARALLEL_BYTES:
+        return [work(slice(0, n))]
+    slices = batch_slices(n, threads)
+    futures = [_pool(threads - 1).submit(work, s) for s in slices[1:]]
+    first = work(slices[0])
+    return [first] + [f.result() for f in futures]
