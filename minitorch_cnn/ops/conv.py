@@ -33,10 +33,15 @@ Memory: the im2col buffer holds ``C_in*K * N*P`` numbers. When that exceeds ``IM
 (256 MiB) the batch is cut into the fewest chunks that fit, so peak memory stays bounded (by one
 image's columns at worst); each chunk is still one large GEMM. The backward pass re-creates the
 columns from the saved input instead of keeping them alive between forward and backward (as
-PyTorch keeps only the input), except for matrices of at most ``SAVE_COLS_LIMIT_BYTES`` (64 MiB),
-which a layer keeps until its backward: that saves a rebuild where it matters most (small maps)
-while bounding what each layer holds. A strided convolution's input gradient works on the dilated
+PyTorch keeps only the input). A strided convolution's input gradient works on the dilated
 gradient, so it costs as much as a stride-1 convolution at the input's resolution.
+
+The faster kernel: for 2-d, stride-1, single-group convolutions with at least 8 input channels
+(every layer of the unit's CNN but the first), ``conv_shifted.py`` computes the same three
+products without any im2col matrix: on the zero-padded input laid out channel-major, each kernel
+tap's inputs for all outputs are one *shifted slice*, and the input gradient is the correlation of
+the output gradient with the reflected kernel, as above (its docstring derives it). Both kernels
+equal ``conv_reference.py``'s loops in the tests.
 
 Padding: an int or tuple (symmetric), ``'valid'`` (none), ``'same'`` (output size = input size at
 stride 1; an even kernel puts the extra row/column on the bottom/right, as PyTorch does) and
@@ -55,6 +60,7 @@ from ..backend import get_array_module
 from ._checks import Padding, check_conv, check_conv_transpose, conv_padding
 from .geometry import Window, declare
 from .windows import dilate, offset_slices, out_size, pad_or_crop, window_view
+from .conv_shifted import shifted_backward, shifted_forward, use_shifted
 
 __all__ = [
     "conv1d",
@@ -64,7 +70,6 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "IM2COL_LIMIT_BYTES",
-    "SAVE_COLS_LIMIT_BYTES",
     "conv_forward_array",
     "conv_weight_grad_array",
     "conv_input_grad_array",
@@ -76,10 +81,6 @@ __all__ = [
 
 IM2COL_LIMIT_BYTES = 256 * 2**20
 """Largest im2col buffer a convolution allocates; bigger batches are processed in chunks."""
-
-SAVE_COLS_LIMIT_BYTES = 64 * 2**20
-"""A layer keeps its forward im2col matrix for the weight gradient only up to this size (saving
-one rebuild in backward); larger ones are rebuilt from the saved input. 0 turns keeping off."""
 
 
 
@@ -97,12 +98,10 @@ def _batch_chunks(n: int, bytes_per_item: int, limit: int) -> list[tuple[int, in
 
 def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tuple[int, int]],
                        dilation: Sequence[int], groups: int, limit: int | None = None,
-                       keep_cols: list | None = None, keep_cols_limit: int = 0, acc_dtype: Any = None) -> Any:
+                       acc_dtype: Any = None) -> Any:
     """Correlate ``x (N, C_in, *in)`` with ``w (C_out, C_in/groups, *k)``; no bias.
 
     ``pads`` holds ``(before, after)`` per spatial axis; negative amounts crop the input.
-    Given a list ``keep_cols``, it appends the im2col matrix to it (for the weight gradient) when
-    the matrix was built in one piece of at most ``keep_cols_limit`` bytes.
     ``acc_dtype`` (default: ``x``'s dtype) is the dtype the products are accumulated and returned in,
     e.g. ``int32`` for int8 codes (``compress.int8``): each im2col chunk and the weight are cast to it
     before the GEMM, so 8-bit products add up without overflowing 8 bits.
@@ -126,14 +125,12 @@ def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tup
         # (groups, C_out/groups, n*P): one GEMM per group, groups batched by matmul
         yc = (wm[0] @ cols[0])[None] if groups == 1 else wm @ cols
         y[n0:n1] = yc.reshape(o, n1 - n0, *out).swapaxes(0, 1)
-    if keep_cols is not None and len(chunks) == 1 and c * K * P * n * x.itemsize <= keep_cols_limit:
-        keep_cols.append(cols)
     return y
 
 
 def conv_weight_grad_array(x: Any, gy: Any, w_shape: Sequence[int], stride: Sequence[int],
                            pads: Sequence[tuple[int, int]], dilation: Sequence[int], groups: int,
-                           limit: int | None = None, cols: Any = None) -> Any:
+                           limit: int | None = None) -> Any:
     """``grad_w[o, c, m] = sum_{n, i} grad_y[n, o, i] * xpad[n, c, i*s + m*d]``.
 
     The correlation of the input with the output gradient: one GEMM, ``grad_w^T = cols @ grad_y^T``.
@@ -148,12 +145,9 @@ def conv_weight_grad_array(x: Any, gy: Any, w_shape: Sequence[int], stride: Sequ
     out = tuple(gy.shape[2:])
     P = math.prod(out)
     gwt = xp.zeros((groups, (c // groups) * K, o // groups), dtype=x.dtype)
-    saved = cols
-    chunks = [(0, n)] if saved is not None else _batch_chunks(n, c * K * P * x.itemsize, limit)
-    for n0, n1 in chunks:
-        if saved is None:
-            view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")
-            cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P)
+    for n0, n1 in _batch_chunks(n, c * K * P * x.itemsize, limit):
+        view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")
+        cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P)
         if groups == 1:
             gy2 = gy[n0:n1].swapaxes(0, 1).reshape(o, (n1 - n0) * P)  # (C_out, n*P), one copy
             # 2-d GEMM, BLAS reading the transposed operand in place. Orientation chosen by
@@ -271,6 +265,13 @@ class _ConvNdFunction(Function):
 
     ``dL/dx = conv_transpose(dL/dy, w)``, ``dL/dw = correlation of x with dL/dy``,
     ``dL/db = sum of dL/dy`` over batch and positions.
+
+    Two kernels compute the same thing: the shifted-slice GEMMs of ``conv_shifted.py`` for 2-d,
+    stride-1, single-group convolutions with enough input channels (the unit's CNN), else im2col
+    (this module). What is saved for backward is only what the needed gradients use: the weight
+    gradient needs the input (the shifted path keeps it padded and channel-major, as it already
+    built it), the input gradient needs the weight; nothing at all when no input needs a gradient
+    (e.g. under ``no_grad``).
     """
 
     @staticmethod
@@ -279,33 +280,42 @@ class _ConvNdFunction(Function):
         unbatched = x.ndim == w.ndim - 1
         if unbatched:
             x = x[None]
-        # keep the im2col matrix for the weight gradient when it is small enough; else rebuild it
-        kept: list = []
-        y = conv_forward_array(x, w, stride, pads, dilation, groups, keep_cols=kept if ctx.needs_input_grad[1] else None,
-                               keep_cols_limit=SAVE_COLS_LIMIT_BYTES)
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.grid = None
+        if use_shifted(x.shape, w.shape, stride, pads, groups):
+            y, X, ctx.grid = shifted_forward(x, w, pads, dilation)
+            source = X
+        else:
+            y = conv_forward_array(x, w, stride, pads, dilation, groups)
+            source = x
         if b is not None:
             y += b.reshape((1, -1) + (1,) * (w.ndim - 2))
-        ctx.save_for_backward(x, w, kept[0] if kept else None)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(source if need_w else None, w if need_x else None)
         ctx.options = (stride, pads, dilation, groups)
+        ctx.in_shape = tuple(x.shape)
+        ctx.w_shape = tuple(w.shape)
         ctx.unbatched = unbatched
         ctx.has_bias = b is not None
         return y[0] if unbatched else y
 
     @staticmethod
     def backward(ctx: Context, gy: Any) -> tuple:
-        x, w, cols = ctx.saved_tensors
+        source, w = ctx.saved_tensors
         stride, pads, dilation, groups = ctx.options
         if ctx.unbatched:
             gy = gy[None]
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = conv_input_grad_array(gy, w, x.shape, stride, pads, dilation, groups)
-            if ctx.unbatched:
-                gx = gx[0]
-        if ctx.needs_input_grad[1]:
-            gw = conv_weight_grad_array(x, gy, w.shape, stride, pads, dilation, groups, cols=cols)
+        need_x, need_w = ctx.needs_input_grad[:2]
+        if ctx.grid is not None:
+            gx, gw = shifted_backward(gy, w, source, ctx.grid, need_x, need_w)
+        else:
+            gx = conv_input_grad_array(gy, w, ctx.in_shape, stride, pads, dilation, groups) if need_x else None
+            gw = conv_weight_grad_array(source, gy, ctx.w_shape, stride, pads, dilation, groups) if need_w else None
+        if gx is not None and ctx.unbatched:
+            gx = gx[0]
+        gb = None
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = gy.sum(axis=(0,) + tuple(range(2, gy.ndim)))
+            gb = gy.reshape(gy.shape[0], gy.shape[1], -1).sum(axis=2).sum(axis=0)  # contiguous axes first
         return gx, gw, gb
 
 
@@ -339,8 +349,10 @@ class _ConvTransposeNdFunction(Function):
         z = transposed_conv_array(x, w, stride, pads, dilation, groups)
         if b is not None:
             z += b.reshape((1, -1) + (1,) * (w.ndim - 2))
-        ctx.save_for_backward(x, w)
+        if any(ctx.needs_input_grad):  # grad_x needs w, grad_w needs x; nothing under no_grad
+            ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         ctx.options = (stride, pads, dilation, groups)
+        ctx.w_shape = tuple(w.shape)
         ctx.unbatched = unbatched
         ctx.has_bias = b is not None
         return z[0] if unbatched else z
@@ -358,7 +370,7 @@ class _ConvTransposeNdFunction(Function):
                 gx = gx[0]
         if ctx.needs_input_grad[1]:
             # the "input" of the adjoint convolution is gz, its "output gradient" is x
-            gw = conv_weight_grad_array(gz, x, w.shape, stride, pads, dilation, groups)
+            gw = conv_weight_grad_array(gz, x, ctx.w_shape, stride, pads, dilation, groups)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = gz.sum(axis=(0,) + tuple(range(2, gz.ndim)))
         return gx, gw, gb

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
+from .threads import parallel_chunks
 
 __all__ = [
     "LinearFunction",
@@ -111,6 +112,91 @@ def _channel_dot(a: Any, b: Any) -> Any:
     return xp.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
 
 
+def _total(xp: Any, parts: list, c: int, dtype: Any) -> Any:
+    """Sum of per-piece ``(C,)`` partial results (zeros for an empty batch)."""
+    return sum(parts[1:], parts[0]) if parts else xp.zeros(c, dtype=dtype)
+
+
+def batch_norm_train_array(x: Any, weight: Any, bias: Any, eps: float) -> tuple:
+    """Training-mode forward with batch statistics; returns ``(y, xhat, mean, var, invstd)``.
+
+    Three sweeps over the batch, each split over the threads and walked in cache-sized pieces
+    (``threads.parallel_chunks``): (1) per-channel sums -> ``mu``; (2) ``xhat = x - mu`` written once
+    and squared-summed while the piece is still in cache -> ``var`` (two passes, not the one-pass
+    ``E[x^2] - mu^2``, which loses float32 precision when ``|mu| >> sigma``); (3) ``xhat *= invstd``
+    and ``y = gamma * xhat + beta``, again on a piece in cache.
+    """
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    one = x.dtype.type
+    m = max(x.size // c, 1)
+    mean = _total(xp, parallel_chunks(xp, n, x.nbytes, lambda s: _channel_sum(x[s])), c, x.dtype) / one(m)
+    mean_b = mean.reshape(bshape)
+    xhat = xp.empty_like(x)
+
+    def centre(s: slice) -> Any:
+        xp.subtract(x[s], mean_b, out=xhat[s])
+        return _channel_dot(xhat[s], xhat[s])
+
+    var = _total(xp, parallel_chunks(xp, n, x.nbytes, centre), c, x.dtype) / one(m)
+    invstd = 1 / xp.sqrt(var + one(eps))
+    invstd_b = invstd.reshape(bshape)
+    y = xp.empty_like(x)
+
+    def affine(s: slice) -> None:
+        xhat[s] *= invstd_b
+        if weight is None:
+            y[s] = xhat[s]
+        else:
+            xp.multiply(xhat[s], weight.reshape(bshape), out=y[s])
+        if bias is not None:
+            y[s] += bias.reshape(bshape)
+
+    parallel_chunks(xp, n, x.nbytes, affine)
+    return y, xhat, mean, var, invstd
+
+
+def batch_norm_sums_array(g: Any, xhat: Any) -> tuple:
+    """``(dbeta, dgamma) = (sum(g), sum(g * xhat))`` per channel: one sweep, split over the
+    threads in cache-sized pieces (``g`` and ``xhat`` each read from memory once)."""
+    xp = get_array_module(g)
+    n, c = g.shape[:2]
+    parts = parallel_chunks(xp, n, g.nbytes, lambda s: (_channel_sum(g[s]), _channel_dot(g[s], xhat[s])))
+    return _total(xp, [p[0] for p in parts], c, g.dtype), _total(xp, [p[1] for p in parts], c, g.dtype)
+
+
+def batch_norm_update_array(g: Any, xhat: Any, k_g: Any, k_xhat: Any, k_0: Any) -> Any:
+    """``dx = k_g * g - k_xhat * xhat - k_0`` with per-channel ``(C,)`` coefficients, fused on
+    cache-sized pieces split over the threads (one read of ``g`` and ``xhat``, one write)."""
+    xp = get_array_module(g)
+    bshape = (1, g.shape[1]) + (1,) * (g.ndim - 2)
+    k_g, k_xhat, k_0 = k_g.reshape(bshape), k_xhat.reshape(bshape), k_0.reshape(bshape)
+    gx = xp.empty_like(g)
+
+    def update(s: slice) -> None:
+        xp.multiply(g[s], k_g, out=gx[s])
+        gx[s] -= xhat[s] * k_xhat
+        gx[s] -= k_0
+
+    parallel_chunks(xp, g.shape[0], g.nbytes, update)
+    return gx
+
+
+def batch_norm_eval_array(x: Any, scale: Any, shift: Any) -> Any:
+    """``y = x * scale + shift`` per channel (constant statistics), split over the threads."""
+    xp = get_array_module(x)
+    bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    y = xp.empty_like(x)
+
+    def affine(s: slice) -> None:
+        xp.multiply(x[s], scale.reshape(bshape), out=y[s])
+        y[s] += shift.reshape(bshape)
+
+    parallel_chunks(xp, x.shape[0], x.nbytes, affine)
+    return y
+
+
 class BatchNormFunction(Function):
     """Batch normalisation of ``x (N, C, *)`` per channel ``c``.
 
@@ -130,6 +216,8 @@ class BatchNormFunction(Function):
         dx = gamma / sqrt(var + eps) * (g - dbeta / m - xhat * dgamma / m)
 
     With running statistics mu and var are constants and ``dx = gamma / sqrt(var + eps) * g``.
+    The array kernels above do the passes over memory (see their docstrings); nothing is saved
+    for backward when no input needs a gradient (evaluation under ``no_grad``).
     """
 
     @staticmethod
@@ -147,62 +235,50 @@ class BatchNormFunction(Function):
     ) -> Any:
         xp = get_array_module(x)
         C = x.shape[1]
-        bshape = (1, C) + (1,) * (x.ndim - 2)
         m = x.size // C
         one = x.dtype.type
+        saving = any(ctx.needs_input_grad[:3])
         if use_batch_stats:
-            mean = _channel_sum(x) / one(m)
-            xhat = x - mean.reshape(bshape)
-            var = _channel_dot(xhat, xhat) / one(m)
+            y, xhat, mean, var, invstd = batch_norm_train_array(x, weight, bias, eps)
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean.astype(running_mean.dtype, copy=False)
                 unbiased = var * (m / (m - 1)) if m > 1 else var
                 running_var *= 1 - momentum
                 running_var += momentum * unbiased.astype(running_var.dtype, copy=False)
-            invstd = 1 / xp.sqrt(var + one(eps))
-            xhat *= invstd.reshape(bshape)
-            # y = gamma * xhat + beta; xhat is kept for the backward pass
-            y = xhat * weight.reshape(bshape) if weight is not None else xhat.copy()
-            if bias is not None:
-                y += bias.reshape(bshape)
-            ctx.save_for_backward(xhat, weight, invstd)
+            ctx.save_for_backward(*((xhat, weight, invstd) if saving else ()))
         else:
             mean = running_mean.astype(x.dtype, copy=False)
             invstd = 1 / xp.sqrt(running_var.astype(x.dtype, copy=False) + one(eps))
             scale = invstd if weight is None else weight * invstd
             shift = -mean * scale if bias is None else bias - mean * scale
-            # constant statistics: one multiply-add, y = x * scale + shift
-            y = x * scale.reshape(bshape)
-            y += shift.reshape(bshape)
-            ctx.save_for_backward(x, weight, invstd, mean)
+            y = batch_norm_eval_array(x, scale, shift)
+            ctx.save_for_backward(*((x, weight, invstd, mean) if saving else ()))
         ctx.use_batch_stats = use_batch_stats
-        ctx.m = m
-        ctx.bshape = bshape
+        ctx.bshape = (1, C) + (1,) * (x.ndim - 2)
         return y
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
-        bshape, m = ctx.bshape, ctx.m
+        bshape = ctx.bshape
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if ctx.use_batch_stats:
             xhat, weight, invstd = ctx.saved_tensors
+            coef = invstd if weight is None else weight * invstd
+            dbeta, dgamma = batch_norm_sums_array(g, xhat)
+            gx = None
+            if need_x:
+                # BEGIN SOLUTION 3.7
+                # dx = coef * g - xhat * (coef * dgamma / m) - coef * dbeta / m
+                inv_m = g.dtype.type(1.0 / max(g.size // g.shape[1], 1))
+                gx = batch_norm_update_array(g, xhat, coef, coef * dgamma * inv_m, coef * dbeta * inv_m)
+                # END SOLUTION
         else:
             x, weight, invstd, mean = ctx.saved_tensors
-            xhat = (x - mean.reshape(bshape)) * invstd.reshape(bshape) if need_w else None
-        dbeta = _channel_sum(g) if (need_b or (need_x and ctx.use_batch_stats)) else None
-        dgamma = _channel_dot(g, xhat) if (need_w or (need_x and ctx.use_batch_stats)) else None
-        gx = None
-        if need_x:
             coef = invstd if weight is None else weight * invstd
-            gx = g * coef.reshape(bshape)
-            # BEGIN SOLUTION 3.7
-            if ctx.use_batch_stats:
-                # dx = coef * g - xhat * (coef * dgamma / m) - coef * dbeta / m
-                inv_m = g.dtype.type(1.0 / m)
-                gx -= xhat * (coef * dgamma * inv_m).reshape(bshape)
-                gx -= (coef * dbeta * inv_m).reshape(bshape)
-            # END SOLUTION
+            gx = g * coef.reshape(bshape) if need_x else None
+            dbeta = _channel_sum(g) if need_b else None
+            dgamma = _channel_dot(g, (x - mean.reshape(bshape)) * invstd.reshape(bshape)) if need_w else None
         gw = dgamma if (need_w and weight is not None) else None
         gb = dbeta if need_b else None
         return gx, gw, gb, None, None

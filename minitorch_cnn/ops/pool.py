@@ -47,6 +47,7 @@ from ..backend import get_array_module
 from ._checks import check_adaptive, check_avg_pool, check_max_unpool, check_tensor, pool_geometry
 from .geometry import Global, Window, declare
 from .windows import offset_slices, pad_or_crop
+from .threads import parallel_for
 
 __all__ = [
     "max_pool1d",
@@ -72,6 +73,80 @@ def _lowest(dtype: Any) -> float:
 # --------------------------------------------------------------------------------------------------
 # Max pooling
 # --------------------------------------------------------------------------------------------------
+def is_2x2_pooling(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+                   pads: Sequence[tuple[int, int]]) -> bool:
+    """The CNN's ``max_pool2d(2)``: 2x2 windows, stride 2, no padding, no dilation."""
+    return (tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(dilation) == (1, 1)
+            and all(lo == 0 and hi == 0 for lo, hi in pads))
+
+
+def max_pool_2x2_forward_array(x: Any, out: Sequence[int], need_state: bool) -> tuple:
+    """2x2/stride-2 max pooling without window views, in two halving steps.
+
+    Columns: ``h[.., r, j] = max(x[.., r, 2j], x[.., r, 2j+1])``, and ``right[.., r, j]`` = "the right
+    one was strictly larger". Rows: ``y[.., i, j] = max(h[.., 2i, j], h[.., 2i+1, j])``, and
+    ``lower[.., i, j]`` = "the lower row was strictly larger". Strict comparisons keep the *first*
+    maximum in row-major window order, like PyTorch. Each step reads its input as long 1-d/2-d
+    strided runs (NumPy is slow on arrays whose innermost axis has length 2). Work is split over
+    the batch (``threads.parallel_for``). Returns ``(y, lower, right)``; the two bool arrays (3/4 of
+    a byte per input element) are the backward state, None unless ``need_state``.
+    """
+    xp = get_array_module(x)
+    oh, ow = out
+    n, c = x.shape[:2]
+    x = x[..., : 2 * oh, : 2 * ow]  # an odd last row/column is in no window
+    y = xp.empty((n, c, oh, ow), dtype=x.dtype)
+    lower = xp.empty(y.shape, dtype=bool) if need_state else None
+    right = xp.empty((n, c, 2 * oh, ow), dtype=bool) if need_state else None
+
+    def work(s: slice) -> None:
+        pairs = x[s].reshape(-1, 2)  # (n*C*2oh*ow, 2): horizontal neighbours
+        h = xp.maximum(pairs[:, 0], pairs[:, 1]).reshape(-1, 2, ow)  # (n*C*oh, 2, ow): row pairs
+        xp.maximum(h[:, 0], h[:, 1], out=y[s].reshape(-1, ow))
+        if need_state:
+            xp.greater(pairs[:, 1], pairs[:, 0], out=right[s].reshape(-1))
+            xp.greater(h[:, 1], h[:, 0], out=lower[s].reshape(-1, ow))
+
+    parallel_for(xp, n, x.nbytes, work)
+    return y, lower, right
+
+
+def max_pool_2x2_arg_array(lower: Any, right: Any) -> Any:
+    """The arg-max as the general path numbers it (0..3, row-major in the window):
+    ``2*lower + right`` of the row that won."""
+    xp = get_array_module(lower)
+    n, c, oh, ow = lower.shape
+    rows = right.reshape(n, c, oh, 2, ow)
+    return xp.where(lower, rows[:, :, :, 1], rows[:, :, :, 0]).astype(xp.int32) + 2 * lower.astype(xp.int32)
+
+
+def max_pool_2x2_backward_array(gy: Any, lower: Any, right: Any, in_shape: Sequence[int]) -> Any:
+    """Undo the two halving steps: the gradient goes to the winning row, then to the winning
+    column of that row (the losing row receives zeros, so its ``right`` does not matter). Every
+    input element is written exactly once: no zero-filled buffer, no scatter-add."""
+    xp = get_array_module(gy)
+    n, c, oh, ow = gy.shape
+    gx = xp.empty((n, c, 2 * oh, 2 * ow), dtype=gy.dtype)
+
+    def work(s: slice) -> None:
+        # multiplying by a bool mask is several times faster in NumPy than ``where``
+        g, low = gy[s].reshape(-1, ow), lower[s].reshape(-1, ow)
+        gh = xp.empty((g.shape[0], 2, ow), dtype=gy.dtype)  # gradient of h, (n*C*oh, 2, ow)
+        xp.multiply(g, ~low, out=gh[:, 0])
+        xp.multiply(g, low, out=gh[:, 1])
+        gh, r = gh.reshape(-1), right[s].reshape(-1)
+        pairs = gx[s].reshape(-1, 2)
+        xp.multiply(gh, ~r, out=pairs[:, 0])
+        xp.multiply(gh, r, out=pairs[:, 1])
+
+    parallel_for(xp, n, gx.nbytes, work)
+    if gx.shape == tuple(in_shape):
+        return gx
+    full = xp.zeros(tuple(in_shape), dtype=gy.dtype)  # odd H or W: the last row/column gets nothing
+    full[..., : 2 * oh, : 2 * ow] = gx
+    return full
+
+
 def max_pool_forward_array(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
                            pads: Sequence[tuple[int, int]], out: Sequence[int], need_arg: bool) -> tuple:
     """Return ``(y, arg)``: the window maxima and, if ``need_arg``, the kernel offset (0..K-1,
@@ -141,10 +216,18 @@ class _MaxPoolNdFunction(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, kernel: tuple = (), stride: tuple = (), padding: tuple = (),
                 dilation: tuple = (), out: tuple = (), pads: tuple = (), return_indices: bool = False) -> Any:
-        need_arg = ctx.needs_input_grad[0] or return_indices
-        y, arg = max_pool_forward_array(x, kernel, stride, dilation, pads, out, need_arg)
         ctx.geometry = (tuple(x.shape), kernel, stride, dilation, pads, out)
-        ctx.save_for_backward(arg)
+        ctx.fast_2x2 = x.ndim == 4 and is_2x2_pooling(kernel, stride, dilation, pads)
+        # the arg-max is backward state: computed and kept only when a gradient will flow
+        # (not under no_grad), or for return_indices
+        if ctx.fast_2x2:
+            y, lower, right = max_pool_2x2_forward_array(x, out, ctx.needs_input_grad[0] or return_indices)
+            ctx.save_for_backward(*((lower, right) if ctx.needs_input_grad[0] else ()))
+            arg = max_pool_2x2_arg_array(lower, right) if return_indices else None
+        else:
+            y, arg = max_pool_forward_array(x, kernel, stride, dilation, pads, out,
+                                            ctx.needs_input_grad[0] or return_indices)
+            ctx.save_for_backward(*((arg,) if ctx.needs_input_grad[0] else ()))
         if not return_indices:
             return y
         ctx.mark_non_differentiable(1)
@@ -153,8 +236,10 @@ class _MaxPoolNdFunction(Function):
 
     @staticmethod
     def backward(ctx: Context, gy: Any, *_: Any) -> Any:
-        (arg,) = ctx.saved_tensors
         in_shape, kernel, stride, dilation, pads, out = ctx.geometry
+        if ctx.fast_2x2:
+            return max_pool_2x2_backward_array(gy, *ctx.saved_tensors, in_shape)
+        (arg,) = ctx.saved_tensors
         return max_pool_backward_array(gy, arg, in_shape, kernel, stride, dilation, pads, out)
 
 

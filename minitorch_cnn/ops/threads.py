@@ -31,10 +31,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_PARALLEL_BYTES", "pool_size", "batch_slices", "parallel_for"]
+__all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "batch_slices", "parallel_for", "parallel_chunks"]
 
 MIN_PARALLEL_BYTES = 1 << 20
 """Arrays smaller than this (1 MiB) are processed in the calling thread."""
+
+CHUNK_BYTES = 1 << 20
+"""``parallel_chunks`` hands out pieces of about this size (1 MiB), small enough that the
+several passes a kernel makes over one piece find it in the core's L2 cache."""
 
 _executor: ThreadPoolExecutor | None = None
 _executor_size = 0
@@ -81,3 +85,21 @@ def parallel_for(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) -> 
     futures = [_pool(threads - 1).submit(work, s) for s in slices[1:]]
     first = work(slices[0])
     return [first] + [f.result() for f in futures]
+
+
+def parallel_chunks(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) -> list:
+    """Like ``parallel_for``, but each thread walks its share of the batch in pieces of about
+    ``CHUNK_BYTES``, calling ``work`` once per piece; returns every piece's result, in order.
+
+    A kernel that makes several passes (BatchNorm: centre, square-sum, scale, shift) then reads
+    each piece from main memory once and finds it in cache for the later passes.
+    """
+    per_item = max(1, nbytes // max(n, 1))
+    step = max(1, CHUNK_BYTES // per_item)
+
+    def walk(s: slice) -> list:
+        return [work(slice(i, min(i + step, s.stop))) for i in range(s.start, s.stop, step)]
+
+    if xp is not np:  # CuPy / strict: one piece, the calling thread
+        return [work(slice(0, n))]
+    return [r for part in parallel_for(xp, n, nbytes, walk) for r in part]

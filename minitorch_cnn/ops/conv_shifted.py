@@ -1,0 +1,197 @@
+"""Stride-1 convolution as a sum of GEMMs over *shifted slices*: no 9x im2col copy ("implicit GEMM").
+
+The idea, for a 3x3 kernel on one image (the same holds for any kernel size, dilation and number
+of spatial axes). Zero-pad the input once and lay it out *channel-major*, every channel's padded
+plane flattened into one row: ``X (C_in, N*Hp*Wp)``. An output pixel ``(i, j)`` is *anchored* at
+the padded position ``q = i*Wp + j``, and its kernel tap ``(m, k)`` reads position
+``q + m*Wp + k``. So, for each tap, the inputs of *all* outputs at once are the contiguous slice
+``X[:, off : off + L]`` with ``off = m*Wp + k`` -- a view, not a copy -- and::
+
+    Y (C_out, L) = sum over the 9 taps of  W[:, :, m, k] (C_out, C_in) @ X[:, off : off + L]
+
+Outputs are computed at every anchor of the padded grid; those whose window would run past the
+right or bottom edge (``i >= H_out`` or ``j >= W_out``) are junk and are cropped away afterwards
+(``(Hp*Wp) / (H_out*W_out)`` extra work: 15% at 28x28, 31% at 14x14). The memory saved is the im2col
+matrix, ``C_in*9`` numbers per output pixel, written once and read once per layer and pass.
+
+Backward, with the output gradient zeroed at the junk anchors (``Gz (C_out, L)``):
+
+* weight: ``grad_W[:, :, m, k] = Gz @ X[:, off : off + L]^T`` -- the correlation of the output
+  gradient with the input, one GEMM per tap;
+* input: the adjoint of "read ``q + off``" is "write ``q + off``", i.e. ``grad_X[:, p] = sum_taps
+  W_tap^T @ Gz[:, p - off]``: the correlation of the output gradient with the **reflected** kernel
+  (offsets negated) whose in/out channels are swapped -- exactly the unit's derivation, computed
+  on the padded grid and cropped to the input's interior.
+
+Each sum runs over blocks of ``BLOCK_COLUMNS`` anchors: the nine shifted slices of one block are
+copied into a small buffer that stays in the L2 cache and multiplied in one GEMM (inner dimension
+``9*C_in``), so main memory sees ``X`` about once instead of the 9x im2col matrix. ``conv.py`` uses this path for 2-d, stride-1, ``groups=1``
+convolutions with non-negative padding and at least ``MIN_CHANNELS`` input channels (with fewer,
+each GEMM has an inner dimension too small to be efficient and im2col's copy is cheap anyway);
+``conv_reference.py`` holds the loop definition both paths are tested against.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import get_array_module
+
+__all__ = [
+    "BLOCK_COLUMNS",
+    "MIN_CHANNELS",
+    "use_shifted",
+    "ShiftedGrid",
+    "shifted_gemm_sum",
+    "shifted_forward",
+    "shifted_backward",
+    "shifted_input_grad",
+    "shifted_weight_grad",
+]
+
+BLOCK_COLUMNS = 1024
+"""Columns (anchor positions) per block: ``9*C_in*1024`` floats (1.1 MiB at C_in = 32) stay in L2."""
+
+MIN_CHANNELS = 8
+"""Smallest ``C_in`` (per group) for which the shifted-slice path beats im2col."""
+
+
+def use_shifted(x_shape: Sequence[int], w_shape: Sequence[int], stride: Sequence[int],
+                pads: Sequence[tuple[int, int]], groups: int) -> bool:
+    """Whether ``conv.py`` should take this path for a convolution of these shapes."""
+    return (len(w_shape) == 4 and groups == 1 and all(s == 1 for s in stride)
+            and all(lo >= 0 and hi >= 0 for lo, hi in pads) and w_shape[1] >= MIN_CHANNELS)
+
+
+class ShiftedGrid:
+    """The padded, channel-major geometry: sizes, tap offsets, and the copies in and out of it."""
+
+    def __init__(self, in_shape: Sequence[int], kernel: Sequence[int], pads: Sequence[tuple[int, int]],
+                 dilation: Sequence[int]) -> None:
+        self.n = in_shape[0]
+        self.sizes = tuple(in_shape[2:])
+        self.pads = tuple(pads)
+        self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(self.sizes, pads))
+        self.out = tuple(p - d * (k - 1) for p, k, d in zip(self.padded, kernel, dilation))
+        plane_strides = [math.prod(self.padded[i + 1:]) for i in range(len(self.padded))]
+        # tap (m, k) reads the anchor's position + m*d_h*Wp + k*d_w, in row-major tap order
+        self.offsets = [sum(m * d * s for m, d, s in zip(tap, dilation, plane_strides))
+                        for tap in itertools.product(*(range(k) for k in kernel))]
+        self.length = self.n * math.prod(self.padded)  # L: anchors on the padded grid
+        self.margin = max(self.offsets)  # the last anchors' taps read this far past the end
+
+    def pad_channel_major(self, x: Any, front: int = 0, back: int = 0) -> Any:
+        """``x (N, C, *sizes)`` -> ``(C, front + L + back)``: zero-padded planes, channels as rows."""
+        xp = get_array_module(x)
+        c = x.shape[1]
+        out = xp.zeros((c, front + self.length + back), dtype=x.dtype)
+        grid = out[:, front:front + self.length].reshape(c, self.n, *self.padded)
+        inner = tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pads, self.sizes))
+        grid[(slice(None), slice(None)) + inner] = x.swapaxes(0, 1)
+        return out
+
+    def anchors_channel_major(self, g: Any, front: int = 0, back: int = 0) -> Any:
+        """An output gradient ``(N, C_out, *out)`` placed at its anchors: ``(C_out, front + L + back)``,
+        zero at the junk anchors (so they contribute nothing to either gradient)."""
+        xp = get_array_module(g)
+        c = g.shape[1]
+        out = xp.zeros((c, front + self.length + back), dtype=g.dtype)
+        grid = out[:, front:front + self.length].reshape(c, self.n, *self.padded)
+        grid[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.out)] = g.swapaxes(0, 1)
+        return out
+
+    def crop_outputs(self, y: Any) -> Any:
+        """``(C_out, L)`` on the padded grid -> ``(N, C_out, *out)``, the junk anchors dropped."""
+        xp = get_array_module(y)
+        grid = y.reshape(y.shape[0], self.n, *self.padded)
+        valid = grid[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.out)]
+        return xp.ascontiguousarray(valid.swapaxes(0, 1))
+
+    def crop_interior(self, gx: Any) -> Any:
+        """``(C_in, L)`` on the padded grid -> ``(N, C_in, *sizes)``: the padding's gradient dropped."""
+        xp = get_array_module(gx)
+        grid = gx.reshape(gx.shape[0], self.n, *self.padded)
+        inner = tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pads, self.sizes))
+        return xp.ascontiguousarray(grid[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+
+
+def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int) -> Any:
+    """``out[:, a] = sum_t wmat[:, t*C:(t+1)*C] @ src[:, starts[t] + a]`` for every ``a < length``.
+
+    Block by block: the ``K`` shifted slices of one block of ``BLOCK_COLUMNS`` columns are copied
+    (contiguous row pieces, a cache-resident buffer of ``K*C x BLOCK_COLUMNS``) and multiplied in
+    *one* GEMM with inner dimension ``K*C``. Measured against nine GEMMs with inner dimension ``C``
+    added into the block, this is 15-25% faster (a GEMM with inner dimension 32 runs far below the
+    BLAS peak), and against the full im2col matrix it moves ``9x`` fewer bytes through memory.
+    """
+    xp = get_array_module(wmat, src)
+    taps, c = len(starts), src.shape[0]
+    out = xp.empty((wmat.shape[0], length), dtype=src.dtype)
+    buf = xp.empty((taps, c, min(BLOCK_COLUMNS, length)), dtype=src.dtype)
+    for a in range(0, length, BLOCK_COLUMNS):
+        b = min(a + BLOCK_COLUMNS, length)
+        cols = _gather_block(xp, buf, src, starts, a, b)
+        xp.matmul(wmat, cols, out=out[:, a:b])
+    return out
+
+
+def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b: int) -> Any:
+    """The ``(K*C, b - a)`` column block: tap ``t``'s rows are ``src[:, starts[t] + a : starts[t] + b]``."""
+    block = buf[:, :, : b - a]
+    for t, start in enumerate(starts):
+        block[t] = src[:, start + a: start + b]
+    if b - a < buf.shape[2]:
+        block = xp.ascontiguousarray(block)  # the last, shorter block
+    return block.reshape(-1, b - a)
+
+
+def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: Sequence[int]) -> tuple:
+    """``y = conv(x, w)`` (stride 1, no bias). Returns ``(y, X, grid)``: ``X`` is the padded
+    channel-major input, which is all the weight gradient needs later."""
+    xp = get_array_module(x, w)
+    grid = ShiftedGrid(x.shape, w.shape[2:], pads, dilation)
+    X = grid.pad_channel_major(x, back=grid.margin)
+    o, c = w.shape[:2]
+    wmat = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(0, 2, 1)).reshape(o, -1)  # (C_out, K*C_in)
+    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length)
+    return grid.crop_outputs(y), X, grid
+
+
+def shifted_backward(gy: Any, w: Any, X: Any, grid: ShiftedGrid, need_x: bool, need_w: bool) -> tuple:
+    """``(grad_x, grad_w)`` (None where not needed) from one copy of the output gradient placed at
+    its anchors, with ``grid.margin`` zero columns in front for the input gradient's reads."""
+    G = grid.anchors_channel_major(gy, front=grid.margin)
+    gx = shifted_input_grad(G, w, grid) if need_x else None
+    gw = shifted_weight_grad(G[:, grid.margin:], X, w.shape, grid) if need_w else None
+    return gx, gw
+
+
+def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
+    """``grad_x``: the output gradient ``G`` (at its anchors, ``grid.margin`` zeros in front)
+    correlated with the reflected kernel whose in/out channels are swapped."""
+    xp = get_array_module(G, w)
+    o, c = w.shape[:2]
+    wmat_t = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(1, 2, 0)).reshape(c, -1)  # (C_in, K*C_out)
+    # grad_X[:, p] = sum_t W_t^T @ G[:, margin + p - off_t]: negated offsets = the reflected kernel
+    gx = shifted_gemm_sum(wmat_t, G, [grid.margin - off for off in grid.offsets], grid.length)
+    return grid.crop_interior(gx)
+
+
+def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:
+    """``grad_w[:, :, tap] = Gz @ X[:, off_tap : off_tap + L]^T``, one GEMM per column block
+    (``Gz block (C_out, B) @ column block^T (B, K*C_in)``), summed over the blocks."""
+    xp = get_array_module(Gz, X)
+    o, c = w_shape[:2]
+    taps = len(grid.offsets)
+    gw = xp.zeros((o, taps * c), dtype=Gz.dtype)
+    part = xp.empty_like(gw)
+    buf = xp.empty((taps, c, min(BLOCK_COLUMNS, grid.length)), dtype=X.dtype)
+    for a in range(0, grid.length, BLOCK_COLUMNS):
+        b = min(a + BLOCK_COLUMNS, grid.length)
+        cols = _gather_block(xp, buf, X, grid.offsets, a, b)
+        xp.matmul(Gz[:, a:b], cols.T, out=part)
+        gw += part
+    return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape))
