@@ -307,7 +307,7 @@ class _ConvNdFunction(Function):
             gy = gy[None]
         need_x, need_w = ctx.needs_input_grad[:2]
         if ctx.grid is not None:
-            gx, gw = shifted_backward(gy, w, source, ctx.grid, need_x, need_w)
+            gx, gw = shifted_backward(gy, w if need_x else None, source if need_w else None, ctx.w_shape, ctx.grid)
         else:
             gx = conv_input_grad_array(gy, w, ctx.in_shape, stride, pads, dilation, groups) if need_x else None
             gw = conv_weight_grad_array(source, gy, ctx.w_shape, stride, pads, dilation, groups) if need_w else None

@@ -160,12 +160,13 @@ def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: S
     return grid.crop_outputs(y), X, grid
 
 
-def shifted_backward(gy: Any, w: Any, X: Any, grid: ShiftedGrid, need_x: bool, need_w: bool) -> tuple:
-    """``(grad_x, grad_w)`` (None where not needed) from one copy of the output gradient placed at
-    its anchors, with ``grid.margin`` zero columns in front for the input gradient's reads."""
+def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> tuple:
+    """``(grad_x, grad_w)`` from one copy of the output gradient placed at its anchors (with
+    ``grid.margin`` zero columns in front for the input gradient's reads). ``w`` is None when
+    ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
     G = grid.anchors_channel_major(gy, front=grid.margin)
-    gx = shifted_input_grad(G, w, grid) if need_x else None
-    gw = shifted_weight_grad(G[:, grid.margin:], X, w.shape, grid) if need_w else None
+    gx = shifted_input_grad(G, w, grid) if w is not None else None
+    gw = shifted_weight_grad(G[:, grid.margin:], X, w_shape, grid) if X is not None else None
     return gx, gw
 
 

@@ -76,14 +76,15 @@ class LinearFunction(Function):
         y = x2 @ w.T
         if b is not None:
             y += b
-        ctx.save_for_backward(x2, w)
+        if any(ctx.needs_input_grad):  # dx needs w, dW needs x
+            ctx.save_for_backward(x2 if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
         ctx.lead = lead
         return y.reshape(*lead, w.shape[0])
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
         x2, w = ctx.saved_tensors
-        g2 = g.reshape(-1, w.shape[0])
+        g2 = g.reshape(-1, g.shape[-1])
         gx = (g2 @ w).reshape(*ctx.lead, w.shape[1]) if ctx.needs_input_grad[0] else None
         gw = g2.T @ x2 if ctx.needs_input_grad[1] else None
         gb = g2.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
@@ -296,7 +297,8 @@ class DropoutFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, mask: Any) -> Any:
-        ctx.save_for_backward(mask)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(mask)
         return x * mask
 
     @staticmethod
@@ -457,7 +459,8 @@ class CrossEntropyFunction(Function):
         out_shape = (shape[0],) + shape[2:]
         if unbatched:
             out_shape = ()
-        ctx.save_for_backward(p, a, logp if prob_target else None, weight)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(p, a, logp if prob_target else None, weight)
         ctx.meta = (reduction, denom, shape, unbatched, prob_target, label_smoothing)
         return _reduce_rows(loss_rows, reduction, out_shape, denom).astype(z.dtype, copy=False)
 
@@ -506,7 +509,8 @@ class NllLossFunction(Function):
         a, denom = _index_target_coeffs(fn, shape, target, weight, ignore_index, 0.0, x.dtype)
         loss_rows = -(a * _class_last(x)).sum(axis=1)
         out_shape = () if unbatched else (shape[0],) + shape[2:]
-        ctx.save_for_backward(a)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(a)
         ctx.meta = (reduction, denom, shape, unbatched)
         return _reduce_rows(loss_rows, reduction, out_shape, denom).astype(x.dtype, copy=False)
 
@@ -560,7 +564,8 @@ class MseLossFunction(Function):
         check_reduction(reduction, "mse_loss")
         _check_pair("mse_loss", x, t)
         d = x - t
-        ctx.save_for_backward(d)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(d)
         ctx.reduction = reduction
         return _reduce_elems(d * d, reduction)
 
@@ -580,7 +585,8 @@ class L1LossFunction(Function):
         _check_pair("l1_loss", x, t)
         xp = get_array_module(x)
         d = x - t
-        ctx.save_for_backward(xp.sign(d))
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(xp.sign(d))
         ctx.reduction = reduction
         return _reduce_elems(xp.abs(d), reduction)
 
@@ -626,7 +632,8 @@ class BCEWithLogitsFunction(Function):
         loss = (1 - t) * x + log_weight * softplus_neg
         if weight is not None:
             loss = loss * weight
-        ctx.save_for_backward(x, t, weight, pos_weight, softplus_neg)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(x, t, weight, pos_weight, softplus_neg)
         ctx.reduction = reduction
         return _reduce_elems(loss, reduction)
 

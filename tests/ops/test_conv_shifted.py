@@ -1,0 +1,118 @@
+"""The shifted-slice convolution kernel (ops/conv_shifted.py) equals the loop reference and the
+im2col path, forward and backward, including block boundaries; gradcheck on every device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import minitorch_cnn as mt
+from minitorch_cnn import backend
+from minitorch_cnn.nn import functional as F
+from minitorch_cnn.ops import conv as conv_ops
+from minitorch_cnn.ops import conv_shifted
+from minitorch_cnn.ops.conv_reference import conv_nd_reference
+from minitorch_cnn.testing import gradcheck
+
+HYP = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
+
+
+def t(a: np.ndarray, device: str, dtype: object = mt.float64, requires_grad: bool = False) -> mt.Tensor:
+    return mt.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def host(x: mt.Tensor) -> np.ndarray:
+    return backend.to_numpy(x.detach().data)
+
+
+@pytest.fixture
+def shifted_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the shifted path for any channel count, so tiny shapes exercise it."""
+    monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 1)
+
+
+@st.composite
+def stride1_cases(draw: st.DrawFn) -> dict:
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(2))
+    kind = draw(st.sampled_from(["ints", "ints", "valid", "same", "full"]))
+    padding = kind if kind != "ints" else tuple(draw(st.integers(0, 2)) for _ in range(2))
+    pads = conv_ops.conv_padding(padding, kernel, dilation, (1, 1), "test")
+    sizes = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - lo - hi), max(1, d * (k - 1) + 1 - lo - hi) + 4))
+                  for k, d, (lo, hi) in zip(kernel, dilation, pads))
+    return dict(n=draw(st.integers(1, 3)), cin=draw(st.integers(1, 3)), cout=draw(st.integers(1, 3)), kernel=kernel,
+                sizes=sizes, padding=padding, pads=pads, dilation=dilation, bias=draw(st.booleans()),
+                block=draw(st.sampled_from([3, 17, 1024])), seed=draw(st.integers(0, 2**16)))
+
+
+def _arrays(case: dict) -> tuple:
+    rng = np.random.default_rng(case["seed"])
+    x = rng.uniform(-1, 1, (case["n"], case["cin"], *case["sizes"]))
+    w = rng.uniform(-1, 1, (case["cout"], case["cin"], *case["kernel"]))
+    b = rng.uniform(-1, 1, case["cout"]) if case["bias"] else None
+    return x, w, b
+
+
+@HYP
+@given(case=stride1_cases())
+def test_shifted_path_matches_loop_reference_and_im2col_gradients(device: str, case: dict, shifted_always: None,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(conv_shifted, "BLOCK_COLUMNS", case["block"])  # block edges inside the grid
+    x, w, b = _arrays(case)
+    rng = np.random.default_rng(case["seed"] + 1)
+
+    def run(shifted: bool) -> tuple:
+        monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 1 if shifted else 10**9)
+        xt, wt = t(x, device, requires_grad=True), t(w, device, requires_grad=True)
+        bt = None if b is None else t(b, device, requires_grad=True)
+        y = F.conv2d(xt, wt, bt, 1, case["padding"], case["dilation"])
+        assert (y.grad_fn.ctx.grid is not None) == shifted  # the path under test was taken
+        y.backward(t(gy, device))
+        return host(y), host(xt.grad), host(wt.grad), None if bt is None else host(bt.grad)
+
+    ref = conv_nd_reference(x, w, b, (1, 1), case["pads"], case["dilation"])
+    gy = rng.uniform(-1, 1, ref.shape)
+    fast, slow = run(True), run(False)
+    np.testing.assert_allclose(fast[0], ref, atol=1e-12)
+    for a, r in zip(fast[1:], slow[1:]):
+        if r is not None:
+            np.testing.assert_allclose(a, r, atol=1e-12)
+
+
+@settings(HYP, max_examples=10)
+@given(case=stride1_cases())
+def test_shifted_path_gradcheck(device: str, case: dict, shifted_always: None) -> None:
+    x, w, b = _arrays(case)
+    args = [t(x, device, requires_grad=True), t(w, device, requires_grad=True)]
+    if b is not None:
+        args.append(t(b, device, requires_grad=True))
+
+    def fn(*a: mt.Tensor) -> mt.Tensor:
+        return F.conv2d(a[0], a[1], a[2] if len(a) > 2 else None, 1, case["padding"], case["dilation"])
+
+    assert gradcheck(fn, args)
+
+
+def test_the_unit_cnn_layers_take_the_shifted_path_and_the_first_does_not() -> None:
+    pads = [(1, 1), (1, 1)]
+    assert conv_shifted.use_shifted((128, 32, 28, 28), (32, 32, 3, 3), (1, 1), pads, 1)
+    assert conv_shifted.use_shifted((128, 64, 14, 14), (64, 64, 3, 3), (1, 1), pads, 1)
+    assert not conv_shifted.use_shifted((128, 1, 28, 28), (32, 1, 3, 3), (1, 1), pads, 1)  # C_in = 1: im2col
+    assert not conv_shifted.use_shifted((8, 32, 28, 28), (32, 32, 3, 3), (2, 2), pads, 1)  # strided
+    assert not conv_shifted.use_shifted((8, 32, 28, 28), (32, 16, 3, 3), (1, 1), pads, 2)  # grouped
+
+
+def test_float32_cnn_layer_matches_im2col(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 32, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((16, 32, 3, 3)).astype(np.float32)
+    fast = host(F.conv2d(t(x, "cpu", mt.float32), t(w, "cpu", mt.float32), padding=1))
+    monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 10**9)
+    slow = host(F.conv2d(t(x, "cpu", mt.float32), t(w, "cpu", mt.float32), padding=1))
+    np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-4)
