@@ -25,8 +25,12 @@ Backward, with the output gradient zeroed at the junk anchors (``Gz (C_out, L)``
 
 Each sum runs over blocks of ``BLOCK_COLUMNS`` anchors: the nine shifted slices of one block are
 copied into a small buffer that stays in the L2 cache and multiplied in one GEMM (inner dimension
-``9*C_in``), so main memory sees ``X`` about once instead of the 9x im2col matrix. ``conv.py`` uses this path for 2-d, stride-1, ``groups=1``
-convolutions with non-negative padding and at least ``MIN_CHANNELS`` input channels (with fewer,
+``9*C_in``), so main memory sees ``X`` about once instead of the 9x im2col matrix. The blocks are
+shared out over the thread pool with BLAS limited to one thread (``threads.parallel_gemm_blocks``):
+thousands of small multi-threaded BLAS calls would each wake and wait for BLAS's threads, which on
+a loaded 2-core machine was measured 6-9x slower than one thread per core.
+
+``conv.py`` uses this path for 2-d, stride-1, ``groups=1`` convolutions with non-negative padding and at least ``MIN_CHANNELS`` input channels (with fewer,
 each GEMM has an inner dimension too small to be efficient and im2col's copy is cheap anyway);
 ``conv_reference.py`` holds the loop definition both paths are tested against.
 """
@@ -39,6 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..backend import get_array_module
+from .threads import parallel_for, parallel_gemm_blocks
 
 __all__ = [
     "BLOCK_COLUMNS",
@@ -83,39 +88,58 @@ class ShiftedGrid:
         self.length = self.n * math.prod(self.padded)  # L: anchors on the padded grid
         self.margin = max(self.offsets)  # the last anchors' taps read this far past the end
 
+    def _interior(self) -> tuple:
+        return tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pads, self.sizes))
+
+    def _valid(self) -> tuple:
+        return tuple(slice(0, o) for o in self.out)
+
+    def _to_grid(self, a: Any, where: tuple, front: int, back: int) -> Any:
+        """``a (N, C, ...)`` copied into the ``where`` region of a zeroed ``(C, front + L + back)``
+        grid; the transposing copy is split over the batch (``threads.parallel_for``)."""
+        xp = get_array_module(a)
+        c = a.shape[1]
+        out = xp.zeros((c, front + self.length + back), dtype=a.dtype)
+        grid = out[:, front:front + self.length].reshape(c, self.n, *self.padded)
+
+        def copy(s: slice) -> None:
+            grid[(slice(None), s) + where] = a[s].swapaxes(0, 1)
+
+        parallel_for(xp, self.n, a.nbytes, copy)
+        return out
+
+    def _from_grid(self, g: Any, where: tuple) -> Any:
+        """The ``where`` region of a ``(C, L)`` grid as a contiguous ``(N, C, ...)`` array."""
+        xp = get_array_module(g)
+        grid = g.reshape(g.shape[0], self.n, *self.padded)[(slice(None), slice(None)) + where]
+        out = xp.empty((self.n, g.shape[0]) + tuple(grid.shape[2:]), dtype=g.dtype)
+
+        def copy(s: slice) -> None:
+            out[s] = grid[:, s].swapaxes(0, 1)
+
+        parallel_for(xp, self.n, out.nbytes, copy)
+        return out
+
     def pad_channel_major(self, x: Any, front: int = 0, back: int = 0) -> Any:
         """``x (N, C, *sizes)`` -> ``(C, front + L + back)``: zero-padded planes, channels as rows."""
-        xp = get_array_module(x)
-        c = x.shape[1]
-        out = xp.zeros((c, front + self.length + back), dtype=x.dtype)
-        grid = out[:, front:front + self.length].reshape(c, self.n, *self.padded)
-        inner = tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pads, self.sizes))
-        grid[(slice(None), slice(None)) + inner] = x.swapaxes(0, 1)
-        return out
+        return self._to_grid(x, self._interior(), front, back)
 
     def anchors_channel_major(self, g: Any, front: int = 0, back: int = 0) -> Any:
         """An output gradient ``(N, C_out, *out)`` placed at its anchors: ``(C_out, front + L + back)``,
         zero at the junk anchors (so they contribute nothing to either gradient)."""
-        xp = get_array_module(g)
-        c = g.shape[1]
-        out = xp.zeros((c, front + self.length + back), dtype=g.dtype)
-        grid = out[:, front:front + self.length].reshape(c, self.n, *self.padded)
-        grid[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.out)] = g.swapaxes(0, 1)
-        return out
+        return self._to_grid(g, self._valid(), front, back)
 
     def crop_outputs(self, y: Any) -> Any:
         """``(C_out, L)`` on the padded grid -> ``(N, C_out, *out)``, the junk anchors dropped."""
-        xp = get_array_module(y)
-        grid = y.reshape(y.shape[0], self.n, *self.padded)
-        valid = grid[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.out)]
-        return xp.ascontiguousarray(valid.swapaxes(0, 1))
+        return self._from_grid(y, self._valid())
 
     def crop_interior(self, gx: Any) -> Any:
         """``(C_in, L)`` on the padded grid -> ``(N, C_in, *sizes)``: the padding's gradient dropped."""
-        xp = get_array_module(gx)
-        grid = gx.reshape(gx.shape[0], self.n, *self.padded)
-        inner = tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pads, self.sizes))
-        return xp.ascontiguousarray(grid[(slice(None), slice(None)) + inner].swapaxes(0, 1))
+        return self._from_grid(gx, self._interior())
+
+
+def _block_bounds(length: int) -> list[tuple[int, int]]:
+    return [(a, min(a + BLOCK_COLUMNS, length)) for a in range(0, length, BLOCK_COLUMNS)]
 
 
 def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int) -> Any:
@@ -126,15 +150,19 @@ def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int) ->
     *one* GEMM with inner dimension ``K*C``. Measured against nine GEMMs with inner dimension ``C``
     added into the block, this is 15-25% faster (a GEMM with inner dimension 32 runs far below the
     BLAS peak), and against the full im2col matrix it moves ``9x`` fewer bytes through memory.
+    The blocks are shared out over the thread pool (``threads.parallel_gemm_blocks``).
     """
     xp = get_array_module(wmat, src)
     taps, c = len(starts), src.shape[0]
     out = xp.empty((wmat.shape[0], length), dtype=src.dtype)
-    buf = xp.empty((taps, c, min(BLOCK_COLUMNS, length)), dtype=src.dtype)
-    for a in range(0, length, BLOCK_COLUMNS):
-        b = min(a + BLOCK_COLUMNS, length)
-        cols = _gather_block(xp, buf, src, starts, a, b)
-        xp.matmul(wmat, cols, out=out[:, a:b])
+    bounds = _block_bounds(length)
+
+    def work(span: slice) -> None:
+        buf = xp.empty((taps, c, min(BLOCK_COLUMNS, length)), dtype=src.dtype)  # one per thread
+        for a, b in bounds[span]:
+            xp.matmul(wmat, _gather_block(xp, buf, src, starts, a, b), out=out[:, a:b])
+
+    parallel_gemm_blocks(xp, len(bounds), out.nbytes, work)
     return out
 
 
@@ -187,12 +215,17 @@ def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGr
     xp = get_array_module(Gz, X)
     o, c = w_shape[:2]
     taps = len(grid.offsets)
-    gw = xp.zeros((o, taps * c), dtype=Gz.dtype)
-    part = xp.empty_like(gw)
-    buf = xp.empty((taps, c, min(BLOCK_COLUMNS, grid.length)), dtype=X.dtype)
-    for a in range(0, grid.length, BLOCK_COLUMNS):
-        b = min(a + BLOCK_COLUMNS, grid.length)
-        cols = _gather_block(xp, buf, X, grid.offsets, a, b)
-        xp.matmul(Gz[:, a:b], cols.T, out=part)
-        gw += part
+    bounds = _block_bounds(grid.length)
+
+    def work(span: slice) -> Any:
+        gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sum
+        part = xp.empty_like(gw)
+        buf = xp.empty((taps, c, min(BLOCK_COLUMNS, grid.length)), dtype=X.dtype)
+        for a, b in bounds[span]:
+            xp.matmul(Gz[:, a:b], _gather_block(xp, buf, X, grid.offsets, a, b).T, out=part)
+            gw += part
+        return gw
+
+    parts = parallel_gemm_blocks(xp, len(bounds), X.nbytes, work)
+    gw = sum(parts[1:], parts[0])
     return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape))

@@ -20,18 +20,26 @@ The pool is deliberately small and predictable:
 
 ``work`` must write only to its own slice of the outputs (no two tasks share an element) and
 return whatever partial result the caller combines (e.g. per-chunk sums).
+
+**Many small GEMMs** (the shifted-slice convolution multiplies thousands of cache-sized blocks)
+are a special case: BLAS would wake and synchronise its own threads for every small call, which
+on a loaded machine costs more than the product. ``parallel_gemm_blocks`` instead limits BLAS to
+one thread (threadpoolctl, when installed) and hands half of the blocks to each pool thread, so
+each core multiplies its own blocks from its own cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "batch_slices", "parallel_for", "parallel_chunks"]
+__all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "batch_slices", "parallel_for", "parallel_chunks",
+           "parallel_gemm_blocks"]
 
 MIN_PARALLEL_BYTES = 1 << 20
 """Arrays smaller than this (1 MiB) are processed in the calling thread."""
@@ -103,3 +111,35 @@ def parallel_chunks(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) 
     if xp is not np:  # CuPy / strict: one piece, the calling thread
         return [work(slice(0, n))]
     return [r for part in parallel_for(xp, n, nbytes, walk) for r in part]
+
+
+_blas_controller: Any = None
+
+
+@contextlib.contextmanager
+def _blas_single_threaded() -> Iterator[bool]:
+    """Limit BLAS to one thread inside the block; yields False (and limits nothing) where
+    threadpoolctl is not installed."""
+    global _blas_controller
+    try:
+        import threadpoolctl
+    except ImportError:
+        yield False
+        return
+    if _blas_controller is None:
+        _blas_controller = threadpoolctl.ThreadpoolController()
+    with _blas_controller.limit(limits=1, user_api="blas"):
+        yield True
+
+
+def parallel_gemm_blocks(xp: Any, count: int, nbytes: int, work: Callable[[slice], Any]) -> list:
+    """Run ``work(range of block indices)`` for ``count`` blocks whose GEMMs are small: split over
+    the pool with BLAS limited to one thread, or all in the calling thread (BLAS keeping its own
+    threads) when the pool is off, the array small, or threadpoolctl missing."""
+    threads = pool_size()
+    if xp is not np or threads < 2 or count < 2 or nbytes < MIN_PARALLEL_BYTES:
+        return [work(slice(0, count))]
+    with _blas_single_threaded() as limited:
+        if not limited:
+            return [work(slice(0, count))]
+        return parallel_for(xp, count, nbytes, work)

@@ -67,3 +67,27 @@ def test_split_work_equals_unsplit_work(monkeypatch: pytest.MonkeyPatch, shape: 
     split = run()
     for a, b in zip(split, whole):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_shifted_conv_blocks_split_over_threads_equal_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from minitorch_cnn.ops import conv_shifted
+
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(3, 8, 6, 5)), rng.normal(size=(4, 8, 3, 3))
+    gy = rng.normal(size=(3, 4, 6, 5))
+    monkeypatch.setattr(conv_shifted, "BLOCK_COLUMNS", 7)  # many blocks, a short last one
+
+    def run() -> list:
+        xt, wt = mt.tensor(x, requires_grad=True), mt.tensor(w, requires_grad=True)
+        y = F.conv2d(xt, wt, padding=1)
+        assert y.grad_fn.ctx.grid is not None  # the shifted-slice kernel
+        y.backward(mt.tensor(gy))
+        return [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()]
+
+    monkeypatch.setenv("MINITORCH_CNN_THREADS", "1")
+    whole = run()
+    monkeypatch.setenv("MINITORCH_CNN_THREADS", "2")
+    monkeypatch.setattr(threads, "MIN_PARALLEL_BYTES", 0)
+    split = run()
+    for a, b in zip(split, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
