@@ -58,9 +58,9 @@ from typing import Any
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import Padding, check_conv, check_conv_transpose, conv_padding
+from .conv_shifted import shifted_backward, shifted_forward, use_shifted
 from .geometry import Window, declare
 from .windows import dilate, offset_slices, out_size, pad_or_crop, window_view
-from .conv_shifted import shifted_backward, shifted_forward, use_shifted
 
 __all__ = [
     "conv1d",

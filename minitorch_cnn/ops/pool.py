@@ -46,8 +46,8 @@ from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import check_adaptive, check_avg_pool, check_max_unpool, check_tensor, pool_geometry
 from .geometry import Global, Window, declare
-from .windows import offset_slices, pad_or_crop
 from .threads import parallel_for
+from .windows import offset_slices, pad_or_crop
 
 __all__ = [
     "max_pool1d",
