@@ -246,6 +246,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/pool threads of every child")
     parser.add_argument("--torch-python", help="a Python with PyTorch (default: the shared oracle venv)")
     parser.add_argument("--chainer-python", default=str(CHAINER_PYTHON), help="a Python with Chainer 7.8.1")
+    parser.add_argument("--pool-off-row", action="store_true",
+                        help="add a minitorch row with its thread pool off (MINITORCH_CNN_THREADS=1, BLAS threads kept)")
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section (only if quiet)")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--child", choices=["minitorch", "torch", "chainer"], help=argparse.SUPPRESS)
@@ -258,6 +260,9 @@ def main() -> int:
     env = pin_threads_env(args.threads)
     tail = ["--steps", str(args.steps), "--eval-batches", str(args.eval_batches)]
     children = {"minitorch": ([sys.executable, __file__, "--child", "minitorch", *tail], env)}
+    if args.pool_off_row:
+        children["minitorch, pool off"] = ([sys.executable, __file__, "--child", "minitorch", *tail],
+                                           env | {"MINITORCH_CNN_THREADS": "1"})
     tp = torch_python(args.torch_python)
     if tp:
         children["torch"] = ([tp, __file__, "--child", "torch", *tail], env)
