@@ -83,7 +83,9 @@ def _filled(fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool
     dt = np.dtype(dtype) if dtype is not None else float32
     dev = backend.get_default_device() if device is None else backend.device(device)
     xp = backend._module_for(dev)
-    return _finish(xp.full(shape, fill, dtype=dt), dev, requires_grad)
+    # zeros come from calloc: pages are only touched when written (cheap for skip_init'ed models)
+    arr = xp.zeros(shape, dtype=dt) if fill == 0 else xp.full(shape, fill, dtype=dt)
+    return _finish(arr, dev, requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -9,16 +9,16 @@ gradient clipping: ``nn.utils``.
 from __future__ import annotations
 
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, Hardswish, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d
-from .dropout import Dropout, Dropout2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, RemovableHandle
-from .normalization import GroupNorm, LayerNorm
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm
 from .padding import (
     CircularPad2d,
     ConstantPad1d,
@@ -57,4 +57,6 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d", "MaxUnpool2d",
     "GELU", "LayerNorm", "GroupNorm", "BCELoss", "Upsample",
+    "ReLU6", "Hardtanh", "Hardswish", "Dropout1d", "Dropout3d", "LocalResponseNorm", "ConvTranspose1d",
+    "ConvTranspose3d",
 ]

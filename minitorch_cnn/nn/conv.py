@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` and ``ConvTranspose2d`` (PyTorch's API).
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` and ``ConvTranspose1d/2d/3d`` (PyTorch's API).
 
 A ``Conv2d(C_in, C_out, k)`` holds ``weight (C_out, C_in/groups, kH, kW)`` and ``bias (C_out,)``:
 ``C_out * (C_in/groups) * kH * kW + C_out`` parameters, independent of the image size -- e.g.
@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import creation
 from ..ops._checks import check_positive, conv_padding, ntuple
-from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose2d
+from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..ops.geometry import Window
 from ..ops.pad import pad
 from ..tensors import Tensor
@@ -29,7 +29,7 @@ from . import init
 from ._checks import check_bool
 from .module import Module, Parameter
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -169,7 +169,48 @@ class Conv3d(_Conv):
     _fn = staticmethod(conv3d)
 
 
-class ConvTranspose2d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """What the 1-, 2- and 3-d transposed convolutions share: arguments, ``output_size``, forward."""
+
+    _nd = 2
+    _transposed = True
+    _transposed_fn = staticmethod(conv_transpose2d)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                 output_padding: int | Sequence[int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | Sequence[int] = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding=output_padding, device=device, dtype=dtype)
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int] | None) -> tuple[int, ...]:
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        wanted = tuple(output_size)[-nd:]
+        result = []
+        for n, want, k, s, p, d in zip(input.shape[-nd:], wanted, self.kernel_size, self.stride, self.padding,
+                                       self.dilation):
+            smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
+            extra = want - smallest
+            if not 0 <= extra < max(s, d):
+                raise ValueError(
+                    f"{type(self).__name__}: output_size {tuple(output_size)} is not reachable from input "
+                    f"{tuple(input.shape)}: sizes from {smallest} to {smallest + max(s, d) - 1} are"
+                )
+            result.append(extra)
+        return tuple(result)
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
+        return self._transposed_fn(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                   self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """Transposed convolution (learnable up-sampling, as in U-Net decoders).
 
     ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)`` with
@@ -178,37 +219,18 @@ class ConvTranspose2d(_ConvNd):
     picks ``output_padding`` so that the result has that spatial size.
     """
 
-    _nd = 2
-    _transposed = True
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
-                 output_padding: int | Sequence[int] = 0, groups: int = 1, bias: bool = True,
-                 dilation: int | Sequence[int] = 1, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got {padding!r}")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding=output_padding, device=device, dtype=dtype)
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution: ``(N, C_in, L) -> (N, C_out, L_out)``, ``weight (C_in, C_out/groups, k)``;
+    ``L_out`` follows ``ConvTranspose2d``'s formula."""
 
-    def _output_padding(self, input: Tensor, output_size: Sequence[int] | None) -> tuple[int, ...]:
-        if output_size is None:
-            return self.output_padding
-        wanted = tuple(output_size)[-2:]
-        result = []
-        for n, want, k, s, p, d in zip(input.shape[-2:], wanted, self.kernel_size, self.stride, self.padding,
-                                       self.dilation):
-            smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
-            extra = want - smallest
-            if not 0 <= extra < max(s, d):
-                raise ValueError(
-                    f"ConvTranspose2d: output_size {tuple(output_size)} is not reachable from input "
-                    f"{tuple(input.shape)}: sizes from {smallest} to {smallest + max(s, d) - 1} are"
-                )
-            result.append(extra)
-        return tuple(result)
+    _nd = 1
+    _transposed_fn = staticmethod(conv_transpose1d)
 
-    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        output_padding = self._output_padding(input, output_size)
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                self.groups, self.dilation)
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution: ``(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)``,
+    ``weight (C_in, C_out/groups, kD, kH, kW)``."""
+
+    _nd = 3
+    _transposed_fn = staticmethod(conv_transpose3d)

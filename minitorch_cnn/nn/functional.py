@@ -67,6 +67,8 @@ __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "dropout2d",
     "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
     "one_hot", "flatten", "gelu", "layer_norm", "group_norm", "binary_cross_entropy", "interpolate",
+    # added for the model zoo (MobileNet, AlexNet's paper variant)
+    "relu6", "hardtanh", "hardswish", "dropout1d", "dropout3d", "local_response_norm",
 ]
 
 
@@ -428,3 +430,78 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"[{float(input.min().item())}, {float(input.max().item())}]; apply a sigmoid, or "
                          "use binary_cross_entropy_with_logits on the raw scores")
     return BCEFunction.apply(input, target, weight, reduction=reduction)
+
+
+# Functions the model zoo needs (MobileNet's ReLU6 / hard-swish, channel dropout in 1-d and 3-d,
+# the original AlexNet's local response normalisation). Each is built from differentiable ops, so
+# its gradient comes from theirs.
+# --------------------------------------------------------------------------------------------------
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``clamp(x, min_val, max_val)``; ``d/dx = 1`` strictly inside the range, 0 outside."""
+    check_tensor(input, "input", "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return input.clamp(min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)`` (MobileNet): ReLU capped at 6, which keeps activations small enough
+    for low-precision inference. ``d/dx = 1`` for ``0 < x < 6``, else 0."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (MobileNet v3): a piecewise-quadratic stand-in for ``x * sigmoid(x)``.
+
+    ``d/dx = 0`` for ``x < -3``, ``(2x + 3) / 6`` for ``-3 < x < 3``, ``1`` for ``x > 3``.
+    """
+    check_tensor(input, "input", "hardswish")
+    return input * relu6(input + 3.0) / 6.0
+
+
+def _channel_dropout(fn: str, input: Tensor, p: float, training: bool, spatial: int) -> Tensor:
+    """Zero whole channels: one mask value per (sample, channel), broadcast over ``spatial`` axes."""
+    _check_p(fn, p, input, training)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(
+            f"{fn}: expected a {spatial + 1}-D (C, ...) or {spatial + 2}-D (N, C, ...) input, "
+            f"got shape {tuple(input.shape)}"
+        )
+    if not training or p == 0.0:
+        return input
+    shape = tuple(input.shape[: input.ndim - spatial]) + (1,) * spatial
+    return DropoutFunction.apply(input, _dropout_mask(input, p, shape))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p``, scale the rest by ``1/(1-p)``."""
+    return _channel_dropout("dropout1d", input, p, training, spatial=1)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability ``p``."""
+    return _channel_dropout("dropout3d", input, p, training, spatial=3)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Local response normalisation across channels (Krizhevsky et al. 2012, section 3.3)::
+
+        b_c = a_c / (k + alpha / size * sum_{c' in window(c)} a_c'^2) ** beta
+
+    the window being ``size`` neighbouring channels centred on ``c`` (``size // 2`` before,
+    ``(size - 1) // 2`` after, zero beyond the edges). PyTorch divides ``alpha`` by ``size`` (the
+    paper does not: its ``alpha = 1e-4`` is PyTorch's ``alpha = size * 1e-4``). Input ``(N, C, *)``
+    with at least one spatial axis. The windowed sum of squares is an average pool over channels.
+    """
+    check_tensor(input, "input", "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected an input of 3 or more dims (N, C, *), got shape {tuple(input.shape)}"
+        )
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    n, c = input.shape[:2]
+    squares = (input * input).reshape(n, 1, c, input.shape[2], -1)  # channels become a pooling axis
+    squares = pad(squares, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+    mean_sq = avg_pool3d(squares, (size, 1, 1), stride=1).reshape(tuple(input.shape))
+    return input / (mean_sq * alpha + k) ** beta

@@ -1,4 +1,4 @@
-"""Per-sample normalisation layers: ``LayerNorm`` and ``GroupNorm`` (PyTorch's API).
+"""Per-sample normalisation layers: ``LayerNorm``, ``GroupNorm`` and ``LocalResponseNorm`` (PyTorch's API).
 
 Unlike BatchNorm they normalise every sample on its own (no batch statistics, no running
 averages), so training and evaluation agree and any batch size works, even one. The arithmetic
@@ -17,7 +17,7 @@ from . import functional as F
 from ._checks import check_bool, check_eps, check_groups_divide, check_int, check_normalized_shape
 from .module import Module, Parameter
 
-__all__ = ["LayerNorm", "GroupNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm"]
 
 
 class LayerNorm(Module):
@@ -77,3 +77,24 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class LocalResponseNorm(Module):
+    """Normalise each activation by the energy of ``size`` neighbouring channels; see
+    ``F.local_response_norm`` for the formula. AlexNet (2012) used ``size=5, alpha=5e-4 (PyTorch's
+    scaling), beta=0.75, k=2``; BatchNorm later replaced it. No parameters; any ``(N, C, *)`` shape."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

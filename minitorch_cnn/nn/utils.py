@@ -1,15 +1,18 @@
-"""Gradient utilities: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``."""
+"""Gradient utilities: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``;
+``skip_init`` builds a module without running its initialisers."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from .. import backend
 from ..autograd import no_grad
 from ..tensors import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "skip_init"]
 
 
 def _as_list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -93,3 +96,38 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         n = p.numel()
         p.data[...] = vec.data[offset : offset + n].reshape(p.shape)
         offset += n
+
+
+@contextmanager
+def _initialisers_disabled() -> Iterator[None]:
+    """Replace every ``nn.init.*_`` function by one that returns its tensor untouched, for the block."""
+    from . import init
+
+    saved = {name: getattr(init, name) for name in init.__all__ if name.endswith("_")}
+
+    def untouched(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+        return tensor
+
+    try:
+        for name in saved:
+            setattr(init, name, untouched)
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(init, name, fn)
+
+
+def skip_init(module_cls: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``module_cls(*args, **kwargs)`` without initialising its parameters (``torch.nn.utils.skip_init``).
+
+    Layers and builders initialise through ``nn.init``; here those calls do nothing, so the
+    parameters keep their freshly allocated zeros and the random generator is not advanced. Use it
+    to count or inspect a large model (``skip_init(models.vgg16)`` costs an allocation, not 138
+    million random draws), or before loading weights that overwrite everything anyway.
+    ``module_cls`` may be a class or a builder function. (PyTorch leaves the memory uninitialised;
+    we zero it.)
+    """
+    if not callable(module_cls):
+        raise TypeError(f"skip_init: module_cls must be a Module class or builder, got {module_cls!r}")
+    with _initialisers_disabled():
+        return module_cls(*args, **kwargs)
