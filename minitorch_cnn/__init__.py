@@ -36,6 +36,8 @@ _LAZY_ATTRS = {
     "receptive_field": ("minitorch_cnn.viz.receptive_field", "receptive_field"),
     "receptive_field_for_unit": ("minitorch_cnn.viz.receptive_field", "receptive_field_for_unit"),
     "gradcheck": ("minitorch_cnn.testing", "gradcheck"),
+    "save": ("minitorch_cnn.serialization", "save"),
+    "load": ("minitorch_cnn.serialization", "load"),
 }
 
 

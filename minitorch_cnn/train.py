@@ -64,6 +64,7 @@ from .cli import (
 )
 from .data import MNIST, DataLoader, FashionMNIST, GlyphsInClutter, Subset
 from .data import transforms as T
+from .models import MODELS, build_for_images
 
 __all__ = ["TrainConfig", "TrainState", "RunningStats", "NonFiniteLossError", "train", "train_one_epoch",
            "evaluate", "preflight", "main", "build_parser", "config_from_args", "BUILTIN_DEFAULT_TRAIN_SIZE",
@@ -117,7 +118,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         choices = {"dataset": _DATASETS, "optimizer": _OPTIMIZERS, "scheduler": _SCHEDULERS,
-                   "model": ("cnn", "mlp"), "device": _DEVICES}
+                   "model": tuple(MODELS), "device": _DEVICES}
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
                 raise UsageError(f"{_flag(field)} {getattr(self, field)!r} is not one of {', '.join(allowed)}")
@@ -515,7 +516,7 @@ def _build(cfg: TrainConfig, console: Any, ckpt: dict | None) -> _Run:
     """Data, model, optimizer, schedule and loaders of ``cfg`` (the checkpoint's normalisation)."""
     import minitorch_cnn as mt
 
-    from . import models, nn
+    from . import nn
 
     mt.manual_seed(cfg.seed)
     normalize = tuple(ckpt["normalize"]) if ckpt and ckpt.get("normalize") else None
@@ -525,7 +526,7 @@ def _build(cfg: TrainConfig, console: Any, ckpt: dict | None) -> _Run:
     classes = list(getattr(base, "classes", [])) or [str(i) for i in range(10)]
     loader, note = _train_loader(cfg, train_set)
     test_loader = DataLoader(test_set, batch_size=cfg.eval_batch_size, shuffle=False, seed=0)
-    model = models.build_model(cfg.model)
+    model = build_for_images(cfg.model, in_channels=1, num_classes=len(classes))  # zoo models: small_input=True
     model.to(cfg.device)
     optimizer = _optimizer(cfg, list(model.parameters()))
     scheduler, per_batch = _scheduler(cfg, optimizer, len(loader))
@@ -715,7 +716,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--dataset", choices=_DATASETS, help=f"data set (default {d.dataset}: offline, generated)")
     p.add_argument("--data-dir", help="directory with the four IDX files (default $MINITORCH_CNN_DATA or "
                    "~/.cache/minitorch_cnn; downloaded there when missing)")
-    p.add_argument("--model", choices=("cnn", "mlp"), help=f"network (default {d.model})")
+    p.add_argument("--model", choices=tuple(MODELS), metavar="MODEL",
+                   help=f"network (default {d.model}): {', '.join(MODELS)}; zoo models get small_input=True")
     p.add_argument("--epochs", type=int, help=f"epochs (default {d.epochs}); with --resume: extend a run")
     p.add_argument("--batch-size", type=int, help=f"mini-batch size, 1 to {MAX_BATCH_SIZE} (default {d.batch_size})")
     p.add_argument("--lr", type=float, help=f"learning rate, the peak one for onecycle (default {d.lr})")

@@ -3,7 +3,8 @@ ImageNet model zoo with torchvision's names, layouts and state-dict keys.
 
 ``build_model(name, **kwargs)`` makes one by name. The small models for 28x28 inputs: ``"cnn"``
 (``FashionCNN``, 1,677,674 parameters), ``"mlp"`` (``MLP``, 535,818), ``"resnet"``
-(``SmallResNet``), ``"vgg"`` (``small_vgg``). The zoo (``ZOO``; ``num_classes=1000``,
+(``SmallResNet``), ``"resnet_gap"`` (289,514, the measured small Fashion-MNIST ResNet), ``"vgg"``
+(``small_vgg``). The zoo (``ZOO``; ``num_classes=1000``,
 ``in_channels=3``, ``small_input=False`` by default; parameter counts equal torchvision 0.28's):
 
 =====================  ===========  ==========================================================
@@ -46,6 +47,7 @@ from .blocks import (
     SmallResNet,
     VGGBlock,
     channel_shuffle,
+    resnet_gap,
     small_resnet,
     small_vgg,
 )
@@ -65,7 +67,7 @@ __all__ = [
     "InceptionOutputs", "DenseNet", "MobileNetV1", "MobileNetV2", "InvertedResidual", "ShuffleNetV2", "SqueezeNet",
     "Fire",
     "VGGBlock", "BasicBlock", "InceptionModule", "DepthwiseSeparableConv", "channel_shuffle", "ChannelShuffle",
-    "ShuffleUnit", "SmallResNet", "small_resnet", "small_vgg",
+    "ShuffleUnit", "SmallResNet", "small_resnet", "resnet_gap", "small_vgg",
 ]
 
 # the ImageNet zoo, torchvision's builder names
@@ -83,6 +85,7 @@ SMALL_MODELS: dict[str, Callable[..., Module]] = {
     "cnn": FashionCNN,
     "mlp": MLP,
     "resnet": SmallResNet,
+    "resnet_gap": resnet_gap,
     "vgg": small_vgg,
 }
 

@@ -34,6 +34,7 @@ __all__ = [
     "ShuffleUnit",
     "SmallResNet",
     "small_resnet",
+    "resnet_gap",
     "small_vgg",
 ]
 
@@ -185,8 +186,9 @@ class ShuffleUnit(nn.Module):
 
 
 class SmallResNet(nn.Module):
-    """A ResNet for small images: stem conv3x3 -> stages of BasicBlocks (the first block of each later
-    stage halves the resolution) -> global average pool -> Linear."""
+    """A ResNet for small images: stem conv3x3 (``stem_width`` channels, default ``widths[0]``) ->
+    stages of BasicBlocks (the first block of each later stage halves the resolution; of the first
+    stage too with ``first_stride=2``) -> global average pool -> Linear."""
 
     def __init__(
         self,
@@ -194,19 +196,20 @@ class SmallResNet(nn.Module):
         num_classes: int = 10,
         widths: Sequence[int] = (16, 32, 64),
         blocks_per_stage: Sequence[int] = (1, 1, 1),
+        stem_width: int | None = None,
+        first_stride: int = 1,
     ) -> None:
         super().__init__()
         if len(widths) != len(blocks_per_stage):
             raise ValueError("SmallResNet: widths and blocks_per_stage must have the same length")
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
-        )
+        c = stem_width or widths[0]
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU())
         stages = []
-        c = widths[0]
         for i, (w, n) in enumerate(zip(widths, blocks_per_stage)):
             blocks = []
             for j in range(n):
-                blocks.append(BasicBlock(c, w, stride=2 if (i > 0 and j == 0) else 1))
+                stride = (2 if i > 0 else first_stride) if j == 0 else 1
+                blocks.append(BasicBlock(c, w, stride=stride))
                 c = w
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
@@ -221,6 +224,18 @@ class SmallResNet(nn.Module):
 def small_resnet(in_channels: int = 1, num_classes: int = 10) -> SmallResNet:
     """ResNet with stages of 16, 32, 64 channels, one BasicBlock each (about 78k parameters)."""
     return SmallResNet(in_channels, num_classes)
+
+
+def resnet_gap(in_channels: int = 1, num_classes: int = 10) -> SmallResNet:
+    """The measured small Fashion-MNIST ResNet: a 32-channel stem at 28x28, one BasicBlock to 64
+    channels at 14x14 and one to 128 at 7x7, global average pooling, Linear(128, classes).
+
+    ~23 M mult-adds per image (about as many as the unit's CNN) with 289,514 parameters (a sixth of
+    the unit CNN's 1.68 M). The GAP head needs 1,290 weights where a flatten + dense head on the
+    7x7x128 map would need 62,730 per 10 outputs.
+    """
+    return SmallResNet(in_channels, num_classes, widths=(64, 128), blocks_per_stage=(1, 1), stem_width=32,
+                       first_stride=2)
 
 
 def small_vgg(
