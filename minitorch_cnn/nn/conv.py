@@ -174,7 +174,7 @@ class _ConvTransposeNd(_ConvNd):
 
     _nd = 2
     _transposed = True
-    _transposed_fn = staticmethod(conv_transpose2d)
+    _fn = staticmethod(conv_transpose2d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                  stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
@@ -206,7 +206,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         output_padding = self._output_padding(input, output_size)
-        return self._transposed_fn(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                    self.groups, self.dilation)
 
 
@@ -225,7 +225,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     ``L_out`` follows ``ConvTranspose2d``'s formula."""
 
     _nd = 1
-    _transposed_fn = staticmethod(conv_transpose1d)
+    _fn = staticmethod(conv_transpose1d)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -233,4 +233,4 @@ class ConvTranspose3d(_ConvTransposeNd):
     ``weight (C_in, C_out/groups, kD, kH, kW)``."""
 
     _nd = 3
-    _transposed_fn = staticmethod(conv_transpose3d)
+    _fn = staticmethod(conv_transpose3d)

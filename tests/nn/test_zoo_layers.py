@@ -136,7 +136,7 @@ def test_conv_transpose_layers_output_size_and_gradcheck() -> None:
     assert t1(x, output_size=[10]).shape == (1, 3, 10)
     with pytest.raises(ValueError, match=r"ConvTranspose1d: output_size \(12,\) is not reachable"):
         t1(x, output_size=(12,))
-    assert gradcheck(lambda a, w, b: t1._transposed_fn(a, w, b, t1.stride, t1.padding, (0,), 1, (1,)),
+    assert gradcheck(lambda a, w, b: t1._fn(a, w, b, t1.stride, t1.padding, (0,), 1, (1,)),
                      [x, t1.weight, t1.bias])
     t3 = nn.ConvTranspose3d(2, 2, 2, stride=2)
     assert t3(mt.randn(1, 2, 2, 3, 4)).shape == (1, 2, 4, 6, 8)
