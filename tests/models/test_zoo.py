@@ -88,3 +88,105 @@ def test_eval_output_equals_torchvision_s_for_the_same_weights(name: str) -> Non
     assert y.shape == expected.shape == (2, 1000)
     scale = float(np.abs(expected).max())
     np.testing.assert_allclose(y, expected, rtol=0, atol=1e-4 * max(1.0, scale))
+
+
+# what small_input=True changes: the stem conv's weight shape (and VGG's first classifier layer); keys stay
+SMALL_INPUT_SHAPE_CHANGES = {
+    "alexnet": {"features.0.weight"}, "alexnet_paper": {"features.0.weight"},
+    "resnet18": {"conv1.weight"}, "resnet34": {"conv1.weight"}, "resnet50": {"conv1.weight"},
+    "resnext50_32x4d": {"conv1.weight"}, "wide_resnet50_2": {"conv1.weight"}, "googlenet": {"conv1.conv.weight"},
+    "inception_v3": {"Conv2d_1a_3x3.conv.weight"}, "densenet121": {"features.conv0.weight"},
+    "mobilenet_v1": {"features.0.0.weight"}, "mobilenet_v2": {"features.0.0.weight"},
+    "shufflenet_v2_x0_5": {"conv1.0.weight"}, "shufflenet_v2_x1_0": {"conv1.0.weight"},
+    "squeezenet1_0": {"features.0.weight"},
+    **{v: {"features.0.weight", "classifier.0.weight"} for v in models.ZOO if v.startswith("vgg")},
+}
+
+
+def test_every_zoo_builder_documents_its_small_input_change() -> None:
+    assert set(SMALL_INPUT_SHAPE_CHANGES) == set(models.ZOO)
+
+
+@pytest.mark.parametrize("name", sorted(models.ZOO))
+def test_small_input_builds_a_28x28_grey_model_with_the_same_keys(name: str) -> None:
+    big = skip_init(models.build_model, name).state_dict()
+    small = skip_init(models.build_model, name, in_channels=1, num_classes=10, small_input=True)
+    state = small.state_dict()
+    assert list(state) == list(big)
+    heads = {k for k, v in big.items() if 1000 in v.shape}  # num_classes=10 changes the classifiers
+    changed = {k for k in state if state[k].shape != big[k].shape} - heads
+    assert changed == SMALL_INPUT_SHAPE_CHANGES[name]
+    stem = state[sorted(SMALL_INPUT_SHAPE_CHANGES[name])[-1 if name.startswith("vgg") else 0]]
+    assert stem.shape[1:] == (1, 3, 3)  # one input channel, 3x3 kernel
+    # summary and receptive_field run through every builder, branches and concatenations included
+    table = mt.summary(small.eval(), (1, 28, 28), batch_size=1, count_bn_stats_as_params=False).to_dict()
+    assert int(np.prod(table["rows"][-1]["output_shape"])) == 10  # squeezenet ends on (1, 10, 1, 1), then flattens
+    assert table["totals"]["total_params"] == n_params(small)
+    rf = mt.receptive_field(small, (1, 28, 28)).to_dict()["rows"]
+    spatial = [r for r in rf if not r["global"]]
+    assert spatial[-1]["rf"][0] > 28 / 2 and rf[-1]["global"]  # the last map sees most of the image
+
+
+def test_build_for_images_is_what_the_cli_trains() -> None:
+    net = models.build_for_images("googlenet", in_channels=1, num_classes=10)
+    assert net.aux1 is None and isinstance(net.maxpool1, nn.Identity)
+    assert isinstance(models.build_for_images("cnn"), models.FashionCNN)
+    net.train()
+    out = net(mt.randn(2, 1, 28, 28))
+    assert isinstance(out, mt.Tensor) and out.shape == (2, 10)
+
+
+def test_aux_heads_in_training_mode_return_torchvision_s_named_tuples() -> None:
+    g = skip_init(models.googlenet, num_classes=7, in_channels=1, small_input=True).train()
+    out = g(mt.randn(2, 1, 28, 28))
+    assert isinstance(out, models.GoogLeNetOutputs) and [t.shape for t in out] == [(2, 7)] * 3
+    assert g.eval()(mt.randn(1, 1, 28, 28)).shape == (1, 7)
+    v3 = skip_init(models.inception_v3, num_classes=5, in_channels=1, small_input=True).train()
+    out = v3(mt.randn(2, 1, 28, 28))
+    assert isinstance(out, models.InceptionOutputs) and out.logits.shape == out.aux_logits.shape == (2, 5)
+
+
+def test_builders_reject_bad_arguments_before_building() -> None:
+    with pytest.raises(ValueError, match="in_channels must be a positive int, got 0"):
+        models.resnet18(in_channels=0)
+    with pytest.raises(ValueError, match="num_classes must be a positive int, got -1"):
+        models.vgg11(num_classes=-1)
+    with pytest.raises(ValueError, match="transform_input=True needs in_channels=3, got 1"):
+        models.googlenet(transform_input=True, in_channels=1)
+    with pytest.raises(ValueError, match="unknown model 'resnet19'"):
+        models.build_model("resnet19")
+
+
+def test_transform_input_matches_torchvision_s_formula() -> None:
+    x = np.random.default_rng(0).standard_normal((1, 3, 2, 2)).astype(np.float32)
+    from minitorch_cnn.models.googlenet import transform_imagenet_input
+
+    y = transform_imagenet_input(mt.tensor(x)).numpy()
+    np.testing.assert_allclose(y[0, 1], x[0, 1] * (0.224 / 0.5) + (0.456 - 0.5) / 0.5, rtol=1e-6)
+
+
+def test_initialisation_is_torchvision_s() -> None:
+    mt.manual_seed(0)
+    r = models.resnet18()
+    w = r.layer1[0].conv1.weight.detach().numpy()
+    assert abs(w.std() / np.sqrt(2 / (64 * 9)) - 1) < 0.05  # kaiming_normal_(mode="fan_out", relu)
+    assert np.all(r.bn1.weight.detach().numpy() == 1) and np.all(r.bn1.bias.detach().numpy() == 0)
+    g = models.googlenet(aux_logits=False)
+    gw = g.inception3a.branch1.conv.weight.detach().numpy()
+    assert abs(gw.std() - 0.01) < 0.001  # trunc_normal_(std=0.01, a=-2, b=2): bounds in absolute units
+    v = models.vgg11()
+    assert abs(v.classifier[0].weight.detach().numpy()[:64].std() - 0.01) < 5e-4
+    assert np.all(v.features[0].bias.detach().numpy() == 0)
+
+
+# torchvision's published GMACs at 224x224; the cheaper models are measured here, all of them (vgg16
+# 15.470, resnet50 4.089, densenet121 2.834, inception_v3 5.713 at 299) by tools/zoo_table.py
+GMACS = {"alexnet": 0.714, "resnet18": 1.814, "googlenet": 1.498, "mobilenet_v2": 0.301,
+         "shufflenet_v2_x1_0": 0.145, "squeezenet1_0": 0.819}
+
+
+@pytest.mark.parametrize("name", sorted(GMACS))
+def test_mult_adds_at_224_agree_with_torchvision_within_1_percent(name: str) -> None:
+    model = skip_init(models.build_model, name, **({"aux_logits": False} if name == "googlenet" else {})).eval()
+    macs = mt.summary(model, (3, 224, 224), batch_size=1).to_dict()["totals"]["mult_adds"]
+    assert abs(macs / 1e9 / GMACS[name] - 1) < 0.01, macs
