@@ -7,23 +7,27 @@ ImageNet model zoo with torchvision's names, layouts and state-dict keys.
 (``small_vgg``). The zoo (``ZOO``; ``num_classes=1000``,
 ``in_channels=3``, ``small_input=False`` by default; parameter counts equal torchvision 0.28's):
 
-=====================  ===========  ==========================================================
-builder                parameters   ``small_input=True`` changes (keys stay torchvision's)
-=====================  ===========  ==========================================================
-alexnet                 61,100,840  features.0 -> 3x3/1 conv
-alexnet_paper           60,965,224  (2012 paper: LRN, groups=2) features.0 -> 3x3/1 conv
-vgg11/13/16/19[_bn]    132.9-143.7M 5th max-pool -> Identity, avgpool 1x1, classifier.0 512 in
-resnet18/34/50          11.7/21.8/25.6M  conv1 -> 3x3/1, maxpool -> Identity
-resnext50_32x4d         25,028,904  as ResNet
-wide_resnet50_2         68,883,240  as ResNet
-googlenet               6,624,904*  conv1 -> 3x3/1, maxpool1/2 -> Identity
-inception_v3            27,161,264  Conv2d_1a_3x3 stride 1 pad 1, maxpool1/2 -> Identity, aux pool adaptive
-densenet121              7,978,856  features.conv0 -> 3x3/1, features.pool0 -> Identity
-mobilenet_v1             4,231,976  first conv stride 1 (paper's Table 1; Keras counts 4,253,864)
-mobilenet_v2             3,504,872  first conv stride 1
+=======================  =====================  =================================================
+builder                  parameters             ``small_input=True`` changes (keys stay the same)
+=======================  =====================  =================================================
+alexnet                  61,100,840             features.0 -> 3x3/1 conv
+alexnet_paper            60,965,224             (2012 paper: LRN, groups=2) features.0 -> 3x3/1
+vgg11/13/16/19[_bn]      132,863,336 (vgg11) to 5th max-pool -> Identity, avgpool 1x1,
+                         143,678,248 (vgg19_bn) classifier.0 takes 512 features
+resnet18/34/50           11,689,512 /           conv1 -> 3x3/1, maxpool -> Identity
+                         21,797,672 / 25,557,032
+resnext50_32x4d          25,028,904             as ResNet
+wide_resnet50_2          68,883,240             as ResNet
+googlenet                6,624,904 (*)          conv1 -> 3x3/1, maxpool1/2 -> Identity
+inception_v3             27,161,264             Conv2d_1a_3x3 stride 1 pad 1, maxpool1/2 ->
+                                                Identity, the aux head pools adaptively
+densenet121              7,978,856              features.conv0 -> 3x3/1, features.pool0 -> Identity
+mobilenet_v1             4,231,976 (Keras       first conv stride 1
+                         4,253,864 with BN stats)
+mobilenet_v2             3,504,872              first conv stride 1
 shufflenet_v2_x0_5/x1_0  1,366,792 / 2,278,604  conv1 stride 1, maxpool -> Identity
-squeezenet1_0            1,248,424  features.0 -> 3x3/1 conv
-=====================  ===========  ==========================================================
+squeezenet1_0            1,248,424              features.0 -> 3x3/1 conv
+=======================  =====================  =================================================
 
 (*) with ``aux_logits=False``; googlenet and inception_v3 default to ``aux_logits=True`` as
 torchvision's builders without weights do. ``in_channels`` sets the first conv's input channels.

@@ -32,7 +32,7 @@ from ..tensors import Tensor
 from ._stem import check_builder_args, stem_pool
 
 __all__ = ["GoogLeNet", "GoogLeNetOutputs", "Inception", "InceptionAux", "BasicConv2d", "googlenet",
-           "transform_imagenet_input"]
+           "transform_imagenet_input", "init_inception"]
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
 
@@ -49,6 +49,18 @@ def transform_imagenet_input(x: Tensor) -> Tensor:
         raise ValueError(f"transform_input needs (N, 3, H, W) RGB images, got shape {tuple(x.shape)}")
     std, mean = (0.229, 0.224, 0.225), (0.485, 0.456, 0.406)
     return _cat([x[:, c:c + 1] * (std[c] / 0.5) + (mean[c] - 0.5) / 0.5 for c in range(3)])
+
+
+def init_inception(model: nn.Module, std: float) -> None:
+    """torchvision's GoogLeNet / Inception v3 init: conv and linear weights ``trunc_normal_(std)``
+    (a layer's own ``stddev`` attribute overrides it; the bounds -2, 2 are absolute, so barely
+    truncate), BatchNorm weight 1 and bias 0."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.trunc_normal_(m.weight, mean=0.0, std=float(getattr(m, "stddev", std)), a=-2, b=2)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.constant_(m.weight, 1)
+            nn.init.constant_(m.bias, 0)
 
 
 class BasicConv2d(nn.Module):
@@ -135,12 +147,7 @@ class GoogLeNet(nn.Module):
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(1024, num_classes)
         if init_weights or init_weights is None:
-            for m in self.modules():
-                if isinstance(m, (nn.Conv2d, nn.Linear)):
-                    nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
-                elif isinstance(m, nn.BatchNorm2d):
-                    nn.init.constant_(m.weight, 1)
-                    nn.init.constant_(m.bias, 0)
+            init_inception(self, std=0.01)
 
     def forward(self, x: Tensor) -> Tensor | GoogLeNetOutputs:
         if self.transform_input:

@@ -28,7 +28,7 @@ from typing import Any
 from .. import nn
 from ..tensors import Tensor
 from ._stem import check_builder_args, stem_pool
-from .googlenet import BasicConv2d, _cat, transform_imagenet_input
+from .googlenet import BasicConv2d, _cat, init_inception, transform_imagenet_input
 
 __all__ = ["Inception3", "InceptionOutputs", "InceptionA", "InceptionB", "InceptionC", "InceptionD",
            "InceptionE", "InceptionAuxV3", "inception_v3"]
@@ -198,16 +198,7 @@ class Inception3(nn.Module):
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(2048, num_classes)
         if init_weights or init_weights is None:
-            self._init_weights()
-
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                std = float(getattr(m, "stddev", 0.1))
-                nn.init.trunc_normal_(m.weight, mean=0.0, std=std, a=-2, b=2)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+            init_inception(self, std=0.1)
 
     def forward(self, x: Tensor) -> Tensor | InceptionOutputs:
         if self.transform_input:

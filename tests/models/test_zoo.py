@@ -190,3 +190,15 @@ def test_mult_adds_at_224_agree_with_torchvision_within_1_percent(name: str) -> 
     model = skip_init(models.build_model, name, **({"aux_logits": False} if name == "googlenet" else {})).eval()
     macs = mt.summary(model, (3, 224, 224), batch_size=1).to_dict()["totals"]["mult_adds"]
     assert abs(macs / 1e9 / GMACS[name] - 1) < 0.01, macs
+
+
+def test_the_train_cli_trains_a_zoo_model_with_small_input(tmp_path, capsys) -> None:
+    from minitorch_cnn.train import main
+
+    rc = main(["--model", "squeezenet1_0", "--limit", "64", "--epochs", "1", "--batch-size", "32",
+               "--out", str(tmp_path / "run"), "--no-progress"])
+    assert rc == 0
+    assert "SqueezeNet summary" in capsys.readouterr().out
+    ckpt = mt.load(tmp_path / "run" / "last.npz")
+    assert ckpt["model"]["features.0.weight"].shape == (96, 1, 3, 3)  # the small-input stem
+    assert ckpt["model"]["classifier.1.weight"].shape == (10, 512, 1, 1)
