@@ -3,7 +3,7 @@ ImageNet model zoo with torchvision's names, layouts and state-dict keys.
 
 ``build_model(name, **kwargs)`` makes one by name. The small models for 28x28 inputs: ``"cnn"``
 (``FashionCNN``, 1,677,674 parameters), ``"mlp"`` (``MLP``, 535,818), ``"resnet"``
-(``SmallResNet``), ``"resnet_gap"`` (289,514, the measured small Fashion-MNIST ResNet), ``"vgg"``
+(``SmallResNet``), ``"resnet_gap"`` (289,514, a small ResNet with a GAP head), ``"vgg"``
 (``small_vgg``). The zoo (``ZOO``; ``num_classes=1000``,
 ``in_channels=3``, ``small_input=False`` by default; parameter counts equal torchvision 0.28's):
 
