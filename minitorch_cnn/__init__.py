@@ -16,7 +16,7 @@ import importlib
 from typing import Any
 
 from . import backend
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_is_available, device, get_default_device, set_default_device
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
@@ -51,7 +51,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backend",
+    "Tensor", "Function", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "backend",
     "device", "cuda_is_available", "set_default_device", "get_default_device", "float16", "float32",
     "float64", "int32", "int64", "uint8", "bool_", *_creation_all, *_SUBMODULES, *_LAZY_ATTRS,
 ]

@@ -40,6 +40,14 @@ bool_ = np.dtype("bool")
 _FLOAT_KINDS = "f"
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
+# NumPy ufunc name -> (Tensor operator, the operator to call when the tensor is on the right)
+_UFUNC_OPERATORS = {
+    "add": ("add", "radd"), "subtract": ("sub", "rsub"), "multiply": ("mul", "rmul"),
+    "divide": ("truediv", "rtruediv"), "power": ("pow", "rpow"), "matmul": ("matmul", "rmatmul"),
+    "less": ("lt", "gt"), "less_equal": ("le", "ge"), "greater": ("gt", "lt"), "greater_equal": ("ge", "le"),
+    "equal": ("eq", "eq"), "not_equal": ("ne", "ne"),
+}
+
 
 class _Handle:
     """Returned by ``register_hook``; ``.remove()`` unregisters the hook."""
@@ -79,6 +87,9 @@ class Tensor:
         self._leaf_hooks: list[Callable] = []
         self._retains_grad = False
         self.requires_grad = False
+        self._version_counter = autograd._VersionCounter()
+        self._view_base: Tensor | None = None  # the tensor whose memory this one views, if any
+        self._view_version = 0  # the shared version when the view was taken
         if requires_grad:
             self.requires_grad_(True)
 
@@ -92,6 +103,9 @@ class Tensor:
         t._leaf_hooks = []
         t._retains_grad = False
         t.requires_grad = False
+        t._version_counter = autograd._VersionCounter()
+        t._view_base = None
+        t._view_version = 0
         return t
 
     # ----------------------------------------------------------------------------------------------
@@ -126,6 +140,11 @@ class Tensor:
     @property
     def device(self) -> backend.device:
         return backend.device_of(self.data)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return self._version_counter.value
 
     @property
     def is_leaf(self) -> bool:
@@ -192,8 +211,10 @@ class Tensor:
             self.grad.data = self.grad.data + grad
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory, as in PyTorch)."""
-        return Tensor._from_array(self.data)
+        """The same data, cut from the graph (shares memory and the version counter, as in PyTorch)."""
+        out = Tensor._from_array(self.data)
+        out._version_counter = self._version_counter
+        return out
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -331,13 +352,28 @@ class Tensor:
     # Arithmetic
     # ----------------------------------------------------------------------------------------------
     def _coerce(self, other: Any) -> Any:
-        """Python scalars stay scalars (NumPy keeps the tensor's dtype); arrays become Tensors."""
-        if isinstance(other, Tensor) or isinstance(other, (int, float, bool)):
+        """Python and NumPy scalars (and 0-d arrays) become Python numbers, so the result keeps the
+        tensor's dtype (``x * np.sqrt(2)`` stays float32, as in PyTorch); arrays become Tensors."""
+        if isinstance(other, Tensor):
             return other
-        if isinstance(other, np.generic):
-            return other.item()
+        if isinstance(other, np.generic) or (hasattr(other, "shape") and len(other.shape) == 0):
+            return other.item()  # before the float check: np.float64 is a subclass of float
+        if isinstance(other, (int, float, bool)):
+            return other
         arr = backend.to_device(np.asarray(other), self.device) if not hasattr(other, "shape") else other
         return Tensor._from_array(arr)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.float32(2) * x`` or ``array + x`` calls the Tensor operator (a Tensor comes back);
+        other NumPy functions see the tensor as an array (``np.exp(x)`` returns an ndarray)."""
+        names = _UFUNC_OPERATORS.get(getattr(ufunc, "__name__", ""))
+        if method == "__call__" and names and len(inputs) == 2 and not kwargs:
+            a, b = inputs
+            if isinstance(a, Tensor):
+                return getattr(a, f"__{names[0]}__")(b)
+            return getattr(b, f"__{names[1]}__")(a)
+        arrays = [np.asarray(x) if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __add__(self, other: Any) -> Tensor:
         return E.AddFunction.apply(self, self._coerce(other))
@@ -649,108 +685,160 @@ class Tensor:
         return self.split(size, dim)
 
     def __getitem__(self, key: Any) -> Tensor:
-        key = I.normalize_key(key, lambda k: backend.to_device(np.asarray(k), self.device))
-        try:
-            out_probe = np.lib.stride_tricks.as_strided(np.empty(1), self.shape, [0] * self.ndim)
-            out_probe[_host_key(key)]
-        except IndexError as exc:
-            raise IndexError(f"index {key!r} is invalid for a tensor of shape {self.shape}: {exc}") from None
+        key = I.normalize_key(key, self._host_to_device)
+        self._selected_shape(key)  # validates the key before any work
         return I.GetItemFunction.apply(self, key=key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad would break its gradient; "
-                "do it under minitorch_cnn.no_grad() or on a detached copy"
+        """``x[key] = value``, in place; recorded in the graph when ``x`` or ``value`` requires grad."""
+        key = I.normalize_key(key, self._host_to_device)
+        selected = self._selected_shape(key)
+        value_shape = tuple(getattr(value, "shape", ()))
+        fitted = value_shape
+        while len(fitted) > len(selected) and fitted[0] == 1:  # PyTorch drops leading 1s: x[0] = v[None]
+            fitted = fitted[1:]
+        if not _broadcasts_to(fitted, selected):
+            raise ValueError(
+                f"x[key] = value: value of shape {value_shape} cannot be broadcast to the selected "
+                f"shape {selected} of this tensor of shape {self.shape}"
             )
-        key = I.normalize_key(key, lambda k: backend.to_device(np.asarray(k), self.device))
-        self.data[key] = value.data if isinstance(value, Tensor) else value
+        if fitted != value_shape:
+            value = value.reshape(fitted)
+        if autograd.check_inplace(self, "x[key] = value", (value,)):
+            value = value if isinstance(value, Tensor) else self._coerce(value)
+            autograd.apply_inplace(I.SetItemFunction, self, value, key=key, op="x[key] = value")
+        else:
+            autograd.write_inplace(self, self._inplace_operand(value), "x[key] = value", key=key)
+
+    def _host_to_device(self, k: Any) -> Any:
+        return backend.to_device(np.asarray(k), self.device)
+
+    def _selected_shape(self, key: Any) -> tuple:
+        """The shape of ``self[key]``, found on a zero-size probe; an IndexError names the shape."""
+        try:
+            probe = np.lib.stride_tricks.as_strided(np.empty(1), self.shape, [0] * self.ndim)
+            return tuple(probe[_host_key(key)].shape)
+        except IndexError as exc:
+            raise IndexError(f"index {key!r} is invalid for a tensor of shape {self.shape}: {exc}") from None
 
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
 
     # ----------------------------------------------------------------------------------------------
-    # In-place updates (for optimizers and initialisers: use under no_grad)
+    # In-place ops (``x += 1``, ``x.mul_(2)``): PyTorch's rules, see ``autograd.apply_inplace``.
+    # Allowed on leaves under no_grad (optimizers, init), refused on a leaf that requires grad
+    # otherwise, recorded in the graph on other tensors; every change bumps ``x._version``.
     # ----------------------------------------------------------------------------------------------
-    def _check_inplace(self, name: str) -> None:
-        if autograd.is_grad_enabled() and self.requires_grad:
-            raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad is being modified in place while gradients are "
-                "being recorded; wrap the update in `with minitorch_cnn.no_grad():`"
-            )
-
-    def _value(self, other: Any) -> Any:
+    def _inplace_operand(self, other: Any) -> Any:
+        """``other`` as a scalar or an array on this tensor's device (what an in-place write takes)."""
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise TypeError(
+                    f"in-place op: the other operand is on {other.device} but this tensor is on {self.device}; "
+                    "move it with .to(device)"
+                )
+            return other.data
+        other = self._coerce(other)
         return other.data if isinstance(other, Tensor) else other
 
+    def _inplace_binary(self, op: str, function: type[autograd.Function], other: Any) -> Tensor:
+        other = self._coerce(other)
+        shape = getattr(other, "shape", ())
+        if not _broadcasts_to(tuple(shape), self.shape):
+            raise ValueError(
+                f"{op}: the other operand has shape {tuple(shape)}, which does not broadcast to this "
+                f"tensor's shape {self.shape}; an in-place op cannot change the shape (PyTorch: output "
+                f"with shape {list(self.shape)} doesn't match the broadcast shape)"
+            )
+        return autograd.apply_inplace(function, self, other, op=op)
+
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        self._check_inplace("add_")
-        o = self._value(other)
-        self.data += o if alpha == 1 else o * self.dtype.type(alpha)
-        return self
+        return self._inplace_binary("add_", E.AddFunction, other if alpha == 1 else other * alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        self._check_inplace("sub_")  # so that the error names the method the user called
-        return self.add_(other, alpha=-alpha)
+        return self._inplace_binary("sub_", E.SubFunction, other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        self._check_inplace("mul_")
-        self.data *= self._value(other)
-        return self
+        return self._inplace_binary("mul_", E.MulFunction, other)
 
     def div_(self, other: Any) -> Tensor:
-        self._check_inplace("div_")
-        self.data /= self._value(other)
-        return self
+        return self._inplace_binary("div_", E.DivFunction, other)
+
+    def pow_(self, other: Any) -> Tensor:
+        return self._inplace_binary("pow_", E.PowFunction, other)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self.pow_(other)
 
     def addcmul_(self, t1: Any, t2: Any, value: float = 1) -> Tensor:
-        self._check_inplace("addcmul_")
-        self.data += self.dtype.type(value) * self._value(t1) * self._value(t2)
-        return self
+        """``self += value * t1 * t2``."""
+        return self._inplace_binary("addcmul_", E.AddFunction, self._coerce(t1) * t2 * value)
 
     def addcdiv_(self, t1: Any, t2: Any, value: float = 1) -> Tensor:
-        self._check_inplace("addcdiv_")
-        self.data += self.dtype.type(value) * self._value(t1) / self._value(t2)
-        return self
+        """``self += value * t1 / t2``."""
+        return self._inplace_binary("addcdiv_", E.AddFunction, self._coerce(t1) / t2 * value)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        self._check_inplace("clamp_")
-        self.xp.clip(self.data, min, max, out=self.data)
-        return self
+        return autograd.apply_inplace(E.ClampFunction, self, min=min, max=max, op="clamp_")
+
+    clip_ = clamp_
+
+    def relu_(self) -> Tensor:
+        return autograd.apply_inplace(E.ReLUFunction, self, op="relu_")
 
     def copy_(self, src: Any) -> Tensor:
-        self._check_inplace("copy_")
-        value = self._value(src)
-        if tuple(getattr(value, "shape", ())) not in ((), self.shape):
-            try:
-                np.broadcast_shapes(tuple(value.shape), self.shape)
-            except ValueError:
-                raise ValueError(f"copy_: source shape {tuple(value.shape)} does not match {self.shape}") from None
-        if backend.device_of(value) != self.device if hasattr(value, "shape") else False:
-            value = backend.to_device(value, self.device)
-        self.data[...] = value
-        return self
+        """Copy ``src`` (broadcast to this shape, converted to this dtype and device) into this tensor."""
+        if isinstance(src, Tensor):
+            src = src.to(self.device).to(self.dtype)
+        else:
+            src = Tensor._from_array(backend.to_device(np.asarray(backend.to_numpy(src) if hasattr(src, "shape")
+                                                                  else src, dtype=self.dtype), self.device))
+        if not _broadcasts_to(src.shape, self.shape):
+            raise ValueError(f"copy_: source shape {src.shape} does not broadcast to this tensor's shape {self.shape}")
+        return autograd.apply_inplace(E.CopyFunction, self, src, op="copy_")
 
-    def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+    def fill_(self, value: Any) -> Tensor:
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise ValueError(f"fill_: value must be a number or a 1-element tensor, got shape {value.shape}")
+            value = value.item()
+        return autograd.apply_inplace(E.FillFunction, self, value=value, op="fill_")
 
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
-        return self.fill_(0)
+        return autograd.apply_inplace(E.FillFunction, self, value=0, op="zero_")
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from .creation import _random_array
 
-        self._check_inplace("normal_")
-        return self.copy_(_random_array("normal", self.shape, self.dtype, self.device) * std + mean)
+        autograd.check_inplace(self, "normal_")
+        return self.copy_(Tensor._from_array(_random_array("normal", self.shape, self.dtype, self.device) * std + mean))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from .creation import _random_array
 
-        self._check_inplace("uniform_")
-        return self.copy_(_random_array("uniform", self.shape, self.dtype, self.device) * (b - a) + a)
+        autograd.check_inplace(self, "uniform_")
+        return self.copy_(Tensor._from_array(_random_array("uniform", self.shape, self.dtype, self.device) * (b - a) + a))
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """True when an operand of ``shape`` broadcasts to exactly ``target`` (what an in-place write needs)."""
+    try:
+        return np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _resolve_shape(shape: tuple, numel: int, source: tuple) -> tuple:

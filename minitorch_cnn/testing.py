@@ -19,17 +19,18 @@ Two modes:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend
 from .autograd import no_grad
 from .tensors import Tensor
 
-__all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "numerical_grad"]
+__all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "numerical_grad", "saved_by_forward", "saved_nbytes"]
 
 
 class GradcheckError(AssertionError):
@@ -189,6 +190,51 @@ def gradcheck(
     if not worst.ok and raise_exception:
         raise GradcheckError(worst)
     return worst.ok
+
+
+# --------------------------------------------------------------------------------------------------
+# What a forward keeps for backward (to test that evaluation under no_grad keeps nothing)
+# --------------------------------------------------------------------------------------------------
+_ENGINE_FIELDS = frozenset({"saved_tensors", "needs_input_grad", "_freed", "_saving", "_saved_versions"})
+
+
+def _arrays_in(value: Any) -> Iterator[Any]:
+    if hasattr(value, "nbytes") and hasattr(value, "shape"):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays_in(v)
+
+
+def saved_nbytes(ctx: autograd.Context) -> int:
+    """Bytes of the arrays ``ctx`` holds: ``saved_tensors`` and array attributes set by forward
+    (arg-max indices, im2col columns, masks). Inputs saved by reference count too."""
+    values = [ctx.saved_tensors] + [v for k, v in vars(ctx).items() if k not in _ENGINE_FIELDS]
+    return sum(int(a.nbytes) for v in values for a in _arrays_in(v))
+
+
+@dataclass
+class SavedRecord:
+    op: str
+    nbytes: int
+
+
+@contextlib.contextmanager
+def saved_by_forward() -> Iterator[list[SavedRecord]]:
+    """``with saved_by_forward() as saved: f(x)``: one ``SavedRecord(op, nbytes)`` per op run inside.
+
+    Under ``no_grad`` (or when no input requires grad) every ``nbytes`` should be 0.
+    """
+    records: list[SavedRecord] = []
+
+    def observe(function: type, ctx: autograd.Context) -> None:
+        records.append(SavedRecord(function.__name__, saved_nbytes(ctx)))
+
+    autograd._forward_observers.append(observe)
+    try:
+        yield records
+    finally:
+        autograd._forward_observers.remove(observe)
 
 
 # --------------------------------------------------------------------------------------------------

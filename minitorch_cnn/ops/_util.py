@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..backend import get_array_module
-
 
 def unbroadcast(grad: Any, shape: Sequence[int]) -> Any:
     """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting.
@@ -43,7 +41,3 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int, name: str = "dim"
             )
         out.append(d % ndim if ndim else 0)
     return tuple(sorted(set(out)))
-
-
-def array_module(*arrays: Any) -> Any:
-    return get_array_module(*arrays)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Context, Function
-from ._util import array_module, unbroadcast
+from ..backend import get_array_module
+from ._util import unbroadcast
 
 
 def _check_binary(op: str, a: Any, b: Any) -> tuple[Any, ...]:
@@ -24,7 +25,7 @@ def _check_binary(op: str, a: Any, b: Any) -> tuple[Any, ...]:
                 f"dtypes implicitly; convert one side first, e.g. .to({a.dtype}) or .float()"
             )
         try:
-            return tuple(array_module(a, b).broadcast_shapes(a.shape, b.shape))
+            return tuple(get_array_module(a, b).broadcast_shapes(a.shape, b.shape))
         except ValueError:
             raise ValueError(
                 f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together "
@@ -34,6 +35,8 @@ def _check_binary(op: str, a: Any, b: Any) -> tuple[Any, ...]:
 
 
 class AddFunction(Function):
+    """``a + b``: d/da = 1, d/db = 1 (each summed back over broadcast axes)."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("add", a, b)
@@ -50,6 +53,8 @@ class AddFunction(Function):
 
 
 class SubFunction(Function):
+    """``a - b``: d/da = 1, d/db = -1."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("sub", a, b)
@@ -66,6 +71,8 @@ class SubFunction(Function):
 
 
 class MulFunction(Function):
+    """``a * b``: d/da = b, d/db = a."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("mul", a, b)
@@ -86,6 +93,8 @@ class MulFunction(Function):
 
 
 class DivFunction(Function):
+    """``a / b``: d/da = 1 / b, d/db = -a / b^2."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("div", a, b)
@@ -113,7 +122,7 @@ class PowFunction(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
         a, b, out = ctx.saved_tensors
-        xp = array_module(a, b)
+        xp = get_array_module(a, b)
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = unbroadcast(g * b * a ** (b - 1), getattr(a, "shape", ()))
@@ -124,13 +133,13 @@ class PowFunction(Function):
 
 
 class MaximumFunction(Function):
-    """Element-wise max; on ties the gradient is split evenly (as PyTorch does)."""
+    """Element-wise max: d/da = 1 where a > b, d/db = 1 where b > a; ties split it evenly (as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("maximum", a, b)
         ctx.save_for_backward(a, b)
-        return array_module(a, b).maximum(a, b)
+        return get_array_module(a, b).maximum(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
@@ -139,11 +148,13 @@ class MaximumFunction(Function):
 
 
 class MinimumFunction(Function):
+    """Element-wise min: d/da = 1 where a < b (1/2 on ties), d/db the rest."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         _check_binary("minimum", a, b)
         ctx.save_for_backward(a, b)
-        return array_module(a, b).minimum(a, b)
+        return get_array_module(a, b).minimum(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
@@ -160,12 +171,12 @@ def _split_grad(ctx: Context, g: Any, a: Any, b: Any, a_wins: Any) -> tuple:
 
 
 class WhereFunction(Function):
-    """``where(cond, a, b)``: the gradient flows to ``a`` where cond holds, to ``b`` elsewhere."""
+    """``where(cond, a, b)``: d/da = cond, d/db = not cond (no gradient for cond)."""
 
     @staticmethod
     def forward(ctx: Context, cond: Any, a: Any, b: Any) -> Any:
         _check_binary("where", a, b)
-        xp = array_module(cond, a, b)
+        xp = get_array_module(cond, a, b)
         ctx.save_for_backward(cond)
         ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
         return xp.where(cond, a, b)
@@ -175,7 +186,7 @@ class WhereFunction(Function):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
         zero = g.dtype.type(0)
-        xp = array_module(g)
+        xp = get_array_module(g)
         ga = unbroadcast(xp.where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None
         gb = unbroadcast(xp.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
@@ -183,6 +194,8 @@ class WhereFunction(Function):
 
 # --- unary -----------------------------------------------------------------------------------------
 class NegFunction(Function):
+    """``-a``: d/da = -1."""
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         return -a
@@ -193,10 +206,12 @@ class NegFunction(Function):
 
 
 class ExpFunction(Function):
+    """``e^a``: d/da = e^a (the saved output)."""
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         # BEGIN SOLUTION 1.2
-        out = array_module(a).exp(a)
+        out = get_array_module(a).exp(a)
         ctx.save_for_backward(out)
         return out
         # END SOLUTION
@@ -210,10 +225,12 @@ class ExpFunction(Function):
 
 
 class LogFunction(Function):
+    """``ln a``: d/da = 1 / a."""
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         ctx.save_for_backward(a)
-        return array_module(a).log(a)
+        return get_array_module(a).log(a)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
@@ -222,9 +239,11 @@ class LogFunction(Function):
 
 
 class SqrtFunction(Function):
+    """``sqrt(a)``: d/da = 1 / (2 sqrt(a)) (from the saved output)."""
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
-        out = array_module(a).sqrt(a)
+        out = get_array_module(a).sqrt(a)
         ctx.save_for_backward(out)
         return out
 
@@ -235,33 +254,34 @@ class SqrtFunction(Function):
 
 
 class AbsFunction(Function):
-    """|a|, with derivative sign(a) (0 at a = 0, as PyTorch)."""
+    """``|a|``: d/da = sign(a) (0 at a = 0, as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         ctx.save_for_backward(a)
-        return array_module(a).abs(a)
+        return get_array_module(a).abs(a)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
         (a,) = ctx.saved_tensors
-        return g * array_module(a).sign(a)
+        return g * get_array_module(a).sign(a)
 
 
 class ClampFunction(Function):
-    """Clip to [min, max]; the gradient passes only where the input was inside the range."""
+    """Clip to [min, max]: d/da = 1 where min <= a <= max, else 0."""
 
     @staticmethod
     def forward(ctx: Context, a: Any, min: float | None = None, max: float | None = None) -> Any:  # noqa: A002
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        xp = array_module(a)
-        inside = xp.ones(a.shape, dtype=bool)
-        if min is not None:
-            inside &= a >= min
-        if max is not None:
-            inside &= a <= max
-        ctx.save_for_backward(inside)
+        xp = get_array_module(a)
+        if ctx.needs_backward:  # the mask is only for backward
+            inside = xp.ones(a.shape, dtype=bool)
+            if min is not None:
+                inside &= a >= min
+            if max is not None:
+                inside &= a <= max
+            ctx.save_for_backward(inside)
         return xp.clip(a, min, max).astype(a.dtype, copy=False)
 
     @staticmethod
@@ -270,13 +290,38 @@ class ClampFunction(Function):
         return g * inside
 
 
+class FillFunction(Function):
+    """Every element set to ``value`` (``fill_`` / ``zero_``): d/da = 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, value: float = 0) -> Any:
+        return get_array_module(a).full(a.shape, value, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        return None
+
+
+class CopyFunction(Function):
+    """``src`` broadcast to the shape of ``a`` (``a.copy_(src)``): d/da = 0, d/dsrc = 1 (summed over broadcast)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, src: Any) -> Any:
+        ctx.src_shape = src.shape
+        return get_array_module(a).broadcast_to(src, a.shape)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        return None, unbroadcast(g, ctx.src_shape) if ctx.needs_input_grad[1] else None
+
+
 class ReLUFunction(Function):
-    """max(x, 0); derivative 1 where x > 0, else 0."""
+    """``max(a, 0)``: d/da = 1 where a > 0, else 0."""
 
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
         # BEGIN SOLUTION 1.6
-        out = array_module(a).maximum(a, 0)
+        out = get_array_module(a).maximum(a, 0)
         ctx.save_for_backward(out)
         return out
         # END SOLUTION
@@ -290,9 +335,11 @@ class ReLUFunction(Function):
 
 
 class LeakyReLUFunction(Function):
+    """``a`` where a > 0, else ``slope * a``: d/da = 1 or slope."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, negative_slope: float = 0.01) -> Any:
-        xp = array_module(a)
+        xp = get_array_module(a)
         positive = a > 0
         ctx.save_for_backward(positive)
         ctx.slope = negative_slope
@@ -301,7 +348,7 @@ class LeakyReLUFunction(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
         (positive,) = ctx.saved_tensors
-        xp = array_module(g)
+        xp = get_array_module(g)
         return xp.where(positive, g, g * g.dtype.type(ctx.slope))
 
 
@@ -310,7 +357,7 @@ class SigmoidFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
-        xp = array_module(a)
+        xp = get_array_module(a)
         e = xp.exp(-xp.abs(a))  # in (0, 1]: never overflows
         out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
         ctx.save_for_backward(out)
@@ -323,9 +370,11 @@ class SigmoidFunction(Function):
 
 
 class TanhFunction(Function):
+    """``tanh(a)``: d/da = 1 - tanh(a)^2."""
+
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
-        out = array_module(a).tanh(a)
+        out = get_array_module(a).tanh(a)
         ctx.save_for_backward(out)
         return out
 
@@ -343,7 +392,7 @@ class SoftmaxFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, dim: int = -1) -> Any:
-        xp = array_module(a)
+        xp = get_array_module(a)
         e = xp.exp(a - a.max(axis=dim, keepdims=True))
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.save_for_backward(out)
@@ -363,7 +412,7 @@ class LogSoftmaxFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, dim: int = -1) -> Any:
-        xp = array_module(a)
+        xp = get_array_module(a)
         shifted = a - a.max(axis=dim, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(out)
@@ -373,5 +422,5 @@ class LogSoftmaxFunction(Function):
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
         (out,) = ctx.saved_tensors
-        xp = array_module(out)
+        xp = get_array_module(out)
         return g - xp.exp(out) * g.sum(axis=ctx.dim, keepdims=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Context, Function
-from ._util import array_module
+from ..backend import get_array_module
+from ._util import unbroadcast
 
 
 def _is_basic(key: tuple) -> bool:
@@ -19,6 +20,13 @@ def _is_basic(key: tuple) -> bool:
 
 
 class GetItemFunction(Function):
+    """``a[key]``: d/da is the output gradient scattered (added) back into the picked slots.
+
+    With slices only, the output is a view of ``a``; index arrays give a copy.
+    """
+
+    shares_input_memory = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, key: Any = None) -> Any:
         ctx.shape, ctx.dtype, ctx.key = a.shape, a.dtype, key
@@ -26,7 +34,7 @@ class GetItemFunction(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
-        xp = array_module(g)
+        xp = get_array_module(g)
         grad = xp.zeros(ctx.shape, dtype=g.dtype)
         key = ctx.key if isinstance(ctx.key, tuple) else (ctx.key,)
         if _is_basic(key):
@@ -34,6 +42,32 @@ class GetItemFunction(Function):
         else:
             _scatter_add(xp, grad, ctx.key, g)
         return grad
+
+
+class SetItemFunction(Function):
+    """``out = a`` with ``out[key] = value`` (what ``a[key] = value`` records on a graph tensor).
+
+    d/da = 1 outside the written slots, 0 inside; d/dvalue = the gradient of those slots (summed
+    over broadcasting), as PyTorch's ``index_put_``.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, value: Any, key: Any = None) -> Any:
+        ctx.key = key
+        ctx.value_shape, ctx.value_dtype = getattr(value, "shape", ()), getattr(value, "dtype", None)
+        out = a.copy()
+        out[key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        ga = gv = None
+        if ctx.needs_input_grad[0]:
+            ga = g.copy()
+            ga[ctx.key] = 0
+        if ctx.needs_input_grad[1]:
+            gv = unbroadcast(g[ctx.key], ctx.value_shape).astype(ctx.value_dtype, copy=False)
+        return ga, gv
 
 
 def _scatter_add(xp: Any, target: Any, key: Any, values: Any) -> None:

@@ -13,6 +13,8 @@ from ._util import unbroadcast
 
 
 class MatMulFunction(Function):
+    """``C = A @ B``: d/dA = dC @ B^T, d/dB = A^T @ dC (batch axes summed where broadcast)."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> Any:
         if a.ndim == 0 or b.ndim == 0:

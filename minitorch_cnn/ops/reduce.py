@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Context, Function
-from ._util import array_module
+from ..backend import get_array_module
 
 
 def _expand_back(g: Any, shape: tuple, axes: tuple | None, keepdim: bool) -> Any:
     """Re-insert the reduced axes of ``g`` (if dropped) and broadcast it to ``shape``."""
     # BEGIN SOLUTION 1.3
-    xp = array_module(g)
+    xp = get_array_module(g)
     if axes is None:
         axes = tuple(range(len(shape)))
     if not keepdim:
@@ -39,6 +39,8 @@ def _count(shape: tuple, axes: tuple | None) -> int:
 
 
 class SumFunction(Function):
+    """``sum(a)`` over ``axes``: d/da_i = 1 (the output gradient copied back over the reduced axes)."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False) -> Any:
         axes = _axes(a, axes)
@@ -51,6 +53,8 @@ class SumFunction(Function):
 
 
 class MeanFunction(Function):
+    """``mean(a)`` over ``axes`` (n elements each): d/da_i = 1 / n."""
+
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False) -> Any:
         axes = _axes(a, axes)
@@ -108,11 +112,11 @@ class MaxMinFunction(Function):
 
 
 class MaxMinDimFunction(Function):
-    """``x.max(dim)`` returning (values, indices); the gradient goes to the first arg-max only."""
+    """``x.max(dim)`` returning (values, indices): d values / da = 1 at the first arg-max, 0 elsewhere."""
 
     @staticmethod
     def forward(ctx: Context, a: Any, dim: int = 0, keepdim: bool = False, mode: str = "max") -> tuple:
-        xp = array_module(a)
+        xp = get_array_module(a)
         idx = a.argmax(axis=dim) if mode == "max" else a.argmin(axis=dim)
         idx = xp.expand_dims(idx, dim)
         values = xp.take_along_axis(a, idx, axis=dim)
@@ -126,7 +130,7 @@ class MaxMinDimFunction(Function):
     @staticmethod
     def backward(ctx: Context, g: Any, _g_idx: Any = None) -> Any:
         (idx,) = ctx.saved_tensors
-        xp = array_module(g)
+        xp = get_array_module(g)
         if not ctx.keepdim:
             g = xp.expand_dims(g, ctx.dim)
         # one-hot of the arg-max along dim (put_along_axis is not in every CuPy)

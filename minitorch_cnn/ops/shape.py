@@ -10,10 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autograd import Context, Function
-from ._util import array_module, unbroadcast
+from ..backend import get_array_module
+from ._util import unbroadcast
 
 
 class ReshapeFunction(Function):
+    """``a.reshape(shape)``: the gradient is reshaped back (d/da = identity). May be a view of ``a``."""
+
+    shares_input_memory = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, shape: tuple = ()) -> Any:
         ctx.shape = a.shape
@@ -25,6 +30,10 @@ class ReshapeFunction(Function):
 
 
 class PermuteFunction(Function):
+    """``a.transpose(dims)``: the gradient is permuted by the inverse permutation. A view of ``a``."""
+
+    shares_input_memory = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, dims: tuple = ()) -> Any:
         ctx.dims = dims
@@ -39,12 +48,14 @@ class PermuteFunction(Function):
 
 
 class ExpandFunction(Function):
-    """Broadcast to a larger shape (a view); the gradient sums over the copies."""
+    """Broadcast to a larger shape (a read-only view): d/da sums the gradient over the copies."""
+
+    shares_input_memory = True
 
     @staticmethod
     def forward(ctx: Context, a: Any, shape: tuple = ()) -> Any:
         ctx.shape = a.shape
-        return array_module(a).broadcast_to(a, shape)
+        return get_array_module(a).broadcast_to(a, shape)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
@@ -52,14 +63,18 @@ class ExpandFunction(Function):
 
 
 class FlipFunction(Function):
+    """Reverse the order along ``dims``: the gradient is flipped back. A view of ``a``."""
+
+    shares_input_memory = True
+
     @staticmethod
     def forward(ctx: Context, a: Any, dims: tuple = ()) -> Any:
         ctx.dims = dims
-        return array_module(a).flip(a, dims)
+        return get_array_module(a).flip(a, dims)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
-        return array_module(g).flip(g, ctx.dims)
+        return get_array_module(g).flip(g, ctx.dims)
 
 
 class CatFunction(Function):
@@ -69,7 +84,7 @@ class CatFunction(Function):
     def forward(ctx: Context, *arrays: Any, dim: int = 0) -> Any:
         ctx.sizes = [a.shape[dim] for a in arrays]
         ctx.dim = dim
-        return array_module(*arrays).concatenate(arrays, axis=dim)
+        return get_array_module(*arrays).concatenate(arrays, axis=dim)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
@@ -84,14 +99,16 @@ class CatFunction(Function):
 
 
 class StackFunction(Function):
+    """Stack along a new ``dim``: input i gets slice i of the gradient along ``dim``."""
+
     @staticmethod
     def forward(ctx: Context, *arrays: Any, dim: int = 0) -> Any:
         ctx.dim = dim
-        return array_module(*arrays).stack(arrays, axis=dim)
+        return get_array_module(*arrays).stack(arrays, axis=dim)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
-        xp = array_module(g)
+        xp = get_array_module(g)
         parts = xp.moveaxis(g, ctx.dim, 0)
         return tuple(parts[i] if need else None for i, need in enumerate(ctx.needs_input_grad))
 

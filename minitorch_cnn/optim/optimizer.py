@@ -183,6 +183,7 @@ class Optimizer:
             if p.grad is None:
                 continue
             g = p.grad.data
+            p._version_counter.bump()  # the update changes p in place, as PyTorch's step does
             yield p, p.data, (-g if group.get("maximize", False) else g)
 
     # ------------------------------------------------------------------------------------------
