@@ -16,7 +16,7 @@ import numpy as np
 from . import backend
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops._util import normalize_dims
+from .ops._util import check_size, check_tensor, normalize_dims
 from .tensors import Tensor, _shape_arg, float32, int64
 
 __all__ = [
@@ -24,7 +24,8 @@ __all__ = [
     "randn", "rand", "randint", "randperm", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
     "empty_like", "cat", "concatenate", "stack", "split", "where", "maximum", "minimum", "matmul", "exp",
     "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "sum", "mean", "flatten",
-    "clamp", "manual_seed", "argmax", "is_tensor", "numel", "allclose",
+    "clamp", "manual_seed", "argmax", "argmin", "is_tensor", "numel", "allclose", "max", "min", "topk", "sort",
+    "argsort", "cumsum", "prod", "norm", "nonzero", "masked_fill", "gather",
 ]
 
 
@@ -53,8 +54,11 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     elif hasattr(data, "shape") and not isinstance(data, np.ndarray):
         data = backend.to_numpy(data)
     keeps_dtype = isinstance(data, (np.ndarray, np.generic))  # PyTorch keeps a NumPy array's dtype
-    values = np.array(data)
-    if values.dtype == object:
+    try:
+        values = np.array(data)
+    except ValueError:  # NumPy's "inhomogeneous shape"
+        values = np.array(None, dtype=object)
+    if values.dtype == object or values.dtype.kind in "USV":
         raise TypeError(
             "tensor(): could not turn the data into a numeric array; nested lists must be rectangular "
             "and hold numbers only"
@@ -77,9 +81,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def _filled(fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
-    shape = _shape_arg(size)
-    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
-        raise ValueError(f"size must be non-negative integers, got {shape}")
+    shape = check_size("zeros/ones/full", _shape_arg(size))
     dt = np.dtype(dtype) if dtype is not None else float32
     dev = backend.get_default_device() if device is None else backend.device(device)
     xp = backend._module_for(dev)
@@ -110,6 +112,7 @@ def full(size: Sequence[int], fill_value: float, dtype: Any = None, device: Any 
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    check_size("eye", (n,) if m is None else (n, m), name="n and m")
     return _finish(np.eye(n, m, dtype=dtype or float32), device, requires_grad)
 
 
@@ -125,6 +128,7 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    check_size("linspace", (steps,), name="steps")
     return _finish(np.linspace(start, end, steps).astype(dtype or float32), device, requires_grad)
 
 
@@ -142,19 +146,21 @@ def _random_array(kind: str, shape: tuple, dtype: Any, device: Any) -> Any:
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples, N(0, 1)."""
-    return _finish(_random_array("normal", _shape_arg(size), dtype, device), device, requires_grad)
+    return _finish(_random_array("normal", check_size("randn", _shape_arg(size)), dtype, device), device, requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    return _finish(_random_array("uniform", _shape_arg(size), dtype, device), device, requires_grad)
+    return _finish(_random_array("uniform", check_size("rand", _shape_arg(size)), dtype, device), device, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None,
             device: Any = None) -> Tensor:
     if high is None:
         low, high = 0, low
-    values = backend.random_state("cpu").integers(low, high, size=tuple(size))
+    if not low < high:
+        raise ValueError(f"randint: needs low < high, got low={low}, high={high} (high is exclusive)")
+    values = backend.random_state("cpu").integers(low, high, size=check_size("randint", tuple(size)))
     return _finish(values.astype(dtype or int64), device, False)
 
 
@@ -203,9 +209,8 @@ def _tensors(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    for t in tensors:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: expected Tensors, got {type(t).__name__}")
+    for i, t in enumerate(tensors):
+        check_tensor(op, f"tensors[{i}]", t)
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) > 1:
         raise TypeError(f"{op}: tensors have different dtypes {sorted(map(str, dtypes))}; convert them first")
@@ -238,7 +243,7 @@ def split(t: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
     if isinstance(split_size_or_sections, int):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+        sizes = [builtins.min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)] or [0]
     else:
         sizes = list(split_size_or_sections)
         total = builtins.sum(sizes)  # this module defines its own sum()
@@ -320,6 +325,56 @@ def mean(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def argmax(t: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return t.argmax(dim, keepdim)
+
+
+def argmin(t: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return t.argmin(dim, keepdim)
+
+
+def max(t: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """``mt.max(x)`` the largest element, ``mt.max(x, 1)`` a ``(values, indices)`` pair, ``mt.max(x, y)`` element-wise."""
+    return t.max(dim, keepdim)
+
+
+def min(t: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """As :func:`max`, for the smallest."""
+    return t.min(dim, keepdim)
+
+
+def topk(t: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    return t.topk(k, dim, largest, sorted)
+
+
+def sort(t: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    return t.sort(dim, descending, stable)
+
+
+def argsort(t: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    return t.argsort(dim, descending, stable)
+
+
+def cumsum(t: Tensor, dim: int) -> Tensor:
+    return t.cumsum(dim)
+
+
+def prod(t: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return t.prod(dim, keepdim)
+
+
+def norm(t: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    return t.norm(p, dim, keepdim)
+
+
+def nonzero(t: Tensor, as_tuple: bool = False) -> Any:
+    return t.nonzero(as_tuple=as_tuple)
+
+
+def masked_fill(t: Tensor, mask: Tensor, value: Any) -> Tensor:
+    return t.masked_fill(mask, value)
+
+
+def gather(t: Tensor, dim: int, index: Tensor) -> Tensor:
+    return t.gather(dim, index)
 
 
 def flatten(t: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -13,6 +13,7 @@ Every operator and method below calls a differentiable ``Function`` from ``minit
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,6 +39,11 @@ uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
 _FLOAT_KINDS = "f"
+_TYPE_NAMES = {
+    float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", np.dtype("int8"): "CharTensor",
+    np.dtype("int16"): "ShortTensor", int32: "IntTensor", int64: "LongTensor", uint8: "ByteTensor",
+    bool_: "BoolTensor",
+}
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 # NumPy ufunc name -> (Tensor operator, the operator to call when the tensor is on the right)
@@ -308,6 +314,44 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
+    def type(self, dtype: Any = None) -> Any:
+        """Without an argument the type's name (``"minitorch_cnn.FloatTensor"``, as torch's
+        ``"torch.FloatTensor"``); with a dtype or such a name (``"torch.DoubleTensor"``) a cast copy."""
+        if dtype is None:
+            return f"minitorch_cnn.{_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
+        if isinstance(dtype, str) and dtype.split(".")[-1] in _TYPE_NAMES.values():
+            dtype = next(d for d, name in _TYPE_NAMES.items() if name == dtype.split(".")[-1])
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(
+                f"type(): dtype must be a dtype (mt.float64) or a type name such as 'torch.DoubleTensor', "
+                f"got {dtype!r}"
+            ) from None
+        return self.to(dtype)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new tensor from ``data`` with this tensor's dtype and device unless given."""
+        from .creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        from .creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_arg(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_arg(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
     def clone(self) -> Tensor:
         return self + 0 if self.requires_grad else Tensor._from_array(self.data.copy())
 
@@ -360,6 +404,11 @@ class Tensor:
             return other.item()  # before the float check: np.float64 is a subclass of float
         if isinstance(other, (int, float, bool)):
             return other
+        if isinstance(other, (str, bytes)) or other is None:
+            raise TypeError(
+                f"unsupported operand: a Tensor cannot be combined with {type(other).__name__} {other!r}; "
+                "use a number, a Tensor or an array of numbers"
+            )
         arr = backend.to_device(np.asarray(other), self.device) if not hasattr(other, "shape") else other
         return Tensor._from_array(arr)
 
@@ -552,11 +601,11 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     def _extreme(self, dim: int | None, keepdim: bool, mode: str) -> Any:
-        if self.numel() == 0:
-            raise RuntimeError(f"{mode}(): cannot reduce an empty tensor of shape {self.shape}")
         if dim is None:
+            _check_nonempty_reduction(mode, self.shape, None)
             return R.MaxMinFunction.apply(self, axes=None, keepdim=False, mode=mode)
         (d,) = normalize_dims(dim, self.ndim)
+        _check_nonempty_reduction(mode, self.shape, (d,))
         values, indices = R.MaxMinDimFunction.apply(self, dim=d, keepdim=keepdim, mode=mode)
         return MaxResult(values, indices)
 
@@ -572,10 +621,14 @@ class Tensor:
         return self._extreme(dim, keepdim, "min")
 
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return R.MaxMinFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim, mode="max")
+        axes = normalize_dims(dim, self.ndim)
+        _check_nonempty_reduction("amax", self.shape, axes)
+        return R.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="max")
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return R.MaxMinFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim, mode="min")
+        axes = normalize_dims(dim, self.ndim)
+        _check_nonempty_reduction("amin", self.shape, axes)
+        return R.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="min")
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg(dim, keepdim, "argmax")
@@ -591,6 +644,112 @@ class Tensor:
         if keepdim:
             out = self.xp.expand_dims(out, d)
         return Tensor._from_array(out.astype(int64))
+
+    def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Product of the elements (over ``dim``, or all of them)."""
+        d = None if dim is None else normalize_dims(dim, self.ndim)[0]
+        return R.ProdFunction.apply(self, dim=d, keepdim=keepdim)
+
+    def cumsum(self, dim: int) -> Tensor:
+        """Running sum along ``dim``: out[i] = x[0] + ... + x[i]."""
+        (d,) = normalize_dims(dim, self.ndim)
+        return R.CumsumFunction.apply(self, dim=d)
+
+    def norm(self, p: Any = "fro", dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """The p-norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all elements by default): p = 2 / 'fro'
+        (Euclidean, the default), 1, inf (largest |x|), -inf, or any p > 0."""
+        if self.dtype.kind not in _FLOAT_KINDS:
+            raise TypeError(f"norm(): needs a floating-point tensor, got dtype {self.dtype}; use .float() first")
+        axes = normalize_dims(dim, self.ndim)
+        if p in ("fro", 2):
+            return R.Norm2Function.apply(self, axes=axes, keepdim=keepdim)
+        if p == 1:
+            return self.abs().sum(axes, keepdim)
+        if p in (float("inf"), -float("inf")):
+            return self.abs().amax(axes, keepdim) if p > 0 else self.abs().amin(axes, keepdim)
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0:
+            return (self.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+        raise ValueError(f"norm(): p must be 'fro', a number > 0, inf or -inf, got {p!r}")
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """``(values, indices)`` sorted along ``dim``; ties keep their order (always stable)."""
+        (d,) = normalize_dims(dim, self.ndim) if self.ndim else (0,)
+        order = self._argsort(d, descending)
+        return MaxResult(self.gather(d, order) if self.ndim else self * 1, order)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        (d,) = normalize_dims(dim, self.ndim) if self.ndim else (0,)
+        return self._argsort(d, descending)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+        """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``, in order."""
+        (d,) = normalize_dims(dim, self.ndim) if self.ndim else (0,)
+        size = self.shape[d] if self.ndim else 1
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+            raise ValueError(f"topk(): k must be an integer in [0, {size}] (the size of dim {dim}), got {k!r}")
+        if self.ndim == 0:
+            return MaxResult(self * 1, Tensor._from_array(self.xp.zeros((), dtype=int64)))
+        key = tuple(slice(0, k) if i == d else slice(None) for i in range(self.ndim))
+        order = Tensor._from_array(self._argsort(d, largest).data[key])
+        return MaxResult(self.gather(d, order), order)
+
+    def _argsort(self, d: int, descending: bool) -> Tensor:
+        """Stable sort order along ``d`` (descending keeps ties in their original order too)."""
+        xp = self.xp
+        if self.ndim == 0:
+            return Tensor._from_array(xp.zeros((), dtype=int64))
+        if not descending:
+            return Tensor._from_array(xp.argsort(self.data, axis=d, kind="stable").astype(int64))
+        # descending and stable: sort the reversed array ascending, then undo the reversal
+        n = self.shape[d]
+        rev = xp.argsort(xp.flip(self.data, d), axis=d, kind="stable")
+        return Tensor._from_array(xp.flip(n - 1 - rev, d).astype(int64))
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """``out[i][j] = self[i][index[i][j]]`` for ``dim=1`` (any dim likewise), as ``torch.gather``."""
+        (d,) = normalize_dims(dim, self.ndim)
+        idx = index.data if isinstance(index, Tensor) else self._coerce(index).data
+        if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
+            raise TypeError(
+                f"gather(): index must be an integer tensor with {self.ndim} dims like the input, got dtype "
+                f"{idx.dtype} with shape {tuple(idx.shape)}"
+            )
+        if any(n > m for i, (n, m) in enumerate(zip(idx.shape, self.shape)) if i != d):
+            raise ValueError(f"gather(): index shape {tuple(idx.shape)} exceeds input shape {self.shape} outside dim {d}")
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.shape[d]):
+            raise IndexError(
+                f"gather(): index values must be in [0, {self.shape[d] - 1}] for dim {d} of shape {self.shape}, "
+                f"got values in [{int(idx.min())}, {int(idx.max())}]"
+            )
+        return I.GatherFunction.apply(self, Tensor._from_array(idx), dim=d)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where the boolean ``mask`` (broadcast to this shape) is True, the tensor elsewhere."""
+        return _masked_fill(self, mask, value, inplace=False)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return _masked_fill(self, mask, value, inplace=True)
+
+    def nonzero(self, as_tuple: bool = False) -> Any:
+        """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-d tensor per dim."""
+        xp = self.xp
+        data = self.data.reshape(1) if self.ndim == 0 else self.data
+        found = xp.nonzero(data)
+        if as_tuple:
+            return tuple(Tensor._from_array(f.astype(int64)) for f in found)
+        if self.ndim == 0:
+            return Tensor._from_array(xp.zeros((int(found[0].size), 0), dtype=int64))
+        return Tensor._from_array(xp.stack(found, axis=1).astype(int64))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tile the tensor ``sizes[i]`` times along dim i (NumPy's ``tile``); extra sizes add leading dims."""
+        reps = _shape_arg(sizes)
+        if len(reps) < self.ndim or any(not isinstance(r, (int, np.integer)) or r < 0 for r in reps):
+            raise ValueError(
+                f"repeat(): needs one non-negative integer per dim (at least {self.ndim} for shape {self.shape}), "
+                f"got {reps}"
+            )
+        return S.RepeatFunction.apply(self, reps=tuple(int(r) for r in reps))
 
     # ----------------------------------------------------------------------------------------------
     # Shape
@@ -681,7 +840,10 @@ class Tensor:
         return split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        size = -(-self.shape[dim] // chunks)
+        if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        (d,) = normalize_dims(dim, self.ndim)
+        size = builtins.max(-(-self.shape[d] // chunks), 1)
         return self.split(size, dim)
 
     def __getitem__(self, key: Any) -> Tensor:
@@ -833,6 +995,33 @@ class Tensor:
         return self.copy_(Tensor._from_array(_random_array("uniform", self.shape, self.dtype, self.device) * (b - a) + a))
 
 
+def _masked_fill(t: Tensor, mask: Any, value: Any, inplace: bool) -> Tensor:
+    """``masked_fill`` / ``masked_fill_``: checks the mask, then one MaskedFillFunction."""
+    op = "masked_fill_" if inplace else "masked_fill"
+    m = mask if isinstance(mask, Tensor) else t._coerce(mask)
+    if not isinstance(m, Tensor) or m.dtype != bool_:
+        raise TypeError(f"{op}: mask must be a boolean tensor (e.g. x > 0), got {getattr(m, 'dtype', type(m).__name__)}")
+    if not _broadcasts_to(m.shape, t.shape):
+        raise ValueError(f"{op}: mask of shape {m.shape} does not broadcast to the tensor's shape {t.shape}")
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{op}: value must be a number or a 1-element tensor, got shape {value.shape}")
+        value = value.item()
+    if inplace:
+        return autograd.apply_inplace(E.MaskedFillFunction, t, m, value=value, op=op)
+    return E.MaskedFillFunction.apply(t, m, value=value)
+
+
+def _check_nonempty_reduction(op: str, shape: tuple, axes: tuple | None) -> None:
+    """max/min of no elements has no value: refuse a reduced axis of size 0 (as PyTorch)."""
+    reduced = range(len(shape)) if axes is None or not shape else axes  # a 0-d tensor accepts dim 0
+    if any(shape[a] == 0 for a in reduced):
+        raise RuntimeError(
+            f"{op}(): cannot reduce an empty tensor of shape {shape} over "
+            f"{'all dims' if axes is None else f'dim {axes[0] if len(axes) == 1 else axes}'} (no elements to compare)"
+        )
+
+
 def _broadcasts_to(shape: tuple, target: tuple) -> bool:
     """True when an operand of ``shape`` broadcasts to exactly ``target`` (what an in-place write needs)."""
     try:
@@ -843,6 +1032,8 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 
 def _resolve_shape(shape: tuple, numel: int, source: tuple) -> tuple:
     """Fill in a single -1 and check that the element count is preserved."""
+    if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in shape):
+        raise TypeError(f"reshape: the target shape must hold integers, got {shape}")
     unknown = [i for i, n in enumerate(shape) if n == -1]
     known = int(np.prod([n for n in shape if n != -1]))
     if len(unknown) > 1 or any(n < -1 for n in shape):

@@ -195,10 +195,36 @@ for _ in range(200):
     slope.grad = offset.grad = None  # zero the accumulated gradients
     loss.backward()
     with mt.no_grad():
-        slope.sub_(slope.grad, alpha=0.5)
-        offset.sub_(offset.grad, alpha=0.5)
+        slope -= 0.5 * slope.grad  # in place: the same tensor, new values
+        offset -= 0.5 * offset.grad
 print(f"fitted slope {slope.item():.3f} (true 3.0), offset {offset.item():.3f} (true -0.5)")
 assert abs(slope.item() - 3.0) < 0.1 and abs(offset.item() + 0.5) < 0.1
+
+# %% [markdown]
+# ### In-place operations and the version counter
+#
+# `slope -= ...` changed `slope`'s memory: it is still the same leaf, and `slope._version` counts
+# the in-place changes. The same line *outside* `no_grad` is refused, because the graph would
+# then describe a leaf whose value it never saw. On a non-leaf an in-place op is simply recorded.
+# And if a value an op saved for backward is overwritten afterwards, `backward` refuses to return
+# a wrong gradient:
+
+# %%
+print("slope is still a leaf:", slope.is_leaf, "| in-place changes so far:", slope._version)
+assert slope.is_leaf and slope._version == 200  # one change per step
+try:
+    slope -= 0.5 * slope.grad  # outside no_grad
+except RuntimeError as err:
+    print("outside no_grad:", str(err)[:74])
+
+a = mt.tensor([1.0, 2.0, 3.0])
+w = mt.ones(3, requires_grad=True)
+y = (a * w).sum()  # MulBackward saves a: dy/dw = a
+a[0] = 100.0  # ...which is then overwritten
+try:
+    y.backward()
+except RuntimeError as err:
+    print("after a[0] = 100:", str(err)[:150], "...")
 
 # %% [markdown]
 # ## 4. Writing a custom `Function`

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 
 def unbroadcast(grad: Any, shape: Sequence[int]) -> Any:
@@ -30,7 +33,10 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int, name: str = "dim"
     """Turn ``dim`` (int, sequence or None) into sorted non-negative axes, checking the range."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    try:
+        dims = tuple(operator.index(d) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {dim!r}") from None
     out = []
     for d in dims:
         lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
@@ -41,3 +47,18 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int, name: str = "dim"
             )
         out.append(d % ndim if ndim else 0)
     return tuple(sorted(set(out)))
+
+
+def check_tensor(op: str, name: str, value: Any) -> None:
+    """The one "must be a Tensor" check: a TypeError naming the op, the argument and the fix."""
+    from ..tensors import Tensor
+
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}; wrap it with mt.tensor(...)")
+
+
+def check_size(op: str, shape: Sequence[Any], name: str = "size") -> tuple[int, ...]:
+    """The one check of a shape argument: non-negative integers (also NumPy integers), as a tuple of ints."""
+    if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+        raise ValueError(f"{op}: {name} must be non-negative integers, got {tuple(shape)}")
+    return tuple(int(n) for n in shape)

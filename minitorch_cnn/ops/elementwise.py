@@ -290,6 +290,22 @@ class ClampFunction(Function):
         return g * inside
 
 
+class MaskedFillFunction(Function):
+    """``value`` where ``mask`` holds, ``a`` elsewhere (``masked_fill``): d/da = 1 where the mask is False, else 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, mask: Any, value: float = 0) -> Any:
+        xp = get_array_module(a)
+        if ctx.needs_backward:
+            ctx.save_for_backward(mask)
+        return xp.where(mask, a.dtype.type(value), a)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        (mask,) = ctx.saved_tensors
+        return get_array_module(g).where(mask, g.dtype.type(0), g), None
+
+
 class FillFunction(Function):
     """Every element set to ``value`` (``fill_`` / ``zero_``): d/da = 0."""
 
@@ -392,6 +408,10 @@ class SoftmaxFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, dim: int = -1) -> Any:
+        if a.size == 0:  # nothing to normalise (and max() of an empty axis would fail)
+            ctx.save_for_backward(a)
+            ctx.dim = dim
+            return a.copy()
         xp = get_array_module(a)
         e = xp.exp(a - a.max(axis=dim, keepdims=True))
         out = e / e.sum(axis=dim, keepdims=True)
@@ -412,6 +432,10 @@ class LogSoftmaxFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, dim: int = -1) -> Any:
+        if a.size == 0:  # nothing to normalise (and max() of an empty axis would fail)
+            ctx.save_for_backward(a)
+            ctx.dim = dim
+            return a.copy()
         xp = get_array_module(a)
         shifted = a - a.max(axis=dim, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))

@@ -70,6 +70,27 @@ class SetItemFunction(Function):
         return ga, gv
 
 
+class GatherFunction(Function):
+    """``out[i][j] = a[i][index[i][j]]`` along ``dim`` (``torch.gather``): d/da scatter-adds the
+    gradient back to the picked positions."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, index: Any, dim: int = 0) -> Any:
+        xp = get_array_module(a)
+        key = tuple(index if d == dim else xp.arange(n).reshape([-1 if k == d else 1 for k in range(index.ndim)])
+                    for d, n in enumerate(index.shape))
+        if ctx.needs_backward:
+            ctx.key, ctx.shape = key, a.shape
+        return a[key]
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> tuple:
+        xp = get_array_module(g)
+        grad = xp.zeros(ctx.shape, dtype=g.dtype)
+        _scatter_add(xp, grad, ctx.key, g)
+        return grad, None
+
+
 def _scatter_add(xp: Any, target: Any, key: Any, values: Any) -> None:
     if hasattr(xp.add, "at"):
         xp.add.at(target, key, values)

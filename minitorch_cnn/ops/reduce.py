@@ -59,6 +59,8 @@ class MeanFunction(Function):
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False) -> Any:
         axes = _axes(a, axes)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        if _count(a.shape, axes) == 0:  # the mean of nothing is NaN (as PyTorch), without NumPy's warning
+            return get_array_module(a).full(a.sum(axis=axes, keepdims=keepdim).shape, float("nan"), dtype=a.dtype)
         return a.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -73,8 +75,12 @@ class VarFunction(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False, correction: int = 1) -> Any:
         axes = _axes(a, axes)
-        centered = a - a.mean(axis=axes, keepdims=True)
         n = _count(a.shape, axes)
+        if n == 0:  # NaN, as PyTorch, without NumPy's warning; the gradient is empty
+            ctx.save_for_backward(a)
+            ctx.axes, ctx.keepdim, ctx.denominator = axes, keepdim, 1
+            return get_array_module(a).full(a.sum(axis=axes, keepdims=keepdim).shape, float("nan"), dtype=a.dtype)
+        centered = a - a.mean(axis=axes, keepdims=True)
         ctx.save_for_backward(centered)
         ctx.axes, ctx.keepdim, ctx.denominator = axes, keepdim, max(n - correction, 0)
         return (centered * centered).sum(axis=axes, keepdims=keepdim) / a.dtype.type(ctx.denominator)
@@ -138,3 +144,86 @@ class MaxMinDimFunction(Function):
             tuple(n if i == ctx.dim else 1 for i, n in enumerate(ctx.shape))
         )
         return (positions == idx) * g
+
+
+class ProdFunction(Function):
+    """``prod(a)`` over one axis or all: d/da_i = product of the other elements.
+
+    Computed as (product of those before i) * (product of those after i), two cumulative
+    products, so a zero among the inputs needs no division by zero.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+        dim = None if a.ndim == 0 else dim
+        ctx.save_for_backward(a)
+        ctx.dim, ctx.keepdim = dim, keepdim
+        if dim is None:
+            out = a.prod()
+            return out.reshape((1,) * a.ndim) if keepdim else out
+        return a.prod(axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        (a,) = ctx.saved_tensors
+        xp = get_array_module(a)
+        if ctx.dim is None:
+            others = _exclusive_products(xp, a.reshape(-1)).reshape(a.shape)
+            return g.reshape((1,) * a.ndim) * others if a.ndim else g * others
+        others = xp.moveaxis(_exclusive_products(xp, xp.moveaxis(a, ctx.dim, -1)), -1, ctx.dim)
+        return (g if ctx.keepdim else xp.expand_dims(g, ctx.dim)) * others
+
+
+def _exclusive_products(xp: Any, x: Any) -> Any:
+    """Along the last axis, out[..., i] = product of x[..., j] for every j != i."""
+    n = x.shape[-1] if x.ndim else 1
+    if n == 0:
+        return x.copy()
+    x = x.reshape(x.shape if x.ndim else (1,))
+    ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    before = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(x, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    return before * after
+
+
+class CumsumFunction(Function):
+    """Running sum along ``dim``, out_i = sum_{j <= i} a_j: d/da_j sums the gradient of every i >= j
+    (a cumulative sum of the flipped gradient, flipped back)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, dim: int = 0) -> Any:
+        xp = get_array_module(a)
+        ctx.dim, ctx.dtype = dim, a.dtype
+        if a.ndim == 0:
+            return a.copy()
+        return xp.cumsum(a, axis=dim, dtype=a.dtype if a.dtype.kind == "f" else xp.int64)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        xp = get_array_module(g)
+        if g.ndim == 0:
+            return g
+        return xp.flip(xp.cumsum(xp.flip(g, ctx.dim), axis=ctx.dim), ctx.dim).astype(ctx.dtype, copy=False)
+
+
+class Norm2Function(Function):
+    """Euclidean norm ``sqrt(sum a^2)`` over ``axes``: d/da = a / norm (0 where the norm is 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, axes: tuple | None = None, keepdim: bool = False) -> Any:
+        xp = get_array_module(a)
+        axes = _axes(a, axes)
+        norm = xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+        ctx.save_for_backward(a, norm)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        if keepdim:
+            return norm
+        return norm.reshape(tuple(n for i, n in enumerate(a.shape) if i not in (axes if axes is not None else range(a.ndim))))
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        a, norm = ctx.saved_tensors
+        xp = get_array_module(a)
+        g = _expand_back(g, a.shape, ctx.axes, ctx.keepdim)
+        safe = xp.where(norm > 0, norm, norm.dtype.type(1))
+        return g * xp.where(norm > 0, a / safe, a.dtype.type(0))

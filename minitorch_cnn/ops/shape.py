@@ -123,3 +123,18 @@ def check_same_rank(op: str, shapes: Sequence[tuple], dim: int, stacking: bool) 
         if not same:
             rule = "all tensors must have the same shape" if stacking else f"shapes must match except in dim {dim}"
             raise ValueError(f"{op}: got shapes {[tuple(x) for x in shapes]}; {rule}")
+
+
+class RepeatFunction(Function):
+    """``a.repeat(*reps)`` (NumPy's ``tile``): d/da sums the gradient over the ``reps`` copies."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, reps: tuple = ()) -> Any:
+        inner = (1,) * (len(reps) - a.ndim) + tuple(a.shape)  # leading axes of size 1 for extra reps
+        ctx.shape, ctx.inner, ctx.reps = a.shape, inner, reps
+        return get_array_module(a).tile(a.reshape(inner), reps)
+
+    @staticmethod
+    def backward(ctx: Context, g: Any) -> Any:
+        split = [n for pair in zip(ctx.reps, ctx.inner) for n in pair]  # (r0, s0, r1, s1, ...)
+        return g.reshape(split).sum(axis=tuple(range(0, len(split), 2))).reshape(ctx.shape)
