@@ -16,7 +16,8 @@ import numpy as np
 from . import backend
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops._util import check_size, check_tensor, normalize_dims
+from .ops._checks import check_tensor
+from .ops._util import check_size, normalize_dims
 from .tensors import Tensor, _shape_arg, float32, int64
 
 __all__ = [
@@ -210,7 +211,7 @@ def _tensors(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
-        check_tensor(op, f"tensors[{i}]", t)
+        check_tensor(t, f"tensors[{i}]", op)
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) > 1:
         raise TypeError(f"{op}: tensors have different dtypes {sorted(map(str, dtypes))}; convert them first")

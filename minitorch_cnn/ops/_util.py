@@ -49,14 +49,6 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int, name: str = "dim"
     return tuple(sorted(set(out)))
 
 
-def check_tensor(op: str, name: str, value: Any) -> None:
-    """The one "must be a Tensor" check: a TypeError naming the op, the argument and the fix."""
-    from ..tensors import Tensor
-
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}; wrap it with mt.tensor(...)")
-
-
 def check_size(op: str, shape: Sequence[Any], name: str = "size") -> tuple[int, ...]:
     """The one check of a shape argument: non-negative integers (also NumPy integers), as a tuple of ints."""
     if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in shape):

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..autograd import Node, enable_grad
+from ..autograd import Node, enable_grad, topological_order
 from ..tensors import Tensor
 
 __all__ = ["ModuleCall", "Trace", "trace", "flatten_tensors", "tensor_key", "walk_nodes", "topo_nodes",
@@ -223,25 +223,7 @@ def walk_nodes(tensors: Iterable[Tensor], stop: set | None = None) -> list[Node]
 
 def topo_nodes(tensors: Iterable[Tensor]) -> list[Node]:
     """The nodes behind ``tensors`` in forward order: every node after the nodes that feed it."""
-    order: list[Node] = []
-    done: set[int] = set()
-    for root in tensors:
-        if not isinstance(root, Tensor) or root.grad_fn is None or id(root.grad_fn) in done:
-            continue
-        done.add(id(root.grad_fn))
-        stack = [(root.grad_fn, iter(root.grad_fn.inputs))]
-        while stack:
-            node, it = stack[-1]
-            for t in it:
-                child = t.grad_fn if isinstance(t, Tensor) else None
-                if child is not None and id(child) not in done:
-                    done.add(id(child))
-                    stack.append((child, iter(child.inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+    return topological_order([t.grad_fn for t in tensors if isinstance(t, Tensor) and t.grad_fn is not None])
 
 
 def trace(model: Any, *inputs: Any, **kwargs: Any) -> Trace:
