@@ -74,21 +74,32 @@ class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - torch's nam
         _grad_enabled = self.prev
 
 
-class no_grad(set_grad_enabled):  # noqa: N801
+class _AlsoBareDecorator:
+    """Lets ``@no_grad`` (no parentheses) decorate a function, as in PyTorch, besides ``@no_grad()``."""
+
+    def __new__(cls, *args: Any) -> Any:
+        self = super().__new__(cls)
+        if len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool):
+            self.__init__()
+            return self(args[0])  # ContextDecorator.__call__: the wrapped function
+        return self
+
+
+class no_grad(_AlsoBareDecorator, set_grad_enabled):  # noqa: N801
     """``with no_grad():`` ops record no graph and save nothing for backward (evaluation, optimizer updates)."""
 
-    def __init__(self) -> None:
+    def __init__(self, func: Any = None) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):  # noqa: N801
+class enable_grad(_AlsoBareDecorator, set_grad_enabled):  # noqa: N801
     """``with enable_grad():`` re-enables recording inside a ``no_grad`` block."""
 
-    def __init__(self) -> None:
+    def __init__(self, func: Any = None) -> None:
         super().__init__(True)
 
 
-class inference_mode(set_grad_enabled):  # noqa: N801
+class inference_mode(_AlsoBareDecorator, set_grad_enabled):  # noqa: N801
     """``with inference_mode():`` as ``no_grad`` (PyTorch's faster variant; here the two are the same).
 
     ``inference_mode(False)`` leaves recording as it is, as PyTorch's does.
@@ -96,7 +107,7 @@ class inference_mode(set_grad_enabled):  # noqa: N801
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__(False)
-        self.enabled = bool(mode)
+        self.enabled = bool(mode) if isinstance(mode, bool) else True
 
     def __enter__(self) -> None:
         global _grad_enabled

@@ -1059,7 +1059,7 @@ def _host_key(key: Any) -> Any:
 
 
 class _CastFunction(autograd.Function):
-    """dtype conversion; the gradient is cast back to the source dtype."""
+    """dtype conversion: d/da = 1, the gradient cast back to the source dtype."""
 
     @staticmethod
     def forward(ctx: autograd.Context, a: Any, dtype: np.dtype = float32) -> Any:
@@ -1072,7 +1072,7 @@ class _CastFunction(autograd.Function):
 
 
 class _ToDeviceFunction(autograd.Function):
-    """Move to another device; the gradient moves back."""
+    """Move to another device: d/da = 1, the gradient moved back."""
 
     @staticmethod
     def forward(ctx: autograd.Context, a: Any, device: str = "cpu") -> Any:

@@ -158,6 +158,27 @@ def test_optimizer_steps_bump_the_version_like_pytorch() -> None:
     np.testing.assert_allclose(host(p), [0.0, 0.0, 0.0])
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda ps: mt.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01), lambda ps: mt.optim.Adam(ps, lr=0.1),
+     lambda ps: mt.optim.AdamW(ps, lr=0.1), lambda ps: mt.optim.RMSprop(ps, lr=0.1)],
+    ids=["SGD", "Adam", "AdamW", "RMSprop"],
+)
+def test_every_optimizer_updates_parameters_in_place_and_a_saved_parameter_is_caught(make) -> None:
+    p = mt.nn.Parameter(mt.tensor([1.0, -2.0, 3.0]))
+    opt = make([p])
+    memory = p.data
+    for _ in range(2):
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+    assert p.data is memory and p._version == 2 and not np.allclose(host(p), [1.0, -2.0, 3.0])
+    y = (p * p).sum()  # saves p ...
+    opt.step()  # ... which the step then changes
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
 # --------------------------------------------------------------------------------------------------
 # In-place ops on non-leaves are recorded in the graph
 # --------------------------------------------------------------------------------------------------
@@ -378,3 +399,14 @@ def test_inference_mode_records_nothing_and_can_be_a_decorator() -> None:
         return t * 2
 
     assert not f(x).requires_grad and mt.is_grad_enabled()
+
+    @mt.inference_mode  # bare, as PyTorch allows
+    def g(t: mt.Tensor) -> mt.Tensor:
+        return t * 2
+
+    @mt.no_grad
+    def h(t: mt.Tensor) -> mt.Tensor:
+        return t * 2
+
+    assert not g(x).requires_grad and not h(x).requires_grad and mt.is_grad_enabled()
+    assert g.__name__ == "g"

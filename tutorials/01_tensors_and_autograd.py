@@ -236,6 +236,10 @@ except RuntimeError as err:
 # * `backward(ctx, grad_output)` gets $\partial L/\partial \text{output}$ and returns
 #   $\partial L/\partial \text{input}$, one per positional input of `forward`.
 #
+# `ctx.needs_input_grad[i]` says whether input `i` will get a gradient (all False under
+# `no_grad`, where `save_for_backward` keeps nothing and `ctx.needs_backward` is False: a forward
+# can skip work that only backward needs).
+#
 # `MyOp.apply(tensor)` runs `forward` and records the graph node. The node is named after the
 # class minus the `Function` suffix: `SoftplusFunction` shows up as `SoftplusBackward`.
 #

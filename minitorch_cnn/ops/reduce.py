@@ -93,7 +93,7 @@ class VarFunction(Function):
 
 
 class MaxMinFunction(Function):
-    """max (or min) over one axis or all of them.
+    """max (or min) over one axis or all of them: d/da = 1 at the extreme element, 0 elsewhere.
 
     The whole gradient goes to the extreme element; ties share it equally (PyTorch's choice for
     full reductions), so the derivative stays the mean of the one-sided derivatives.

@@ -78,7 +78,7 @@ class FlipFunction(Function):
 
 
 class CatFunction(Function):
-    """Concatenate along ``dim``; backward slices the gradient back into the pieces."""
+    """Concatenate along ``dim``: d/d(piece i) is the gradient's slice where piece i landed."""
 
     @staticmethod
     def forward(ctx: Context, *arrays: Any, dim: int = 0) -> Any:
@@ -99,7 +99,7 @@ class CatFunction(Function):
 
 
 class StackFunction(Function):
-    """Stack along a new ``dim``: input i gets slice i of the gradient along ``dim``."""
+    """Stack along a new ``dim``: d/d(input i) is slice i of the gradient along ``dim``."""
 
     @staticmethod
     def forward(ctx: Context, *arrays: Any, dim: int = 0) -> Any:
