@@ -353,6 +353,6 @@ print("directional, buggy:  ", gradcheck(BuggySoftplusFunction.apply, [big], mod
 # | 1.2 | Exp forward and backward | `ExpFunction.forward` in `minitorch_cnn/ops/elementwise.py`, `ExpFunction.backward` in `minitorch_cnn/ops/elementwise.py` | 1 | `python -m minitorch_cnn.grade --task 1.2` |
 # | 1.3 | Sum backward: copy the gradient over the reduced axes | `_expand_back` in `minitorch_cnn/ops/reduce.py` | 2 | `python -m minitorch_cnn.grade --task 1.3` |
 # | 1.4 | unbroadcast: sum a gradient back to the input's shape | `unbroadcast` in `minitorch_cnn/ops/_util.py` | 2 | `python -m minitorch_cnn.grade --task 1.4` |
-# | 1.5 | Topological order of the graph | `_topological_order` in `minitorch_cnn/autograd.py` | 3 | `python -m minitorch_cnn.grade --task 1.5` |
+# | 1.5 | Topological order of the graph | `topological_order` in `minitorch_cnn/autograd.py` | 3 | `python -m minitorch_cnn.grade --task 1.5` |
 # | 1.6 | ReLU forward and backward | `ReLUFunction.forward` in `minitorch_cnn/ops/elementwise.py`, `ReLUFunction.backward` in `minitorch_cnn/ops/elementwise.py` | 1 | `python -m minitorch_cnn.grade --task 1.6` |
 # | 1.7 | Softmax backward | `SoftmaxFunction.backward` in `minitorch_cnn/ops/elementwise.py` | 2 | `python -m minitorch_cnn.grade --task 1.7` |

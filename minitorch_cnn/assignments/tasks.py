@@ -70,7 +70,7 @@ TASKS: tuple[Task, ...] = (
        "test_sum_backward_all test_sum_backward_dims", _CH1),
     _t("1.4", "unbroadcast: sum a gradient back to the input's shape", 2, f"{_U}unbroadcast",
        "test_unbroadcast_leading_axes test_unbroadcast_size_one_axes", _CH1),
-    _t("1.5", "Topological order of the graph", 3, f"{_A}_topological_order",
+    _t("1.5", "Topological order of the graph", 3, f"{_A}topological_order",
        "test_topological_order_diamond test_backward_through_diamond", _CH1),
     _t("1.6", "ReLU forward and backward", 1, f"{_E}ReLUFunction.forward {_E}ReLUFunction.backward",
        "test_relu_forward_and_backward", _CH1),
