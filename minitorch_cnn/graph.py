@@ -2,8 +2,8 @@
 
 Examples::
 
-    python -m minitorch_cnn.graph --model cnn --out graph.svg              # every op, clustered by module
-    python -m minitorch_cnn.graph --model cnn --out graph.svg --depth 2    # one box per layer
+    python -m minitorch_cnn.graph --model cnn --out graph.svg              # one box per layer (--depth 2)
+    python -m minitorch_cnn.graph --model cnn --out graph.svg --depth 0    # every op, clustered by module
     python -m minitorch_cnn.graph --model cnn --out graph.svg --show-saved --loss
     python -m minitorch_cnn.graph --model resnet --out layers.svg --forward  # layers and shapes only
     python -m minitorch_cnn.graph --model mlp --out graph.dot              # DOT text, no Graphviz needed
@@ -42,7 +42,9 @@ def build_parser() -> ArgumentParser:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--model", default="cnn", choices=tuple(MODELS), help="a models.build_model name")
     p.add_argument("--out", default="graph.svg", help="output file; .svg/.png/.pdf need Graphviz, .dot does not")
-    p.add_argument("--depth", type=int, default=None, help="collapse modules at this depth (>= 1) into one box each")
+    p.add_argument("--depth", type=int, default=2,
+                   help="collapse modules at this depth into one box each (2: one box per layer of the cnn, one "
+                        "per block of the resnet; 1: the model's children); 0: no collapsing, every op")
     p.add_argument("--show-saved", action="store_true", help="show what each op saves for backward")
     p.add_argument("--loss", action="store_true", help="graph the cross-entropy loss instead of the logits")
     p.add_argument("--forward", action="store_true", help="draw the layer graph (layers and shapes) instead")
@@ -56,7 +58,7 @@ def build_parser() -> ArgumentParser:
 def _check(args: object) -> None:
     """Every flag, the output path and Graphviz, before a model is built."""
     check_range("--batch-size", args.batch_size, 1, MAX_BATCH_SIZE, "the graph does not depend on the batch size")
-    check_range("--depth", args.depth, 1, None, "omit --depth to draw every op")
+    check_range("--depth", args.depth, 0, None, "0 draws every op, 1 the model's children")
     for name, v in zip("CHW", args.input_size):
         check_range(f"--input-size {name}", v, 1, 4096)
     values = args.batch_size * int(np.prod(args.input_size))
@@ -79,7 +81,7 @@ def _graph(args: object) -> object:
 
     model = build_model(args.model)
     if args.forward:
-        return forward_graph(model, args.input_size, depth=args.depth, rankdir=args.rankdir)
+        return forward_graph(model, args.input_size, depth=args.depth or None, rankdir=args.rankdir)
     rng = np.random.default_rng(0)
     x = mt.tensor(rng.standard_normal((args.batch_size, *args.input_size)).astype(np.float32))
     tr = trace(model, x)
@@ -87,7 +89,7 @@ def _graph(args: object) -> object:
     if args.loss:
         labels = mt.tensor(rng.integers(0, root.shape[-1], size=args.batch_size))
         root = mt.nn.functional.cross_entropy(root, labels)
-    return draw_graph(root, params=model, trace=tr, depth=args.depth, show_saved=args.show_saved,
+    return draw_graph(root, params=model, trace=tr, depth=args.depth or None, show_saved=args.show_saved,
                       rankdir=args.rankdir)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .data.fileio import atomic_open, atomic_write_text
+from .data.fileio import atomic_write_text
 
 __all__ = ["LOG_WIDTH", "make_console", "progress_bar", "strict_json", "write_metrics", "plot_curves",
            "final_table"]
@@ -96,33 +96,14 @@ def write_metrics(out: Path, config: dict, history: list[dict], extra: dict) -> 
 
 
 def plot_curves(out: Path, history: list[dict], title: str = "") -> Path | None:
-    """``curves.png``: loss and accuracy per epoch (None, with nothing written, without matplotlib)."""
-    try:
-        import matplotlib
+    """``curves.png``, drawn by ``viz.plotting.plot_curves`` (None, with nothing written, without matplotlib)."""
+    from .viz import plotting
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    if not plotting.have_matplotlib():
         return None
-    ep = [h["epoch"] for h in history]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax1.plot(ep, [h["train_loss"] for h in history], "o-", label="train (running avg, dropout on)")
-    ax1.plot(ep, [h["test_loss"] for h in history], "o-", label="test")
-    ax1.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
-    ax2.plot(ep, [h["train_acc"] for h in history], "o-", label="train (running avg, dropout on)")
-    ax2.plot(ep, [h["test_acc"] for h in history], "o-", label="test")
-    ax2.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-        ax.legend()
-        ax.set_xticks(ep)  # whole epochs only
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
     path = out / "curves.png"
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100)
-    plt.close(fig)
+    plotting.plot_curves(history, path, title=f"{title}: loss and accuracy per epoch" if title else
+                         "Loss and accuracy per epoch")
     return path
 
 

@@ -8,13 +8,16 @@ Examples::
 
 The checkpoint's configuration names the model (``cnn`` / ``mlp``) and the data set; the test image
 ``--index`` of that data set, normalised as in training, is the input. For each visualization the
-arrays are saved as ``.npy`` and, when matplotlib is installed, a ``.png``. Defaults: the first
-convolution for feature maps and filters, the last convolution for max response and Grad-CAM.
+arrays are saved as ``.npy`` and each picture as a ``.png`` (titled with the layer, channel or the
+explained class and its probability; without matplotlib a one-line notice says it was skipped).
+Defaults: the first convolution for feature maps and filters, the last convolution for max
+response (regularised gradient ascent, ``viz.REGULARISED``) and Grad-CAM.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,7 +53,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--index", type=int, default=0, help=f"which test image to use, 0 to {TEST_SPLIT_SIZE - 1}")
     p.add_argument("--target", type=int, default=None, help="class for gradcam/occlusion/saliency (default: predicted)")
     p.add_argument("--channel", type=int, default=0, help="channel for max-response")
-    p.add_argument("--steps", type=int, default=40, help="gradient-ascent steps for max-response (1 to 10000)")
+    p.add_argument("--steps", type=int, default=100, help="gradient-ascent steps for max-response (1 to 10000)")
     p.add_argument("--patch-sizes", type=int, nargs="+", default=(4, 8, 14), help="occlusion patch sizes (1 to 28)")
     p.add_argument("--stride", type=int, default=None, help="occlusion stride (default: half the patch)")
     p.add_argument("--data-dir", default=None, help="directory of the IDX files (fashion-mnist / mnist)")
@@ -90,8 +93,8 @@ def load_model(path: str | Path) -> tuple[Any, dict, dict]:
     return model, cfg, ckpt
 
 
-def load_image(cfg: dict, ckpt: dict, index: int, data_dir: str | None = None) -> tuple[Any, int, str]:
-    """(test image ``index`` as a normalised (1, 1, 28, 28) Tensor, its label, its class name)."""
+def load_image(cfg: dict, ckpt: dict, index: int, data_dir: str | None = None) -> tuple[Any, int, list[str]]:
+    """(test image ``index`` as a normalised (1, 1, 28, 28) Tensor, its label, the data set's class names)."""
     import minitorch_cnn as mt
     from minitorch_cnn.data import MNIST, FashionMNIST, GlyphsInClutter
     from minitorch_cnn.data import transforms as T
@@ -107,7 +110,7 @@ def load_image(cfg: dict, ckpt: dict, index: int, data_dir: str | None = None) -
     mean, std = ckpt.get("normalize") or (0.0, 1.0)
     batch = T.Normalize((mean,), (std,))(T.ToTensor()(ds.data[index : index + 1]))
     label = int(np.asarray(ds.targets)[index])
-    return mt.tensor(batch), label, str(ds.classes[label])
+    return mt.tensor(batch), label, [str(c) for c in ds.classes]
 
 
 def _default_layer(model: Any, what: str) -> str:
@@ -123,11 +126,13 @@ def _save(out: Path, name: str, array: np.ndarray, plot: Any) -> list[Path]:
     paths = [out / f"{name}.npy"]
     with atomic_open(paths[0], "wb") as f:
         np.save(f, array, allow_pickle=False)
-    try:
+    from minitorch_cnn.viz import plotting
+
+    if plotting.have_matplotlib():
         plot(out / f"{name}.png")
         paths.append(out / f"{name}.png")
-    except ImportError:
-        pass  # no matplotlib: the arrays are the result
+    else:
+        print(plotting.skip_notice(f"{name}.png"))
     return paths
 
 
@@ -143,35 +148,68 @@ def _check_layer(model: Any, layer: str | None, channel: int, whats: Sequence[st
             raise UsageError(f"--channel {channel} is outside [0, {channels - 1}]: the layer has {channels} channels")
 
 
-def _draw(what: str, args: argparse.Namespace, model: Any, x: Any, name: str, out: Path) -> list[Path]:
+@dataclasses.dataclass
+class Subject:
+    """What the pictures explain: the model, the input and the class (``--target`` or predicted)."""
+
+    model: Any
+    x: Any
+    true_name: str
+    k: int
+    k_name: str
+    k_prob: float
+    predicted: bool
+
+    @classmethod
+    def of(cls, model: Any, x: Any, label: int, classes: Sequence[str], target: int | None) -> Subject:
+        import minitorch_cnn as mt
+
+        with mt.no_grad():
+            probs = model(x).softmax(dim=1).numpy()[0]
+        k = int(probs.argmax()) if target is None else int(target)
+        return cls(model, x, classes[label], k, classes[k], float(probs[k]), target is None)
+
+    def title(self, method: str) -> str:
+        from minitorch_cnn.viz import plotting
+
+        return plotting.prediction_title(method, self.k_name, self.k_prob, self.true_name, self.predicted)
+
+
+def _draw(what: str, args: argparse.Namespace, sub: Subject, out: Path) -> list[Path]:
+    """Compute one visualization, save its array (``.npy``) and its figure (``.png``)."""
     from minitorch_cnn import viz
     from minitorch_cnn.viz import plotting
 
-    image = x.numpy()[0]
+    model, x, image = sub.model, sub.x, sub.x.numpy()[0]
     layer = args.layer
     if what in ("feature-maps", "filters", "max-response", "gradcam") and layer is None:
         layer = _default_layer(model, what)
     if what == "feature-maps":
         maps = viz.feature_maps(model, layer, x)
-        return _save(out, f"feature_maps_{layer}", maps, lambda p: plotting.plot_feature_maps(maps, p, title=layer))
+        title = f"Feature maps of layer {layer} for a '{sub.true_name}' test image"
+        return _save(out, f"feature_maps_{layer}", maps,
+                     lambda p: plotting.plot_feature_maps(maps, p, title=title, image=image))
     if what == "filters":
-        w = viz.filters(layer, model=model)
-        return _save(out, f"filters_{layer}", w, lambda p: plotting.plot_filters(w, p, title=layer))
+        w = viz.filters(layer, model=model, normalize=False)  # raw weights: the sign matters
+        return _save(out, f"filters_{layer}", w, lambda p: plotting.plot_filters(w, p, title=f"Filters of layer {layer}"))
     if what == "max-response":
-        r = viz.max_filter_response(model, layer, args.channel, steps=args.steps, lr=1.0,
-                                    input_shape=tuple(x.shape[1:]), jitter=1, blur=0.5)
+        settings = {**viz.REGULARISED, "steps": args.steps}
+        r = viz.max_filter_response(model, layer, args.channel, input_shape=tuple(x.shape[1:]), **settings)
         return _save(out, f"max_response_{layer}_c{args.channel}", r.image,
-                     lambda p: plotting.plot_image(r.image, p, f"final activation {r.history[-1]:.3g}"))
+                     lambda p: plotting.plot_max_response(r, layer, args.channel, p, settings))
     if what == "gradcam":
-        heat = viz.gradcam(model, layer, x, args.target)[0]
-        return _save(out, f"gradcam_{layer}", heat, lambda p: plotting.plot_heatmap(image, heat, p, f"Grad-CAM, true: {name}"))
+        heat = viz.gradcam(model, layer, x, sub.k)[0]
+        return _save(out, f"gradcam_{layer}", heat,
+                     lambda p: plotting.plot_heatmap(image, heat, p, sub.title(f"Grad-CAM ({layer})")))
     if what == "saliency":
-        sal = viz.saliency(model, x, args.target)[0]
+        sal = viz.saliency(model, x, sub.k)[0]
         sal = sal / sal.max() if sal.max() > 0 else sal
-        return _save(out, "saliency", sal, lambda p: plotting.plot_heatmap(image, sal, p, "saliency"))
-    res = viz.occlusion_sensitivity(model, x, args.target, patch_sizes=args.patch_sizes, stride=args.stride)
+        return _save(out, "saliency", sal, lambda p: plotting.plot_heatmap(
+            image, sal, p, sub.title("Saliency |d logit / d pixel|"), label="|gradient| / max"))
+    res = viz.occlusion_sensitivity(model, x, sub.k, patch_sizes=args.patch_sizes, stride=args.stride)
     stack = np.stack([res[p].heatmap[0] for p in sorted(res)])
-    return _save(out, "occlusion", stack, lambda p: plotting.plot_occlusion(res, 0, p))
+    return _save(out, "occlusion", stack,
+                 lambda p: plotting.plot_occlusion(res, 0, p, image=image, class_name=sub.k_name))
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -182,14 +220,17 @@ def _main(argv: Sequence[str] | None) -> int:
         model, cfg, ckpt = load_model(args.checkpoint)
     _check_layer(model, args.layer, args.channel, whats)
     with user_errors(f"--index {args.index}"):
-        x, label, name = load_image(cfg, ckpt, args.index, args.data_dir)
+        x, label, classes = load_image(cfg, ckpt, args.index, args.data_dir)
+    sub = Subject.of(model, x, label, classes, args.target)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for what in whats:
         with user_errors(f"--what {what}"):
-            written += _draw(what, args, model, x, name, out)
-    print(f"image {args.index} (true class {label}: {name}) from the {cfg.get('dataset')} test split")
+            written += _draw(what, args, sub, out)
+    explained = "predicted" if sub.predicted else "target"
+    print(f"image {args.index} (true class {label}: {sub.true_name}) from the {cfg.get('dataset')} test split; "
+          f"{explained} class {sub.k}: {sub.k_name} (p = {sub.k_prob:.2f})")
     for p in written:
         print(f"wrote {p}")
     return 0

@@ -27,7 +27,11 @@ def test_tutorial_runs_as_a_script(path: Path, tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["MPLBACKEND"] = "Agg"
     env["MPLCONFIGDIR"] = str(tmp_path / "mpl")
-    env["TUTORIAL_OUT"] = str(tmp_path / "out")  # pictures into the test's temporary folder, not tutorials/out
+    # pictures into pytest's tmp_path, and anything a chapter puts in the temp dir there too, so
+    # that a test run leaves nothing behind in tutorials/out/ or /tmp
+    env["TUTORIAL_OUT"] = str(tmp_path / "out")
+    (tmp_path / "tmp").mkdir()
+    env["TMPDIR"] = str(tmp_path / "tmp")
     try:
         result = subprocess.run(
             [sys.executable, str(path)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S

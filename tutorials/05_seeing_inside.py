@@ -24,14 +24,14 @@
 # 4. **Looking at a trained model**: feature maps, filters, the image a channel likes best,
 #    saliency, Grad-CAM and occlusion.
 #
-# Run it as a script (`python tutorials/05_seeing_inside.py`, well under a minute on 2 CPU cores)
-# or open it as a notebook with jupytext. Pictures go to `$TUTORIAL_OUT` (default: a temporary
-# directory); they need matplotlib, and the graph images need the Graphviz `dot` program.
+# Run it as a script (`.venv/bin/python tutorials/05_seeing_inside.py`, well under a minute on 2 CPU
+# cores) or open it as a notebook with jupytext. Pictures go to `$TUTORIAL_OUT` (default:
+# `tutorials/out/05_seeing_inside/`, which git ignores); the graph images need the Graphviz `dot`
+# program, and a one-line notice says so when it is missing.
 
 # %%
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,19 +42,21 @@ from minitorch_cnn import nn, viz
 from minitorch_cnn.data import DataLoader, GlyphsInClutter
 from minitorch_cnn.data import transforms as T
 from minitorch_cnn.models import build_model
+from minitorch_cnn.viz import plotting
 
 mt.manual_seed(0)
-OUT = Path(os.environ.get("TUTORIAL_OUT") or tempfile.mkdtemp(prefix="seeing_inside_"))
+try:
+    REPO = Path(__file__).resolve().parents[1]
+except NameError:  # running as a notebook: the working directory is tutorials/ or the repo root
+    REPO = Path.cwd().parent if Path.cwd().name == "tutorials" else Path.cwd()
+OUT = Path(os.environ.get("TUTORIAL_OUT") or REPO / "tutorials" / "out" / "05_seeing_inside")
 OUT.mkdir(parents=True, exist_ok=True)
 HAVE_DOT = shutil.which("dot") is not None
-try:
-    import matplotlib  # noqa: F401
-
-    from minitorch_cnn.viz import plotting
-
-    HAVE_MPL = True
-except ImportError:
-    HAVE_MPL = False
+HAVE_MPL = plotting.have_matplotlib()
+if not HAVE_DOT:
+    print("graph pictures (.svg) skipped: the Graphviz `dot` program is not installed; the .dot text is written")
+if not HAVE_MPL:
+    print(plotting.skip_notice("the figures (.png)"))
 start = time.time()
 print("pictures go to", OUT)
 
@@ -159,7 +161,8 @@ print("unit (1, 1) of the ReLU sees", mt.receptive_field_for_unit(rf, "2", (1, 1
 
 # %% [markdown]
 # Unit (1, 1) is centred at 0.5 + 1 * 2 = 2.5 and sees 7 pixels, [-1, 6): clipped to the image,
-# rows and columns 0 to 5. Autograd can check this: the gradient of that one unit with respect to
+# rows and columns 0 to 5, printed as the half-open ranges `(0, 6)` (end excluded, like Python's
+# slices). Autograd can check this: the gradient of that one unit with respect to
 # the input is non-zero exactly on the pixels it can see (the "inverse image").
 
 # %%
@@ -201,38 +204,70 @@ for epoch in range(2):
     print(f"epoch {epoch + 1}: test accuracy {correct / len(test_set):.1%}")
 
 x, label = next(iter(DataLoader(test_set, batch_size=1)))
-image = x.numpy()[0]
-print("image of class", GlyphsInClutter.classes[int(label.item())])
+image, true_name = x.numpy()[0], GlyphsInClutter.classes[int(label.item())]
+with mt.no_grad():
+    probs = model(x).softmax(dim=1).numpy()[0]
+pred = int(probs.argmax())
+pred_name = GlyphsInClutter.classes[pred]
+print(f"test image 0: true class '{true_name}', predicted '{pred_name}' with p = {probs[pred]:.2f}")
 
 # %% [markdown]
 # **Feature maps** (forward hooks) and **filters** (the weights themselves). First-layer filters
-# are 3x3 edge and stroke detectors; their feature maps light up on strokes of one orientation.
+# are 3x3 stroke detectors: in the picture red weights are positive (the filter likes bright
+# pixels there) and blue ones negative, on one colour scale centred at 0, so a filter with a red
+# column beside a blue one detects a vertical edge. Their feature maps light up on strokes of one
+# orientation.
 
 # %%
 maps = viz.feature_maps(model, "1", x)
-weights = viz.filters(model[0])
+weights = viz.filters(model[0], normalize=False)  # raw weights: the sign matters
 print("feature maps", maps.shape, " filters", weights.shape)
 if HAVE_MPL:
-    plotting.plot_feature_maps(maps, OUT / "feature_maps.png", title="after the first ReLU")
-    plotting.plot_filters(weights, OUT / "filters.png", title="first-layer filters")
+    plotting.plot_feature_maps(maps, OUT / "feature_maps.png", title="after the first ReLU (layer 1)", image=image)
+    plotting.plot_filters(weights, OUT / "filters.png", title="first-layer filters (layer 0)")
 
 # %% [markdown]
 # **Max filter response**: gradient ascent on the *input* (weights frozen) to maximise one
 # channel's mean activation. Each step has length `lr` in input space (the gradient is normalised),
-# so the activation climbs steadily. We climb the last convolution's output (before its ReLU: a
+# so plain ascent climbs at every step. We climb the last convolution's output (before its ReLU: a
 # ReLU that is off for the starting noise would pass no gradient at all).
+#
+# Plain ascent finds stripy high-frequency patterns that the unit likes but nobody can read. The
+# regularisers of Yosinski et al. (2015), `viz.REGULARISED`: jitter the image by a pixel before
+# each step, decay it towards 0 (L2), blur it every 4 steps. The activation then dips at every blur
+# and climbs less, but the picture shows strokes. The cell measures both (and the *total
+# variation*, the summed absolute difference between neighbouring pixels relative to the image's
+# size: the stripes' signature).
 
 # %%
-best = viz.max_filter_response(model, "6", channel=0, steps=30, lr=1.0, input_shape=(1, 28, 28))
-print("mean activation of channel 0:", " -> ".join(f"{v:.2f}" for v in best.history[::10]))
+plain = viz.max_filter_response(model, "6", channel=0, steps=30, lr=1.0, input_shape=(1, 28, 28))
+nice = viz.max_filter_response(model, "6", channel=0, input_shape=(1, 28, 28), **viz.REGULARISED)
+
+
+def roughness(img):
+    """Total variation over the image's range: larger = more pixel-to-pixel stripes."""
+    tv = np.abs(np.diff(img, axis=-1)).sum() + np.abs(np.diff(img, axis=-2)).sum()
+    return float(tv / (img.size * (img.max() - img.min())))
+
+
+assert np.all(np.diff(plain.history) > 0), "plain ascent climbs at every step"
+assert np.any(np.diff(nice.history) < 0) and max(nice.history) < plain.history[-1], "dips, and climbs less"
+assert roughness(nice.image) < roughness(plain.image)
+print("plain:       activation", " -> ".join(f"{v:.2f}" for v in plain.history[::10]),
+      f"  roughness {roughness(plain.image):.3f}")
+print("regularised: activation", " -> ".join(f"{v:.2f}" for v in nice.history[::25]),
+      f"  roughness {roughness(nice.image):.3f}")
 if HAVE_MPL:
-    plotting.plot_image(best.image, OUT / "max_response.png", "channel 0 of the last conv")
+    plotting.plot_max_response(plain, "6", 0, OUT / "max_response_plain.png")
+    plotting.plot_max_response(nice, "6", 0, OUT / "max_response.png", viz.REGULARISED)
 
 # %% [markdown]
 # **Saliency**, **Grad-CAM** and **occlusion** ask the same question in three ways: where in this
 # image is the evidence for the class? Saliency differentiates the class score with respect to the
 # pixels; Grad-CAM weighs the last conv layer's maps by the gradient flowing into them; occlusion
-# hides patches and watches the probability drop.
+# hides patches and watches the probability drop. Occlusion is the most direct (it *measures* what
+# hiding a region does), so we take the 8x8 patch whose hiding hurts most as the evidence region,
+# and ask how much of each gradient map falls inside it.
 
 # %%
 sal = viz.saliency(model, x)[0]
@@ -243,23 +278,47 @@ for p, r in occ.items():
     rr, cc = np.unravel_index(r.probs[0].argmin(), r.probs[0].shape)
     print(f"{p}x{p} patch: p(class) {r.baseline[0]:.2f} -> {r.probs[0].min():.2f} when covering "
           f"rows {r.rows[rr]}..{r.rows[rr] + p - 1}, columns {r.cols[cc]}..{r.cols[cc] + p - 1}")
+
+r8 = occ[8]
+rr, cc = np.unravel_index(r8.probs[0].argmin(), r8.probs[0].shape)
+region = np.zeros(image.shape[1:], dtype=bool)
+region[r8.rows[rr]:r8.rows[rr] + 8, r8.cols[cc]:r8.cols[cc] + 8] = True
+
+
+def share_inside(m):
+    """The fraction of a map's total that lies in the evidence region (the region is 8x8/28x28 = 8% of the image)."""
+    return float(m[region].sum() / m.sum())
+
+
 def peak(m):
     return tuple(int(i) for i in np.unravel_index(m.argmax(), m.shape))
 
 
-print("Grad-CAM peak at", peak(heat), " saliency peak at", peak(sal))
+cam_share, sal_share = share_inside(heat), share_inside(sal)
+print(f"share inside the evidence region: Grad-CAM {cam_share:.0%}, saliency {sal_share:.0%} "
+      f"(area {region.mean():.0%}); peaks: Grad-CAM {peak(heat)} {'in' if region[peak(heat)] else 'outside'} it, "
+      f"saliency {peak(sal)} {'in' if region[peak(sal)] else 'outside'} it")
+assert cam_share > 2 * region.mean(), "Grad-CAM concentrates on the region occlusion found"
+assert cam_share > sal_share, "saliency spreads over more of the image than Grad-CAM"
 if HAVE_MPL:
-    plotting.plot_heatmap(image, sal / max(sal.max(), 1e-12), OUT / "saliency.png", "saliency")
-    plotting.plot_heatmap(image, heat, OUT / "gradcam.png", "Grad-CAM")
-    plotting.plot_occlusion(occ, path=OUT / "occlusion.png")
+    plotting.plot_heatmap(image, sal / max(sal.max(), 1e-12), OUT / "saliency.png",
+                          plotting.prediction_title("Saliency", pred_name, probs[pred], true_name),
+                          label="|gradient| / max")
+    plotting.plot_heatmap(image, heat, OUT / "gradcam.png",
+                          plotting.prediction_title("Grad-CAM (layer 7)", pred_name, probs[pred], true_name))
+    plotting.plot_occlusion(occ, path=OUT / "occlusion.png", image=image, class_name=pred_name)
 
 # %% [markdown]
-# On a trained model the three maps agree on the glyph and ignore the clutter. The same pictures
-# for a model trained with `python -m minitorch_cnn.train`:
+# Occlusion and Grad-CAM point at the same place, the glyph (the printed shares say how strongly).
+# Saliency spreads further: it is the gradient at this one image, so it also lights up distractor
+# strokes and dots whose brightness would change the score (it takes the gradient's magnitude, so
+# evidence *against* the class counts as much as evidence for it), and its single highest pixel
+# may lie away from the glyph. Grad-CAM averages the gradient over a whole channel before weighing
+# the maps, and occlusion changes a whole patch at once; both are less local, so less noisy.
 #
-#     python -m minitorch_cnn.visualize --checkpoint runs/builtin-cnn-seed0/best.npz --what all --out viz/
-#
-# and the graph of the unit's CNN: `python -m minitorch_cnn.graph --model cnn --out graph.svg --depth 2`.
+# The same pictures for a model trained with `python -m minitorch_cnn.train` come from the
+# `visualize` command, and the graph of the unit's CNN, one box per layer, from the `graph`
+# command; README.md ("Seeing inside") gives both commands.
 
 # %%
 print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.iterdir())}")

@@ -19,7 +19,7 @@ from .feature_maps import feature_maps
 from .filters import filters
 from .gradcam import GradCAM, gradcam, overlay, upsample_bilinear
 from .graph import GraphvizNotFoundError, draw_graph, forward_graph, render, retain_all_grads
-from .max_response import max_filter_response
+from .max_response import REGULARISED, max_filter_response
 from .occlusion import occlusion_sensitivity
 from .receptive_field import ReceptiveField, inverse_image, receptive_field, receptive_field_for_unit
 from .saliency import saliency
@@ -43,6 +43,7 @@ __all__ = [
     "feature_maps",
     "filters",
     "max_filter_response",
+    "REGULARISED",
     "saliency",
     "GradCAM",
     "gradcam",

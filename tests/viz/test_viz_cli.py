@@ -43,3 +43,34 @@ def test_layer_choice_and_errors(checkpoint, tmp_path, capsys):
                            "--out", str(out)]) == 2
     assert "not in the model" in capsys.readouterr().err
     assert visualize.main(["--checkpoint", str(tmp_path / "missing.npz"), "--what", "filters", "--out", str(out)]) == 2
+
+
+def test_heat_map_titles_name_the_predicted_class_and_its_probability(checkpoint, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from minitorch_cnn.viz import plotting
+
+    titles = []
+    real = plotting.plot_heatmap
+    monkeypatch.setattr(plotting, "plot_heatmap", lambda *a, **k: titles.append(a[3]) or real(*a, **k))
+    assert visualize.main(["--checkpoint", str(checkpoint), "--what", "gradcam", "saliency", "--out",
+                           str(tmp_path), "--index", "1"]) == 0
+    out = capsys.readouterr().out
+    predicted = out.split("predicted class ")[1].split(" (p = ")[0].split(": ")[1]
+    assert len(titles) == 2
+    for t in titles:
+        assert f"for the predicted class '{predicted}' (p = " in t and "true class '" in t
+
+
+def test_a_missing_matplotlib_is_said_in_one_line_per_figure(checkpoint, tmp_path, capsys, monkeypatch):
+    from minitorch_cnn.viz import plotting
+
+    monkeypatch.setattr(plotting, "have_matplotlib", lambda: False)
+    assert visualize.main(["--checkpoint", str(checkpoint), "--what", "filters", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "filters_features.0.png skipped: matplotlib is not installed" in out
+    assert (tmp_path / "filters_features.0.npy").exists() and not list(tmp_path.glob("*.png"))
+    run = tmp_path / "run"
+    args = ["--limit", "32", "--epochs", "1", "--batch-size", "32", "--out", str(run), "--no-progress"]
+    assert train.main(args) == 0
+    assert "curves.png skipped: matplotlib is not installed" in capsys.readouterr().out
+    assert (run / "metrics.csv").exists() and not (run / "curves.png").exists()

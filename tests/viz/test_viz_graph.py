@@ -147,3 +147,16 @@ def test_graph_cli_writes_dot_and_svg(tmp_path, capsys):
         assert main(["--model", "cnn", "--out", str(tmp_path / "cnn.svg"), "--depth", "2"]) == 0
         ET.parse(tmp_path / "cnn.svg")
     assert main(["--model", "nope", "--out", str(tmp_path / "x.svg")]) == 2
+
+
+def test_graph_cli_default_draws_one_box_per_layer(tmp_path):
+    """README's example (no --depth) must teach: the CNN's 22 layers as boxes, not two halves."""
+    from minitorch_cnn.graph import main
+
+    assert main(["--model", "cnn", "--out", str(tmp_path / "cnn.dot")]) == 0
+    src = (tmp_path / "cnn.dot").read_text()
+    assert src.count("box3d") == 22 and "features.11" in src and "classifier.5" in src
+    assert main(["--model", "cnn", "--out", str(tmp_path / "ops.dot"), "--depth", "0"]) == 0
+    ops = (tmp_path / "ops.dot").read_text()
+    assert "box3d" not in ops and "label=Conv2dBackward" in ops
+    assert main(["--model", "cnn", "--out", str(tmp_path / "x.dot"), "--depth", "-1"]) == 2
