@@ -20,9 +20,9 @@ with what a real run needs:
 4. Writes to ``--out`` (default ``runs/<dataset>-<model>-seed<seed>``), each file atomically:
    ``metrics.csv`` / ``metrics.json`` (one row per epoch; strict JSON), ``last.npz`` (after every
    epoch), ``best.npz`` (best test accuracy so far) and ``curves.png`` (or a one-line notice that
-   matplotlib is missing). A checkpoint
-   holds model, optimizer and scheduler state, the epoch, the random generators' states, the data
-   loader's position and the configuration (see ``checkpoint.py``).
+   matplotlib is missing). A checkpoint holds model, optimizer and scheduler state, the epoch, the
+   random generators' states, the data loader's position and the configuration (see
+   ``checkpoint.py``).
 5. Ctrl-C or SIGTERM finishes the running batch, writes ``last.npz`` and prints the command that
    resumes; a resumed run is bit-identical to one never interrupted. A second signal aborts at once.
 6. A loss that is NaN or infinite stops the run (exit status 1) with the last good checkpoint kept,
