@@ -104,7 +104,8 @@ def plot_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None,
     n = len(images)
     cols = max(1, min(cols, n))
     rows = math.ceil(n / cols)
-    fig = _figure((1.6 * cols + (0.8 if colorbar else 0), 1.6 * rows + (0.5 if suptitle else 0)))
+    height = 1.6 * rows + (0.5 if suptitle else 0)
+    fig = _figure((1.6 * cols + (0.8 if colorbar else 0), max(height, 2.6) if colorbar else height))  # room for its label
     shown = None
     for i, ax in enumerate(_grid(fig, n, cols)):
         arr, default = _as_image(images[i])
