@@ -24,8 +24,8 @@
 # 4. **Looking at a trained model**: feature maps, filters, the image a channel likes best,
 #    saliency, Grad-CAM and occlusion.
 #
-# Run it as a script (`.venv/bin/python tutorials/05_seeing_inside.py`, well under a minute on 2 CPU
-# cores) or open it as a notebook with jupytext. Pictures go to `$TUTORIAL_OUT` (default:
+# Run it as a script (`.venv/bin/python tutorials/05_seeing_inside.py`; it prints how long it took on
+# your machine) or open it as a notebook with jupytext. Pictures go to `$TUTORIAL_OUT` (default:
 # `tutorials/out/05_seeing_inside/`, which git ignores); the graph images need the Graphviz `dot`
 # program, and a one-line notice says so when it is missing.
 
