@@ -416,7 +416,7 @@ def test_subprocess_user_error_is_one_line_exit_2(workdir, module, argv, needle)
 GRAPH_CASES = [
     (["--batch-size", "0"], "--batch-size 0 is outside [1, 64]"),
     (["--batch-size", "100000"], "--batch-size 100000"),
-    (["--depth", "0"], "--depth 0 is outside [1, inf)"),
+    (["--depth", "-1"], "--depth -1 is outside [0, inf)"),  # 0 is valid: every op, no collapsing
     (["--input-size", "0", "28", "28"], "--input-size C 0"),
     (["--input-size", "64", "512", "512"], "input values, above the limit"),
     (["--input-size", "1", "28"], "argument --input-size: expected 3 arguments"),
