@@ -197,19 +197,27 @@ class _Builder:
         return "\\n".join(lines)
 
     def build(self, graph: graphviz.Digraph) -> None:
+        """Draw the graph: op vertices (or module boxes at the depth cut), tensors, edges, clusters."""
         nodes = topo_nodes(self.roots)
         owner, boxes = self.groups(nodes)
         vertex = {id(n): ("box", id(boxes[id(n)])) if id(n) in boxes else ("op", id(n)) for n in nodes}
+        tensors, root_keys = self.collect_tensors(nodes, vertex)
+        placement: dict[str, ModuleCall | None] = {}  # vertex id -> cluster call (None: top level)
+        self.add_ops_and_boxes(graph, nodes, vertex, owner, boxes, placement)
+        self.add_tensors(graph, tensors, root_keys, placement)
+        if self.show_saved:
+            self.add_saved(graph, nodes, vertex, tensors, placement)
+        self.add_clusters(graph, placement)
 
-        # tensors: key -> (tensor, producer vertex or None, [consumer vertices])
+    def collect_tensors(self, nodes: list[Node], vertex: dict) -> tuple[dict[tuple, list], list[tuple]]:
+        """key -> [tensor, producer vertex or None, [consumer vertices]], and the roots' keys."""
         tensors: dict[tuple, list] = {}
         for n in nodes:
             for t in n.inputs:
                 if not isinstance(t, Tensor):
                     continue
-                key = tensor_key(t)
                 prod = vertex[id(t.grad_fn)] if t.grad_fn is not None else None
-                entry = tensors.setdefault(key, [t, prod, []])
+                entry = tensors.setdefault(tensor_key(t), [t, prod, []])
                 if vertex[id(n)] not in entry[2]:
                     entry[2].append(vertex[id(n)])
         root_keys = []
@@ -217,47 +225,52 @@ class _Builder:
             key = tensor_key(t)
             root_keys.append(key)
             tensors.setdefault(key, [t, vertex.get(id(t.grad_fn)) if t.grad_fn else None, []])
+        return tensors, root_keys
 
-        placement: dict[str, ModuleCall | None] = {}  # vertex id -> cluster call (None: top level)
-
-        # op vertices and module boxes
+    def add_ops_and_boxes(self, graph: graphviz.Digraph, nodes: list[Node], vertex: dict, owner: dict,
+                          boxes: dict, placement: dict) -> None:
+        """One vertex per op node, or one 3-D box per module call collapsed at the depth cut."""
         drawn_boxes = set()
         for n in nodes:
-            kind, key = vertex[id(n)]
+            kind, _ = vertex[id(n)]
             if kind == "box":
                 box = boxes[id(n)]
-                if id(box) in drawn_boxes:
-                    continue
-                drawn_boxes.add(id(box))
-                vid = self.vid("box", id(box))
-                shapes = ", ".join(_shape(o.shape) for o in box.outputs)
-                n_params = sum(int(np.prod(p.shape)) for p in box.module.parameters())
-                graph.node(vid, f"{box.label}\\n{box.type}\\n{shapes}\\n{n_params:,} params", shape="box3d", style="filled",
-                           fillcolor=COLORS["module"])
-                placement[vid] = box.parent if box.parent is not None and box.parent.depth > 0 else None
+                if id(box) not in drawn_boxes:
+                    drawn_boxes.add(id(box))
+                    self.add_box(graph, box, placement)
                 continue
             vid = self.vid("op", id(n))
             label = n.name()
             if self.show_saved and n.ctx._freed:
                 label += "\\n(saved values freed by backward)"
-            if self.values:
-                graph.node(vid, label, shape="ellipse")
-            else:
-                graph.node(vid, label, shape="box")
+            graph.node(vid, label, shape="ellipse" if self.values else "box")
             call = owner.get(id(n))
             placement[vid] = call if call is not None and call.depth > 0 else None
 
-        # tensor vertices and edges
+    def add_box(self, graph: graphviz.Digraph, box: ModuleCall, placement: dict) -> None:
+        vid = self.vid("box", id(box))
+        shapes = ", ".join(_shape(o.shape) for o in box.outputs)
+        n_params = sum(int(np.prod(p.shape)) for p in box.module.parameters())
+        graph.node(vid, f"{box.label}\\n{box.type}\\n{shapes}\\n{n_params:,} params", shape="box3d", style="filled",
+                   fillcolor=COLORS["module"])
+        placement[vid] = box.parent if box.parent is not None and box.parent.depth > 0 else None
+
+    def tensor_role(self, t: Tensor, key: tuple, root_keys: list[tuple]) -> str:
+        """The colour role of a drawn tensor: output (a root), param (named), input, or tensor."""
+        is_root, is_leaf = key in root_keys, t.grad_fn is None
+        is_input = key in self.input_keys or (is_leaf and id(t) not in self.names and not is_root)
+        return "output" if is_root else ("param" if id(t) in self.names else ("input" if is_input else "tensor"))
+
+    def add_tensors(self, graph: graphviz.Digraph, tensors: dict, root_keys: list[tuple], placement: dict) -> None:
+        """A vertex per tensor that crosses a drawn boundary, with producer and consumer edges."""
         param_home = self.trace.param_owner() if self.trace is not None else {}
         for key, (t, prod, consumers) in tensors.items():
-            is_root = key in root_keys
-            is_leaf = t.grad_fn is None
-            is_input = key in self.input_keys or (is_leaf and id(t) not in self.names and not is_root)
-            role = "output" if is_root else ("param" if id(t) in self.names else ("input" if is_input else "tensor"))
+            role = self.tensor_role(t, key, root_keys)
+            # a tensor made and used inside one collapsed box (or a parameter only it uses) is not drawn
             hidden_inside = (
-                not is_root and consumers and all(c[0] == "box" for c in consumers)
+                key not in root_keys and consumers and all(c[0] == "box" for c in consumers)
                 and len(set(consumers)) == 1 and (prod is None or prod == consumers[0])
-                and (role == "param" or not is_leaf)
+                and (role == "param" or t.grad_fn is not None)
             )
             if hidden_inside:
                 continue
@@ -276,10 +289,6 @@ class _Builder:
             for cons in consumers:
                 if cons != prod:
                     graph.edge(tid, self.vid(*cons))
-
-        if self.show_saved:
-            self.add_saved(graph, nodes, vertex, tensors, placement)
-        self.add_clusters(graph, placement)
 
     def add_saved(self, graph: graphviz.Digraph, nodes: list[Node], vertex: dict, tensors: dict,
                   placement: dict) -> None:
