@@ -73,8 +73,9 @@ print(centered)
 
 # %%
 a = np.linspace(0, 1, 4)
-t = mt.tensor(a)  # float64 NumPy input becomes float32, PyTorch's default
+t = mt.tensor(a)  # a NumPy array keeps its dtype (float64 here), as torch.tensor does
 print(t, t.dtype)
+assert t.dtype == mt.float64 and mt.tensor([0.5]).dtype == mt.float32  # Python floats: float32
 print(type(t.numpy()), t.numpy())
 
 # %% [markdown]
