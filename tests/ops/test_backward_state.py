@@ -96,3 +96,15 @@ def test_evaluating_the_unit_cnn_saves_nothing_in_its_cnn_ops(contexts: list) ->
     model(mt.randn(16, 1, 28, 28))
     assert len(contexts) == 4 + 5 + 2 + 2  # conv, batch norm, pool, linear
     assert saved_bytes(contexts) == 0
+
+
+@pytest.mark.parametrize("mode", [mt.no_grad, mt.inference_mode])
+def test_the_unit_cnn_under_no_grad_saves_nothing_though_its_weights_require_grad(contexts: list, mode: Any) -> None:
+    """The evaluation loop's case: trainable weights, but no backward will run."""
+    model = build_model("cnn").eval()
+    assert all(p.requires_grad for p in model.parameters())
+    x = mt.randn(16, 1, 28, 28, requires_grad=True)
+    with mode():
+        model(x)
+    assert len(contexts) == 4 + 5 + 2 + 2
+    assert saved_bytes(contexts) == 0
