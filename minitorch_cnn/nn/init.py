@@ -183,6 +183,19 @@ def kaiming_uniform_(
     return _fill(tensor, _generate(tensor, "uniform", -bound, bound))
 
 
+
+def default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for ``Linear`` and ``Conv*d``: ``kaiming_uniform_(w, a=sqrt(5))`` and a bias
+    uniform in ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``.
+
+    With ``a = sqrt(5)`` the weight bound ``gain * sqrt(3 / fan_in)`` is exactly ``1 / sqrt(fan_in)``.
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
 def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
