@@ -152,7 +152,7 @@ def test_cnn_clearly_beats_mlp_on_builtin(tmp_path):
     """376 steps (6000 built-in images, batch 32, 2 epochs, Adam 1e-3, seed 0), tested on 1200 images.
 
     Measured on the 2-core CPU: CNN 83.4% test accuracy, MLP 17.1% (chance is 10%); the thresholds
-    leave a wide margin. (The default CLI run, 8000 images with batch 64, gives CNN 92.9%, MLP 19.1%.)
+    leave a wide margin. (The default CLI run, 8000 images with batch 64: README's "Training" section has its figures.)
     """
     kw = dict(limit=6000, batch_size=32, epochs=2, seed=0)
     cnn = train(_cfg(tmp_path, "cnn", model="cnn", **kw), console=_quiet())
