@@ -47,6 +47,19 @@ def _synchronizer(device: str) -> Callable[[], None]:
     return lambda: None
 
 
+def adam_step(model: Any, criterion: Any, optimizer: Any, x: Any, y: Any) -> Callable[[], Any]:
+    """The training step, written once: both frameworks share the API, so one closure serves both."""
+
+    def step() -> Any:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return step
+
+
 def minitorch_train_step(device: str, batch: int) -> Callable[[], Any]:
     """One Adam training step of the unit's CNN on ``device``; returns the loss Tensor (not read back)."""
     import minitorch_cnn as mt
@@ -59,14 +72,7 @@ def minitorch_train_step(device: str, batch: int) -> Callable[[], Any]:
     x = mt.randn(batch, 1, 28, 28, device=device)
     y = mt.randint(0, 10, (batch,), device=device)
 
-    def step() -> Any:
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    return adam_step(model, criterion, optimizer, x, y)
 
 
 def minitorch_conv_step(device: str, shape: tuple[int, ...]) -> Callable[[], Any]:
@@ -118,14 +124,7 @@ def torch_train_step(batch: int) -> Callable[[], Any]:
     x = torch.randn(batch, 1, 28, 28, device="cuda")
     y = torch.randint(0, 10, (batch,), device="cuda")
 
-    def step() -> Any:
-        optimizer.zero_grad()
-        loss = criterion(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return step
+    return adam_step(model, criterion, optimizer, x, y)
 
 
 def torch_conv_step(shape: tuple[int, ...]) -> Callable[[], Any]:
