@@ -546,14 +546,14 @@ def _reduce_elems(loss: Any, reduction: str) -> Any:
     return xp.asarray(total / loss.dtype.type(max(loss.size, 1)) if reduction == "mean" else total)
 
 
-def _elem_grad(g: Any, reduction: str, shape: tuple, dtype: Any) -> Any:
-    """dL/d(l_e) for every element ``e`` of the unreduced loss."""
-    if reduction == "none":
-        return g
-    n = 1
-    for s in shape:
-        n *= s
-    return g / dtype.type(n) if reduction == "mean" else g
+def _elem_grad(g: Any, reduction: str, shape: tuple, dtype: Any, weight: Any = None) -> Any:
+    """dL/d(l_e) for every element ``e`` of the unreduced loss, times ``w_e`` for a weighted loss."""
+    if reduction != "none":
+        n = 1
+        for s in shape:
+            n *= s
+        g = g / dtype.type(n) if reduction == "mean" else g
+    return g if weight is None else g * weight
 
 
 class MseLossFunction(Function):
@@ -641,9 +641,7 @@ class BCEWithLogitsFunction(Function):
     def backward(ctx: Context, g: Any) -> tuple:
         x, t, weight, pos_weight, softplus_neg = ctx.saved_tensors
         xp = get_array_module(x)
-        ge = _elem_grad(g, ctx.reduction, x.shape, x.dtype)
-        if weight is not None:
-            ge = ge * weight
+        ge = _elem_grad(g, ctx.reduction, x.shape, x.dtype, weight)
         gx = gt = None
         if ctx.needs_input_grad[0]:
             e = xp.exp(-xp.abs(x))
@@ -685,9 +683,7 @@ class BCEFunction(Function):
     def backward(ctx: Context, g: Any) -> tuple:
         x, t, weight, log_x, log_1mx = ctx.saved_tensors
         xp = get_array_module(x)
-        ge = _elem_grad(g, ctx.reduction, x.shape, x.dtype)
-        if weight is not None:
-            ge = ge * weight
+        ge = _elem_grad(g, ctx.reduction, x.shape, x.dtype, weight)
         gx = gt = None
         if ctx.needs_input_grad[0]:
             gx = ge * (x - t) / xp.maximum(x * (1 - x), x.dtype.type(1e-12))
