@@ -1,18 +1,26 @@
 """Stride-1 convolution as a sum of GEMMs over *shifted slices*: no 9x im2col copy ("implicit GEMM").
 
-The idea, for a 3x3 kernel on one image (the same holds for any kernel size, dilation and number
-of spatial axes). Zero-pad the input once and lay it out *channel-major*, every channel's padded
-plane flattened into one row: ``X (C_in, N*Hp*Wp)``. An output pixel ``(i, j)`` is *anchored* at
-the padded position ``q = i*Wp + j``, and its kernel tap ``(m, k)`` reads position
-``q + m*Wp + k``. So, for each tap, the inputs of *all* outputs at once are the contiguous slice
-``X[:, off : off + L]`` with ``off = m*Wp + k`` -- a view, not a copy -- and::
+The idea, for a 3x3 kernel with padding 1 on one image (the same holds for any kernel size,
+padding, dilation and number of spatial axes). Lay the input out *channel-major*, every channel's
+plane flattened into one row, with a gap of zeros after every image row and every image::
+
+    X (C_in, front + L):  [0 ... 0 | x00 x01 ... x0,W-1  0 | x10 ... x1,W-1  0 | ... | 0 ... 0 | image 1 ...]
+
+One gap of ``max(lo, hi)`` zeros serves as the right padding of a row *and* the left padding of
+the next (and a gap row as the bottom padding of one image and the top padding of the next), so
+each row takes ``W_g = W + 1`` positions instead of ``W + 2``. An output pixel ``(i, j)`` is
+*anchored* at position ``a = i*W_g + j`` and its kernel tap ``(m, k)`` reads ``X[a + m*W_g + k]``
+(the ``front`` zeros before image 0 are its top-left padding). So, for each tap, the inputs of
+*all* outputs at once are the contiguous slice ``X[:, off : off + L]`` with ``off = m*W_g + k`` -- a
+view, not a copy -- and::
 
     Y (C_out, L) = sum over the 9 taps of  W[:, :, m, k] (C_out, C_in) @ X[:, off : off + L]
 
-Outputs are computed at every anchor of the padded grid; those whose window would run past the
-right or bottom edge (``i >= H_out`` or ``j >= W_out``) are junk and are cropped away afterwards
-(``(Hp*Wp) / (H_out*W_out)`` extra work: 15% at 28x28, 31% at 14x14). The memory saved is the im2col
-matrix, ``C_in*9`` numbers per output pixel, written once and read once per layer and pass.
+Outputs are computed at every anchor, one per position of the rows and their gaps; those at a
+gap (``i >= H_out`` or ``j >= W_out``) are junk and are cropped away afterwards
+(``(H+1)(W+1) / (H W)`` extra work: 7% at 28x28, 15% at 14x14, half of what separately padded
+``(H+2) x (W+2)`` planes cost). The memory saved is the im2col matrix, ``C_in*9`` numbers per
+output pixel, written once and read once per layer and pass.
 
 Backward, with the output gradient zeroed at the junk anchors (``Gz (C_out, L)``):
 
@@ -21,7 +29,7 @@ Backward, with the output gradient zeroed at the junk anchors (``Gz (C_out, L)``
 * input: the adjoint of "read ``q + off``" is "write ``q + off``", i.e. ``grad_X[:, p] = sum_taps
   W_tap^T @ Gz[:, p - off]``: the correlation of the output gradient with the **reflected** kernel
   (offsets negated) whose in/out channels are swapped -- exactly the unit's derivation, computed
-  on the padded grid and cropped to the input's interior.
+  at every position of rows and gaps and cropped to the input's pixels.
 
 Each sum runs over blocks of ``BLOCK_COLUMNS`` anchors: the nine shifted slices of one block are
 copied into a small buffer that stays in the L2 cache and multiplied in one GEMM (inner dimension
@@ -72,24 +80,32 @@ def use_shifted(x_shape: Sequence[int], w_shape: Sequence[int], stride: Sequence
 
 
 class ShiftedGrid:
-    """The padded, channel-major geometry: sizes, tap offsets, and the copies in and out of it."""
+    """The channel-major geometry: sizes, shared zero gaps, tap offsets, and the copies in and out.
+
+    Every image row is followed by ``gap_w`` zeros and every image by ``gap_h`` zero rows, so one
+    gap is at once the right (bottom) padding of a row (image) and the left (top) padding of the
+    next: ``gap = max(lo, hi)`` per axis (more only when padding exceeds the kernel's reach and
+    outputs would not fit). The flattened buffer is ``front`` zeros (the first image's top-left
+    padding), then ``L = N * (H + gap_h) * (W + gap_w)`` anchors' worth of rows and gaps.
+    """
 
     def __init__(self, in_shape: Sequence[int], kernel: Sequence[int], pads: Sequence[tuple[int, int]],
                  dilation: Sequence[int]) -> None:
         self.n = in_shape[0]
         self.sizes = tuple(in_shape[2:])
-        self.pads = tuple(pads)
-        self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(self.sizes, pads))
-        self.out = tuple(p - d * (k - 1) for p, k, d in zip(self.padded, kernel, dilation))
-        plane_strides = [math.prod(self.padded[i + 1:]) for i in range(len(self.padded))]
-        # tap (m, k) reads the anchor's position + m*d_h*Wp + k*d_w, in row-major tap order
-        self.offsets = [sum(m * d * s for m, d, s in zip(tap, dilation, plane_strides))
+        self.out = tuple(s + lo + hi - d * (k - 1) for s, (lo, hi), k, d in zip(self.sizes, pads, kernel, dilation))
+        gaps = tuple(max(lo, hi, o - s) for (lo, hi), o, s in zip(pads, self.out, self.sizes))
+        self.extent = tuple(s + g for s, g in zip(self.sizes, gaps))  # one row (plane) plus its gap
+        axis_strides = [math.prod(self.extent[i + 1:]) for i in range(len(self.extent))]
+        # tap (m, k) reads the anchor's position + m*d_h*W_g + k*d_w, in row-major tap order
+        self.offsets = [sum(m * d * s for m, d, s in zip(tap, dilation, axis_strides))
                         for tap in itertools.product(*(range(k) for k in kernel))]
-        self.length = self.n * math.prod(self.padded)  # L: anchors on the padded grid
+        self.front = sum(lo * s for (lo, _), s in zip(pads, axis_strides))  # zeros before image 0
+        self.length = self.n * math.prod(self.extent)  # L: anchors, one per position of rows + gaps
         self.margin = max(self.offsets)  # the last anchors' taps read this far past the end
 
-    def _interior(self) -> tuple:
-        return tuple(slice(lo, lo + s) for (lo, _), s in zip(self.pads, self.sizes))
+    def _data(self) -> tuple:
+        return tuple(slice(0, s) for s in self.sizes)
 
     def _valid(self) -> tuple:
         return tuple(slice(0, o) for o in self.out)
@@ -100,7 +116,7 @@ class ShiftedGrid:
         xp = get_array_module(a)
         c = a.shape[1]
         out = xp.zeros((c, front + self.length + back), dtype=a.dtype)
-        grid = out[:, front:front + self.length].reshape(c, self.n, *self.padded)
+        grid = out[:, front:front + self.length].reshape(c, self.n, *self.extent)
 
         def copy(s: slice) -> None:
             grid[(slice(None), s) + where] = a[s].swapaxes(0, 1)
@@ -111,7 +127,7 @@ class ShiftedGrid:
     def _from_grid(self, g: Any, where: tuple) -> Any:
         """The ``where`` region of a ``(C, L)`` grid as a contiguous ``(N, C, ...)`` array."""
         xp = get_array_module(g)
-        grid = g.reshape(g.shape[0], self.n, *self.padded)[(slice(None), slice(None)) + where]
+        grid = g.reshape(g.shape[0], self.n, *self.extent)[(slice(None), slice(None)) + where]
         out = xp.empty((self.n, g.shape[0]) + tuple(grid.shape[2:]), dtype=g.dtype)
 
         def copy(s: slice) -> None:
@@ -120,22 +136,24 @@ class ShiftedGrid:
         parallel_for(xp, self.n, out.nbytes, copy)
         return out
 
-    def pad_channel_major(self, x: Any, front: int = 0, back: int = 0) -> Any:
-        """``x (N, C, *sizes)`` -> ``(C, front + L + back)``: zero-padded planes, channels as rows."""
-        return self._to_grid(x, self._interior(), front, back)
+    def pad_channel_major(self, x: Any) -> Any:
+        """``x (N, C, *sizes)`` -> ``X (C, front + L + back)``: channels as rows, every image row
+        followed by its zero gap, with room for the last anchors' reads (``X[:, a + offset]``)."""
+        return self._to_grid(x, self._data(), self.front, max(0, self.margin - self.front))
 
-    def anchors_channel_major(self, g: Any, front: int = 0, back: int = 0) -> Any:
-        """An output gradient ``(N, C_out, *out)`` placed at its anchors: ``(C_out, front + L + back)``,
-        zero at the junk anchors (so they contribute nothing to either gradient)."""
-        return self._to_grid(g, self._valid(), front, back)
+    def anchors_channel_major(self, g: Any) -> Any:
+        """An output gradient ``(N, C_out, *out)`` placed at its anchors, zero at the junk anchors (so
+        they contribute nothing to either gradient): ``(C_out, margin + L + front)``, the zeros in
+        front and behind being what the input gradient's reflected taps read beyond ``[0, L)``."""
+        return self._to_grid(g, self._valid(), self.margin, self.front)
 
     def crop_outputs(self, y: Any) -> Any:
-        """``(C_out, L)`` on the padded grid -> ``(N, C_out, *out)``, the junk anchors dropped."""
+        """``(C_out, L)`` at the anchors -> ``(N, C_out, *out)``, the junk anchors dropped."""
         return self._from_grid(y, self._valid())
 
-    def crop_interior(self, gx: Any) -> Any:
-        """``(C_in, L)`` on the padded grid -> ``(N, C_in, *sizes)``: the padding's gradient dropped."""
-        return self._from_grid(gx, self._interior())
+    def crop_inputs(self, gx: Any) -> Any:
+        """``(C_in, L)`` at the input's positions -> ``(N, C_in, *sizes)``: the gaps' gradient dropped."""
+        return self._from_grid(gx, self._data())
 
 
 def _block_bounds(length: int) -> list[tuple[int, int]]:
@@ -181,7 +199,7 @@ def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: S
     channel-major input, which is all the weight gradient needs later."""
     xp = get_array_module(x, w)
     grid = ShiftedGrid(x.shape, w.shape[2:], pads, dilation)
-    X = grid.pad_channel_major(x, back=grid.margin)
+    X = grid.pad_channel_major(x)
     o, c = w.shape[:2]
     wmat = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(0, 2, 1)).reshape(o, -1)  # (C_out, K*C_in)
     y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length)
@@ -192,7 +210,7 @@ def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: Shif
     """``(grad_x, grad_w)`` from one copy of the output gradient placed at its anchors (with
     ``grid.margin`` zero columns in front for the input gradient's reads). ``w`` is None when
     ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
-    G = grid.anchors_channel_major(gy, front=grid.margin)
+    G = grid.anchors_channel_major(gy)
     gx = shifted_input_grad(G, w, grid) if w is not None else None
     gw = shifted_weight_grad(G[:, grid.margin:], X, w_shape, grid) if X is not None else None
     return gx, gw
@@ -204,9 +222,10 @@ def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
     xp = get_array_module(G, w)
     o, c = w.shape[:2]
     wmat_t = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(1, 2, 0)).reshape(c, -1)  # (C_in, K*C_out)
-    # grad_X[:, p] = sum_t W_t^T @ G[:, margin + p - off_t]: negated offsets = the reflected kernel
-    gx = shifted_gemm_sum(wmat_t, G, [grid.margin - off for off in grid.offsets], grid.length)
-    return grid.crop_interior(gx)
+    # grad_X[:, front + p] = sum_t W_t^T @ G[:, margin + front + p - off_t]: negated offsets = the
+    # reflected kernel (p: an input position counted from image 0's first pixel)
+    gx = shifted_gemm_sum(wmat_t, G, [grid.margin + grid.front - off for off in grid.offsets], grid.length)
+    return grid.crop_inputs(gx)
 
 
 def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:

@@ -116,3 +116,19 @@ def test_float32_cnn_layer_matches_im2col(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 10**9)
     slow = host(F.conv2d(t(x, "cpu", mt.float32), t(w, "cpu", mt.float32), padding=1))
     np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-4)
+
+
+def test_one_zero_gap_is_the_padding_of_both_neighbouring_rows() -> None:
+    # 3x3, padding 1: each row of 4 pixels is followed by one zero, each image by one zero row
+    grid = conv_shifted.ShiftedGrid((2, 1, 3, 4), (3, 3), [(1, 1), (1, 1)], (1, 1))
+    assert grid.extent == (4, 5) and grid.out == (3, 4)
+    assert grid.offsets == [0, 1, 2, 5, 6, 7, 10, 11, 12] and grid.front == 5 + 1
+    x = np.arange(1, 25, dtype=np.float64).reshape(2, 1, 3, 4)
+    X = grid.pad_channel_major(x)[0]
+    assert (X[:grid.front] == 0).all()
+    image0 = X[grid.front:grid.front + 20].reshape(4, 5)
+    np.testing.assert_array_equal(image0[:3, :4], x[0, 0])
+    assert (image0[:, 4] == 0).all() and (image0[3] == 0).all()
+    # padding beyond the kernel's reach: the gap widens until every output has an anchor
+    wide = conv_shifted.ShiftedGrid((1, 1, 4, 4), (1, 1), [(2, 2), (2, 2)], (1, 1))
+    assert wide.out == (8, 8) and wide.extent == (8, 8)
