@@ -490,6 +490,12 @@ class _Run:
     best_acc: float = -1.0
     step: int = 0
     stats: RunningStats = dataclasses.field(default_factory=RunningStats)
+    started: float = dataclasses.field(default_factory=time.perf_counter)  # when this process began the run
+    wall_before: float = 0.0  # wall-clock seconds of the runs this one resumes
+
+    def wall_s(self) -> float:
+        """Wall-clock seconds of the whole run so far: data loading, training, evaluation, checkpoints."""
+        return round(self.wall_before + time.perf_counter() - self.started, 1)
 
     def checkpoint(self, epoch: int, stats: RunningStats) -> dict:
         return {
@@ -552,6 +558,7 @@ def _restore(run: _Run, ckpt: dict, changes: dict) -> None:
     backend.set_device_rng_seed(ckpt.get("device_rng_seed"))
     run.loader.load_state_dict(ckpt["loader"])
     run.history, run.resume_log = list(ckpt["history"]), list(ckpt.get("resume_log", []))
+    run.wall_before = float(run.history[-1].get("wall_s", 0.0)) if run.history else 0.0
     run.start_epoch, run.best_acc = int(ckpt["epoch"]), float(ckpt["best_accuracy"])
     run.stats = RunningStats(**ckpt["running"])
     batches_done = int(ckpt["loader"]["batches_done"])
@@ -622,7 +629,7 @@ def _finish_epoch(run: _Run, epoch: int, stats: RunningStats) -> dict:
     row = {"epoch": epoch + 1, "train_loss": stats.loss, "train_acc": stats.accuracy, "test_loss": res["loss"],
            "test_acc": res["accuracy"], "lr": float(run.optimizer.param_groups[0]["lr"]),
            "epoch_time_s": round(stats.time, 2), "images_per_s": round(stats.seen / max(stats.time, 1e-9), 1),
-           "skipped_batches": stats.skipped}
+           "skipped_batches": stats.skipped, "wall_s": run.wall_s()}
     run.history.append(row)
     skipped = f" | {stats.skipped} batches skipped (non-finite loss)" if stats.skipped else ""
     run.console.print(
@@ -659,8 +666,10 @@ def train(cfg: TrainConfig, callbacks: Sequence[Callable[[TrainState], None]] = 
     when the loss diverges (the weights of the last good checkpoint are kept on disk).
     """
     console = console or report.make_console()
+    started = time.perf_counter()
     ckpt, changes = preflight(cfg)
     run = _build(cfg, console, ckpt)
+    run.started = started
     if ckpt is not None:
         _restore(run, ckpt, changes)
     if cfg.eval_only:

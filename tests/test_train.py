@@ -48,6 +48,8 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert rows[0].startswith("epoch,train_loss,train_acc,test_loss,test_acc,lr") and len(rows) == 3
     doc = json.loads((out / "metrics.json").read_text())
     assert doc["config"]["scheduler"] == "cosine" and len(doc["history"]) == 2
+    walls = [h["wall_s"] for h in doc["history"]]  # the run's wall clock at each epoch's end: time to accuracy
+    assert 0 < walls[0] <= walls[1] and walls[1] >= sum(h["epoch_time_s"] for h in doc["history"]) - 0.1
     assert np.array(doc["confusion"]).sum() == 128 // 5
     for name in ("last.npz", "best.npz"):
         ck = load_checkpoint(out / name)
@@ -110,9 +112,11 @@ def test_interrupt_mid_epoch_then_resume_is_bit_identical(tmp_path, how):
                                        resume=str(tmp_path / "cut" / "last.npz"))), console=_quiet())
     assert not resumed["interrupted"]
     _assert_same(_params(straight["model"]), _params(resumed["model"]))
-    strip = [{k: v for k, v in h.items() if k not in ("epoch_time_s", "images_per_s")} for h in straight["history"]]
-    again = [{k: v for k, v in h.items() if k not in ("epoch_time_s", "images_per_s")} for h in resumed["history"]]
+    timing = ("epoch_time_s", "images_per_s", "wall_s")
+    strip = [{k: v for k, v in h.items() if k not in timing} for h in straight["history"]]
+    again = [{k: v for k, v in h.items() if k not in timing} for h in resumed["history"]]
     assert strip == again
+    assert resumed["history"][-1]["wall_s"] >= cut["history"][-1]["wall_s"]  # the resumed run's clock continues
 
 
 def test_main_returns_130_and_prints_resume_command(tmp_path, capsys, monkeypatch):
