@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import math
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -51,6 +52,10 @@ def run_main(prog: str, body: Callable[[], int]) -> int:
     except UsageError as exc:
         print(f"{prog}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C with no handler, or a second signal during training
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"{prog}: aborted by {signal.Signals(signum).name}; files already written are kept", file=sys.stderr)
+        return 128 + signum
 
 
 @contextlib.contextmanager

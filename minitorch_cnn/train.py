@@ -455,8 +455,10 @@ class _StopRequest:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
+        if self.requested:  # the second signal: stop now (``cli.run_main`` says so in one line)
+            abort = KeyboardInterrupt()
+            abort.signum = signum  # type: ignore[attr-defined]
+            raise abort
         self.requested, self.signum = True, signum
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         print(f"\n{name}: finishing this batch and saving a checkpoint (again to abort)...", flush=True)

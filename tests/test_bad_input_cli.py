@@ -391,6 +391,24 @@ def test_real_signal_saves_a_checkpoint_that_resumes(tmp_path, signum, status):
     assert load_checkpoint(out / "last.npz")["loader"]["batches_done"] == done + 1
 
 
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_second_signal_aborts_with_one_line_and_no_traceback(capsys, signum, status):
+    # the first signal asks for "stop after this batch"; a second one (the user insists) stops at once
+    stop = train._StopRequest()
+    stop._handle(signum, None)
+    assert stop.requested and stop.signum == signum
+
+    def insist() -> int:
+        stop._handle(signum, None)
+        return 0
+
+    from minitorch_cnn.cli import run_main
+
+    assert run_main("prog", insist) == status
+    err = capsys.readouterr().err
+    assert err == f"prog: aborted by {signal.Signals(signum).name}; files already written are kept\n"
+
+
 # --------------------------------------------------------------------------------------------------
 # Representative subprocess runs: the real `python -m` entry points
 # --------------------------------------------------------------------------------------------------
