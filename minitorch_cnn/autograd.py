@@ -27,7 +27,7 @@ gradients, is not supported.)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import backend
@@ -48,6 +48,7 @@ __all__ = [
     "topological_order",
     "apply_inplace",
     "check_inplace",
+    "zero_grads",
 ]
 
 _grad_enabled = True
@@ -548,6 +549,18 @@ def _check_saved_versions(node: Node) -> None:
                 "instead. Hint: the in-place change came after the op saved the tensor for backward; "
                 "make it before, or change a copy (x = x.clone()) or use the out-of-place op (x = x + 1)."
             )
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Forget the gradients accumulated in ``params`` (``Module.zero_grad`` and ``Optimizer.zero_grad``):
+    ``.grad = None``, or, with ``set_to_none=False``, zeros written into the existing arrays."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.data[...] = 0
 
 
 def _accumulate(node: Node, in_grads: tuple, pending: dict[int, list]) -> None:

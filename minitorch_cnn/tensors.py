@@ -73,6 +73,30 @@ def _shape_arg(shape: tuple) -> tuple:
     return tuple(shape)
 
 
+
+def parse_to_args(args: tuple, kwargs: dict) -> tuple[backend.device | None, np.dtype | None]:
+    """The ``(device, dtype)`` that ``Tensor.to`` and ``Module.to`` are asked for (None: keep it).
+
+    Positional arguments may be a device (``"cuda"``, ``mt.device("cpu")``), a dtype, or a tensor
+    (its device and dtype); ``device=`` and ``dtype=`` keywords work as in PyTorch.
+    """
+    dev, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    if kwargs:
+        raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, (str, backend.device)):
+            dev = a
+        elif isinstance(a, Tensor):
+            dev, dtype = a.device, a.dtype
+        elif a is not None:
+            dtype = a
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to(): expected a device, a dtype or a tensor, got {dtype!r}") from None
+    return (None if dev is None else backend.device(dev)), dtype
+
 class Tensor:
     """An array with gradient bookkeeping. Create one with ``minitorch_cnn.tensor(...)``.
 
@@ -271,23 +295,13 @@ class Tensor:
         return out.astype(dtype) if dtype is not None else out
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``t.to(device)``, ``t.to(dtype)`` or ``t.to(device, dtype)``: differentiable copies."""
-        dev = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, (str, backend.device)):
-                dev = a
-            elif isinstance(a, Tensor):
-                dev, dtype = a.device, a.dtype
-            else:
-                dtype = a
+        """``t.to(device)``, ``t.to(dtype)``, ``t.to(device, dtype)`` or ``t.to(other)``: differentiable copies."""
+        dev, dtype = parse_to_args(args, kwargs)
         out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = _CastFunction.apply(out, dtype=np.dtype(dtype))
-        if dev is not None and backend.device(dev) != self.device:
-            out = _ToDeviceFunction.apply(out, device=backend.device(dev))
+        if dtype is not None and dtype != self.dtype:
+            out = _CastFunction.apply(out, dtype=dtype)
+        if dev is not None and dev != self.device:
+            out = _ToDeviceFunction.apply(out, device=dev)
         return out
 
     def cpu(self) -> Tensor:

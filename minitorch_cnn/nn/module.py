@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import Context, Function, is_grad_enabled, no_grad
-from ..tensors import Tensor
+from ..autograd import Context, Function, is_grad_enabled, no_grad, zero_grads
+from ..tensors import Tensor, parse_to_args
 
 __all__ = ["Module", "Parameter", "RemovableHandle"]
 
@@ -553,13 +553,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        """Forget every parameter's gradient (they accumulate over ``backward`` calls otherwise)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and then on ``self``: e.g. custom init."""
@@ -587,22 +582,8 @@ class Module:
 
         Only floating-point arrays are cast, so integer buffers (``num_batches_tracked``) keep their type.
         """
-        dev = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, (str, backend.device)):
-                dev = a
-            elif a is not None:
-                try:
-                    dtype = np.dtype(a)
-                except TypeError:
-                    raise TypeError(f"to(): expected a device or a dtype, got {a!r}") from None
-        if dev is not None:
-            dev = backend.device(dev)
+        dev, dtype = parse_to_args(args, kwargs)
         if dtype is not None:
-            dtype = np.dtype(dtype)
             if dtype.kind != "f":
                 raise TypeError(f"to(): nn.Module.to only accepts floating point dtypes, got {dtype}")
 

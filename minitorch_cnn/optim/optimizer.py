@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import no_grad, zero_grads
 from ..nn._checks import check_number
 from ..tensors import Tensor
 
@@ -148,14 +148,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the last backward (they accumulate otherwise)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient. ``closure`` re-evaluates the loss."""
