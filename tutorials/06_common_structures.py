@@ -277,3 +277,36 @@ try:
     models.resnet34(in_channels=1, small_input=True).load_state_dict(mt.load(tmp / "resnet18.safetensors"))
 except RuntimeError as err:
     print(str(err)[:160], "...")
+
+# %% [markdown]
+# ## Summary
+#
+# * The model table is our own `summary` and `receptive_field`, run on every builder.
+# * Stacked 3x3 convolutions see as far as one bigger kernel with fewer weights and a
+#   non-linearity between each (VGG).
+# * A residual block adds its input back, `relu(x + F(x))`: the identity path carries the gradient
+#   past `F`, so a 20-layer residual network's first layer still receives one.
+# * An Inception module runs parallel branches and concatenates their channels.
+# * Every stride-2 stage doubles the jump of the receptive field; global pooling then reduces each
+#   channel to one number, so the head needs `C * classes` weights instead of `C * H * W * classes`.
+# * Transfer learning freezes a trained extractor and trains a new head.
+
+# %% [markdown]
+# ## Graded exercises
+#
+# Make your own copy of the project with this chapter's tasks stubbed out, write each one,
+# and let the grader check it (each task's tests are in `tests/tasks/`):
+#
+#     python -m minitorch_cnn.assignments make --out ../my-course --chapter 6
+#     cd ../my-course && python -m minitorch_cnn.grade --task 6.1
+#
+# | task | write | where | points | check |
+# |---|---|---|---|---|
+# | 6.1 | Residual block: the shortcut added before the last ReLU | `BasicBlock.forward` in `minitorch_cnn/models/blocks.py` | 2 | `python -m minitorch_cnn.grade --task 6.1` |
+# | 6.2 | Channel shuffle: reshape, transpose, reshape | `channel_shuffle` in `minitorch_cnn/models/blocks.py` | 1 | `python -m minitorch_cnn.grade --task 6.2` |
+
+# %% [markdown]
+# ## Next
+#
+# Chapter 7 (`tutorials/07_reduced_complexity.py`) makes networks smaller: depth-wise separable and
+# grouped convolutions, pruning, quantization and binarization.

@@ -23,6 +23,7 @@ _CH2 = "tests/tasks/test_ch02_convolution.py::"
 _CH3 = "tests/tasks/test_ch03_pooling_backprop.py::"
 _CH4 = "tests/tasks/test_ch04_training.py::"
 _CH5 = "tests/tasks/test_ch05_seeing_inside.py::"
+_CH6 = "tests/tasks/test_ch06_common_structures.py::"
 _CH7 = "tests/tasks/test_ch07_compression.py::"
 _CH8 = "tests/tasks/test_ch08_beyond.py::"
 _HIDDEN = HIDDEN_TESTS_DIR + "/test_hidden_tasks.py::"
@@ -126,6 +127,12 @@ TASKS: tuple[Task, ...] = (
        "test_saliency_linear_model", _CH5),
     _t("5.5", "Bilinear upsampling with aligned pixel centres", 2,
        "minitorch_cnn/viz/gradcam.py::upsample_bilinear", "test_upsample_bilinear", _CH5),
+    # chapter 6: common structures
+    _t("6.1", "Residual block: the shortcut added before the last ReLU", 2,
+       "minitorch_cnn/models/blocks.py::BasicBlock.forward",
+       "test_basic_block_identity_shortcut test_basic_block_projection_shortcut", _CH6),
+    _t("6.2", "Channel shuffle: reshape, transpose, reshape", 1, "minitorch_cnn/models/blocks.py::channel_shuffle",
+       "test_channel_shuffle_order", _CH6),
     # chapter 7: reduced complexity
     _t("7.1", "Magnitude pruning: mask the k smallest surviving weights", 2,
        "minitorch_cnn/compress/prune.py::_smallest_mask", "test_smallest_mask_prunes_the_k_smallest_alive", _CH7),

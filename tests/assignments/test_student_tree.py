@@ -76,7 +76,7 @@ def test_tree_holds_no_solution_and_no_hidden_test(student: Path) -> None:
 def test_make_refuses_bad_input_with_one_line(student: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     for argv, words in [(["make", "--out", str(student)], "not empty; pass --force"),
                         (["make", "--out", str(tmp_path / "x"), "--tasks", "9.9"], "unknown task id"),
-                        (["make", "--out", str(tmp_path / "x"), "--chapter", "6"], "chapter 6 has no tasks"),
+                        (["make", "--out", str(tmp_path / "x"), "--chapter", "9"], "chapter 9 has no tasks"),
                         (["make", "--out", str(REPO_ROOT / "tutorials")], "inside (or holds) the reference")]:
         assert assignments_main(argv) == 2
         captured = capsys.readouterr()
