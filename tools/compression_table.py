@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/compression_table.py runs/compress
 
-reads ``<dir>/{float,prune,int8,kmeans,binarize,sparse,dense2}.json`` (whichever exist) and writes one
+reads ``<dir>/<row>.json`` for the rows of ``ROWS`` (whichever exist) and writes one
 table: file size on disk, ratio against the float32 ``.npz``, non-zero weights, mult-adds per image
 and test accuracy, plus the command that produced each row.
 """
@@ -16,10 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import md_table, write_section  # noqa: E402
 
-ROWS = [("float", "float32 model (np.savez of the state dict)"), ("prune", "(a) 90% magnitude pruning + retraining"),
-        ("prune40", "(a') the same with 4x the retraining"),
+ROWS = [("float", "float32 model (np.savez of the state dict)"),
+        ("prune", "(a) 90% magnitude pruning + 3 x 150 batches retraining"),
+        ("prune_long", "(a') 90% magnitude pruning + 4 x 450 batches retraining"),
         ("int8", "(b) int8 weights and activations"), ("kmeans", "(c) (a) + k-means 4-bit shared weights"),
-        ("kmeans40", "(c') (a') + k-means 4-bit shared weights"),
+        ("kmeans_long", "(c') (a') + k-means 4-bit shared weights"),
         ("binarize", "(d) binary weights (BWN), first and last layer float"),
         ("sparse", "pre-defined sparse, trained from scratch"),
         ("dense2", "dense, trained from scratch with the sparse row's budget")]
