@@ -19,8 +19,10 @@ from benchlib import md_table, write_section  # noqa: E402
 ROWS = [("float", "float32 model (np.savez of the state dict)"),
         ("prune", "(a) 90% magnitude pruning + 3 x 150 batches retraining"),
         ("prune_long", "(a') 90% magnitude pruning + 4 x 450 batches retraining"),
+        ("prune_800", "(a'') 90% magnitude pruning + 4 x 800 batches retraining"),
         ("int8", "(b) int8 weights and activations"), ("kmeans", "(c) (a) + k-means 4-bit shared weights"),
         ("kmeans_long", "(c') (a') + k-means 4-bit shared weights"),
+        ("kmeans_800", "(c'') (a'') + k-means 4-bit shared weights"),
         ("binarize", "(d) binary weights (BWN), first and last layer float"),
         ("sparse", "pre-defined sparse, trained from scratch"),
         ("dense2", "dense, trained from scratch with the sparse row's budget")]
