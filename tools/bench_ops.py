@@ -23,12 +23,12 @@ import statistics
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 from benchlib import (
     ROOT,
     LoadMonitor,
+    add_common_args,
     alternate,
     blas_info_json,
     fmt_spread,
@@ -237,12 +237,8 @@ excluded). How each op is computed is described in its module docstring (`minito
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of child processes")
+    add_common_args(parser, rounds=3)
     parser.add_argument("--repeats", type=int, default=5, help="timings per case inside a child (median kept)")
-    parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/pool threads of every child")
-    parser.add_argument("--torch-python", help="a Python with PyTorch (default: the shared oracle venv)")
-    parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section (only if quiet)")
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--child", choices=["minitorch", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

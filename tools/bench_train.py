@@ -34,6 +34,7 @@ from typing import Any
 from benchlib import (
     ROOT,
     LoadMonitor,
+    add_common_args,
     alternate,
     blas_info_json,
     fmt_spread,
@@ -240,16 +241,12 @@ def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dic
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of child processes")
+    add_common_args(parser, rounds=3)
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per child (median kept)")
     parser.add_argument("--eval-batches", type=int, default=3, help="timed evaluation batches per child")
-    parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/pool threads of every child")
-    parser.add_argument("--torch-python", help="a Python with PyTorch (default: the shared oracle venv)")
     parser.add_argument("--chainer-python", default=str(CHAINER_PYTHON), help="a Python with Chainer 7.8.1")
     parser.add_argument("--pool-off-row", action="store_true",
                         help="add a minitorch row with its thread pool off (MINITORCH_CNN_THREADS=1, BLAS threads kept)")
-    parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section (only if quiet)")
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--child", choices=["minitorch", "torch", "chainer"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -24,12 +24,12 @@ import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from benchlib import (
     ROOT,
     LoadMonitor,
+    add_common_args,
     alternate,
     blas_info_json,
     fmt_spread,
@@ -126,13 +126,9 @@ def markdown(machine: str, header: list[str], body: list[list[str]], args: argpa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of child processes")
+    add_common_args(parser, rounds=2, torch_help="a Python with PyTorch and torchvision (default: the shared oracle venv)")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per child (median kept)")
-    parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/pool threads of every child")
     parser.add_argument("--models", nargs="+", choices=sorted(CASES), default=list(CASES))
-    parser.add_argument("--torch-python", help="a Python with PyTorch and torchvision (default: the shared oracle venv)")
-    parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section (only if quiet)")
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--child", nargs=2, metavar=("FRAMEWORK", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

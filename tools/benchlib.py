@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,16 @@ def torch_python(given: str | None) -> str | None:
         if proc.returncode == 0 and Path(path).exists():
             return path
     return None
+
+
+def add_common_args(parser: Any, rounds: int,
+                    torch_help: str = "a Python with PyTorch (default: the shared oracle venv)") -> None:
+    """The flags every benchmark script shares: rounds, threads, the PyTorch interpreter, --write, --output."""
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternating rounds of child processes")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/pool threads of every child")
+    parser.add_argument("--torch-python", help=torch_help)
+    parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section (only if quiet)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
 
 
 def run_child(cmd: Sequence[str], env: dict) -> dict:
