@@ -4,7 +4,7 @@ Commands (``MODEL`` is a training checkpoint such as ``runs/.../best.npz`` or a 
 ``compress.export``):
 
     float     MODEL                       the reference: float32 .npz (np.savez) and accuracy
-    prune     MODEL --sparsity 0.9 --steps 3 --batches 100
+    prune     MODEL --sparsity 0.9 --steps 3 --batches 100 [--schedule cubic] [--conv-sparsity 0.5]
     int8      MODEL --observer percentile --batches 10 [--qat-batches N]
     kmeans    MODEL --bits 4 --batches 50   (usually on a pruned export: Deep Compression)
     binarize  MODEL --method bwn --batches 200
@@ -57,9 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batches", type=int, default=100, help="fine-tuning (or calibration, for int8) batches")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-4 for fine-tuning, "
                    "2e-3, the peak of one cycle, for 'sparse' training from scratch)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr-decay", choices=("none", "cosine"), default="none",
+                   help="fine-tuning: constant learning rate, or a cosine decay to 0 over each round's batches")
+    p.add_argument("--augment", action="store_true",
+                   help="fine-tune on augmented images (the train CLI's --augment: random crop, flip)")
+    p.add_argument("--seed", type=int, default=0, help="seed of shuffling, dropout and augmentation (default 0)")
     p.add_argument("--sparsity", type=float, default=0.9)
     p.add_argument("--steps", type=int, default=3, help="prune-retrain rounds")
+    p.add_argument("--schedule", choices=("linear", "cubic"), default="linear",
+                   help="prune: sparsity per round, equal steps or Zhu & Gupta's cubic (big cuts first)")
+    p.add_argument("--conv-sparsity", type=float, default=None,
+                   help="prune: hold every Conv2d at this sparsity (its own magnitudes); the Linear layers "
+                   "take the rest of --sparsity (default: one global ranking over all layers)")
     p.add_argument("--observer", choices=tuple(pipeline.OBSERVERS), default="percentile")
     p.add_argument("--qat-batches", type=int, default=0, help="int8: quantization-aware fine-tuning batches")
     p.add_argument("--bits", type=int, default=4)
@@ -141,14 +150,19 @@ def _int8(args: argparse.Namespace, model: Any, train: Any, test: Any, normalize
 
 def run(args: argparse.Namespace) -> dict:
     """Carry out one command (see the module docstring)."""
+    import minitorch_cnn as mt
+
     if args.lr is None:
         args.lr = 2e-3 if args.command == "sparse" else 1e-4
+    if args.conv_sparsity is not None and not 0.0 <= args.conv_sparsity < 1.0:
+        raise ValueError(f"--conv-sparsity {args.conv_sparsity} must lie in [0, 1); e.g. 0.5 keeps half of each conv")
+    mt.manual_seed(args.seed)
     if args.command == "sparse":
         model, normalize = None, list(pipeline.normalization(args.dataset, args.data_dir, args.limit))
     else:
         model, normalize = _load(args.model)
     train, test = pipeline.loaders(args.dataset, args.data_dir, tuple(normalize), args.batch_size, args.limit,
-                                   args.seed, args.test_limit)
+                                   args.seed, args.test_limit, augment=args.augment)
     if args.command == "float":
         return _save(args, _float_reference(args, model, test), "float32 reference")
     if args.command == "int8":
@@ -158,7 +172,8 @@ def run(args: argparse.Namespace) -> dict:
         result.update(file=args.model, file_bytes=Path(args.model).stat().st_size)
         return _save(args, result, args.model)
     if args.command == "prune":
-        pipeline.prune_retrain(model, train, args.sparsity, args.steps, args.batches, args.lr)
+        pipeline.prune_retrain(model, train, args.sparsity, args.steps, args.batches, args.lr, args.schedule,
+                               args.conv_sparsity, args.lr_decay)
     elif args.command == "kmeans":
         pipeline.share_weights(model, train, args.bits, args.batches, args.lr)
     elif args.command == "binarize":

@@ -1,8 +1,9 @@
 """The measured recipes behind ``python -m minitorch_cnn.compress``: each starts from a trained unit
 CNN, compresses it, fine-tunes briefly where the method needs it, and returns the compressed model.
 
-* ``prune_retrain``: global magnitude pruning to ``sparsity`` in ``steps`` rounds, each followed
-  by ``batches`` steps of fine-tuning (Han et al. 2015);
+* ``prune_retrain``: global magnitude pruning to ``sparsity`` in ``steps`` rounds (equal steps or
+  Zhu & Gupta's cubic schedule; convolutions optionally held to their own ``conv_sparsity``), each
+  followed by ``batches`` steps of fine-tuning (Han et al. 2015);
 * ``quantize_int8``: post-training int8 (weights per channel, activations per tensor) calibrated
   on ``batches`` training batches with the chosen observer; ``qat_batches`` > 0 adds
   quantization-aware fine-tuning before freezing;
@@ -53,10 +54,20 @@ def normalization(dataset: str, data_dir: str | None, limit: int | None = None) 
 
 
 def loaders(dataset: str, data_dir: str | None, normalize: tuple[float, float], batch_size: int = 128,
-            limit: int | None = None, seed: int = 0, test_limit: int | None = None) -> tuple[DataLoader, DataLoader]:
-    """Shuffled training and ordered test loaders (``test_limit``: only the first that many test images)."""
+            limit: int | None = None, seed: int = 0, test_limit: int | None = None,
+            augment: bool = False) -> tuple[DataLoader, DataLoader]:
+    """Shuffled training and ordered test loaders (``test_limit``: only the first that many test images).
+
+    ``augment``: the training images get the train CLI's ``--augment`` (random crop with padding 2,
+    and on Fashion-MNIST a horizontal flip), the augmentation the unit CNN was trained with.
+    """
     transform = T.Compose([T.ToTensor(), T.Normalize((normalize[0],), (normalize[1],))])
     train_set, test_set = _datasets(dataset, data_dir, limit, transform)
+    if augment:
+        aug = [T.RandomCrop(28, padding=2)] + ([T.RandomHorizontalFlip()] if dataset == "fashion-mnist" else [])
+        train_aug = T.Compose([T.ToTensor(), *aug, T.Normalize((normalize[0],), (normalize[1],))])
+        base = train_set.dataset if isinstance(train_set, Subset) else train_set
+        base.transform = train_aug  # the test set is a separate object and keeps the plain transform
     if test_limit:
         test_set = Subset(test_set, np.arange(min(test_limit, len(test_set))))
     return (DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed),
@@ -68,12 +79,20 @@ def _batches(loader: DataLoader) -> Iterator[Any]:
         yield from loader
 
 
-def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e-4) -> nn.Module:
-    """``batches`` Adam steps of cross-entropy on ``loader`` (every parameter that requires grad)."""
+def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e-4,
+              lr_decay: str = "none") -> nn.Module:
+    """``batches`` Adam steps of cross-entropy on ``loader`` (every parameter that requires grad).
+
+    ``lr_decay="cosine"``: the learning rate falls from ``lr`` to 0 over the ``batches`` steps
+    (``CosineAnnealingLR``), so the fine-tuned weights settle instead of ending mid-stride.
+    """
+    if lr_decay not in ("none", "cosine"):
+        raise ValueError(f"fine_tune: lr_decay={lr_decay!r} must be 'none' or 'cosine'")
     if batches <= 0:
         return model
     params = [p for p in model.parameters() if p.requires_grad]
     opt = optim.Adam(params, lr=lr)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=batches) if lr_decay == "cosine" else None
     model.train()
     for i, (x, y) in enumerate(_batches(loader)):
         if i >= batches:
@@ -81,12 +100,16 @@ def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e
         opt.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
+        if sched is not None:
+            sched.step()
     return model.eval()
 
 
 def prune_retrain(model: nn.Module, loader: DataLoader, sparsity: float, steps: int, batches: int,
-                  lr: float = 1e-4) -> nn.Module:
-    prune.iterative_prune(model, sparsity, steps, lambda m, r: fine_tune(m, loader, batches, lr))
+                  lr: float = 1e-4, schedule: str = "linear", conv_sparsity: float | None = None,
+                  lr_decay: str = "none") -> nn.Module:
+    prune.iterative_prune(model, sparsity, steps, lambda m, r: fine_tune(m, loader, batches, lr, lr_decay),
+                          schedule=schedule, conv_sparsity=conv_sparsity)
     return model
 
 

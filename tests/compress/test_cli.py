@@ -59,3 +59,21 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
                               capture_output=True, text=True)
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_prune_options_cubic_conv_sparsity_augment_cosine(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = ["prune", str(checkpoint), *FAST, "--out", str(out), "--steps", "2", "--sparsity", "0.9",
+            "--schedule", "cubic", "--conv-sparsity", "0.5", "--augment", "--lr-decay", "cosine"]
+    assert main(argv) == 0
+    layers = {r["layer"]: r for r in _result(out, "prune")["layers"]}
+    assert layers["features.3"]["nonzeros"] == 9216 // 2  # half of the kernel (nonzeros count weights only)
+    total = _result(out, "prune")["total"]
+    assert total["nonzeros"] <= 0.11 * total["params"]
+    assert main([*argv, "--name", "again"]) == 0  # --seed fixes shuffling, dropout and augmentation
+    assert _result(out, "again")["accuracy"] == _result(out, "prune")["accuracy"]
+
+
+def test_bad_conv_sparsity_is_one_line_exit_2(checkpoint: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["prune", str(checkpoint), *FAST, "--conv-sparsity", "1.2"]) == 2
+    assert "--conv-sparsity 1.2 must lie in [0, 1)" in capsys.readouterr().err

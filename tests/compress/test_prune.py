@@ -88,3 +88,33 @@ def test_bad_amount_names_the_fix() -> None:
     with pytest.raises(ValueError, match="amount=9 entries, but only 4"):
         prune.l1_unstructured(nn.Linear(2, 2), "weight", 9)
     assert not masks.is_masked(nn.Linear(2, 2))
+
+
+def test_cubic_schedule_cuts_big_first_and_reaches_the_target() -> None:
+    targets = prune.schedule_targets(0.9, 4, "cubic")
+    np.testing.assert_allclose(targets, [0.9 * (1 - 0.75**3), 0.9 * (1 - 0.5**3), 0.9 * (1 - 0.25**3), 0.9])
+    steps = np.diff([0.0, *targets])
+    assert (np.diff(steps) < 0).all()  # every round prunes less than the one before
+    np.testing.assert_allclose(prune.schedule_targets(0.9, 3), [0.3, 0.6, 0.9])
+    with pytest.raises(ValueError, match="schedule='quadratic' must be 'linear' or 'cubic'"):
+        prune.schedule_targets(0.9, 3, "quadratic")
+
+
+def test_conv_sparsity_holds_convs_and_linear_layers_pay_the_rest() -> None:
+    mt.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 4 * 4, 30))
+    conv_n, lin_n = 36, 64 * 30
+    history = prune.iterative_prune(net, 0.8, 2, lambda m, r: None, schedule="cubic", conv_sparsity=0.5)
+    assert _zeros(net[0].weight) == round(0.5 * conv_n)  # the conv's own fraction, reached in the last round
+    assert _zeros(net[0].weight) + _zeros(net[2].weight) == round(0.8 * (conv_n + lin_n))  # the overall target
+    assert history[-1] == pytest.approx(round(0.8 * (conv_n + lin_n)) / (conv_n + lin_n))
+    w = net[2].weight.detach().numpy()
+    assert _zeros(net[2].weight) == lin_n - int((w != 0).sum())
+
+
+def test_conv_sparsity_too_high_for_the_linear_budget_names_the_fix() -> None:
+    net = nn.Sequential(nn.Conv2d(1, 40, 3), nn.Flatten(), nn.Linear(40, 2))  # convs hold most weights
+    with pytest.raises(ValueError, match="lower conv_sparsity"):
+        prune.iterative_prune(net, 0.9, 1, lambda m, r: None, conv_sparsity=0.1)
+    with pytest.raises(ValueError, match="conv_sparsity=1.5 must lie in"):
+        prune.iterative_prune(net, 0.9, 1, lambda m, r: None, conv_sparsity=1.5)
