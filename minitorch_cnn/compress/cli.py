@@ -18,9 +18,10 @@ size on disk, ratio, mult-adds, test accuracy) and prints the table. Errors: one
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -77,9 +78,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--linear-density", type=float, default=0.1)
     p.add_argument("--dense-every", type=int, default=None, help="sparse: every n-th kernel stays dense")
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar while fine-tuning")
     p.add_argument("--int8-check-images", type=int, default=1000,
                    help="int8: test images also run through the integer path to compare codes (default 1000)")
     return p
+
+
+def _steps(args: argparse.Namespace, train: Any) -> int:
+    """How many optimizer steps the command takes (0: none, so no bar)."""
+    return {"prune": args.steps * args.batches, "kmeans": args.batches, "binarize": args.batches,
+            "int8": args.qat_batches, "sparse": args.epochs * len(train)}.get(args.command, 0)
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace, total: int) -> Iterator[pipeline.StepHook | None]:
+    """A rich bar over the command's optimizer steps with the running loss; ``None`` when off."""
+    if not args.progress or total <= 0:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(), TextColumn("eta"),
+               TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task(f"{args.command}: fine-tuning steps", total=total, loss=float("nan"))
+        yield lambda loss: bar.update(task, advance=1, loss=loss)
 
 
 def _load(path: str | None) -> tuple[Any, list[float]]:
@@ -129,12 +160,12 @@ def _float_reference(args: argparse.Namespace, model: Any, test: Any) -> dict:
     return result
 
 
-def _int8(args: argparse.Namespace, model: Any, train: Any, test: Any, normalize: list) -> dict:
+def _int8(args: argparse.Namespace, models: tuple[Any, Any], test: Any, normalize: list) -> dict:
     """Int8: the report of the integer model; its accuracy from the fake-quant twin (same codes), and
     ``--int8-check-images`` test images through both to confirm the outputs are identical."""
     import minitorch_cnn as mt
 
-    fake, real = pipeline.quantize_int8(model, train, args.observer, args.batches, args.qat_batches)
+    fake, real = models
     result = _export_report(args, real, None, normalize)
     result["accuracy"] = accuracy(fake, test)
     seen = same = 0
@@ -146,6 +177,23 @@ def _int8(args: argparse.Namespace, model: Any, train: Any, test: Any, normalize
             seen += x.shape[0]
     result.update(int8_checked_images=seen, int8_identical_outputs=same)
     return result
+
+
+def _compress(args: argparse.Namespace, model: Any, train: Any, on_step: pipeline.StepHook | None) -> Any:
+    """The command's recipe (see ``pipeline``); int8 returns ``(fake-quant, int8)`` models."""
+    if args.command == "prune":
+        pipeline.prune_retrain(model, train, args.sparsity, args.steps, args.batches, args.lr, args.schedule,
+                               args.conv_sparsity, args.lr_decay, on_step)
+    elif args.command == "kmeans":
+        pipeline.share_weights(model, train, args.bits, args.batches, args.lr, on_step)
+    elif args.command == "binarize":
+        pipeline.binarize_weights(model, train, args.method, args.batches, args.lr, on_step)
+    elif args.command == "int8":
+        return pipeline.quantize_int8(model, train, args.observer, args.batches, args.qat_batches, on_step=on_step)
+    elif args.command == "sparse":
+        return pipeline.train_predefined_sparse(train, args.conv_density, args.linear_density, args.epochs,
+                                                args.dense_every, args.lr, on_step)
+    return model
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -165,22 +213,14 @@ def run(args: argparse.Namespace) -> dict:
                                    args.seed, args.test_limit, augment=args.augment)
     if args.command == "float":
         return _save(args, _float_reference(args, model, test), "float32 reference")
+    with _progress(args, _steps(args, train)) as on_step:
+        model = _compress(args, model, train, on_step)
     if args.command == "int8":
-        return _save(args, _int8(args, model, train, test, normalize), "int8")
+        return _save(args, _int8(args, model, test, normalize), "int8")
     if args.command == "report":
         result = report(model, loader=test)
         result.update(file=args.model, file_bytes=Path(args.model).stat().st_size)
         return _save(args, result, args.model)
-    if args.command == "prune":
-        pipeline.prune_retrain(model, train, args.sparsity, args.steps, args.batches, args.lr, args.schedule,
-                               args.conv_sparsity, args.lr_decay)
-    elif args.command == "kmeans":
-        pipeline.share_weights(model, train, args.bits, args.batches, args.lr)
-    elif args.command == "binarize":
-        pipeline.binarize_weights(model, train, args.method, args.batches, args.lr)
-    elif args.command == "sparse":
-        model = pipeline.train_predefined_sparse(train, args.conv_density, args.linear_density, args.epochs,
-                                                 args.dense_every, args.lr)
     return _save(args, _export_report(args, model, test, normalize), args.name or args.command)
 
 

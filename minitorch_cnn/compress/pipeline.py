@@ -16,7 +16,7 @@ CNN, compresses it, fine-tunes briefly where the method needs it, and returns th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,8 @@ from .observers import MinMaxObserver, MovingAverageMinMaxObserver, PercentileOb
 
 __all__ = ["loaders", "normalization", "fine_tune", "prune_retrain", "quantize_int8", "share_weights", "binarize_weights",
            "train_predefined_sparse", "OBSERVERS"]
+
+StepHook = Callable[[float], None]  # called after every optimizer step with that batch's loss
 
 OBSERVERS = {"minmax": MinMaxObserver, "moving-average": MovingAverageMinMaxObserver,
              "percentile": PercentileObserver}
@@ -79,12 +81,22 @@ def _batches(loader: DataLoader) -> Iterator[Any]:
         yield from loader
 
 
+def _train_step(model: nn.Module, opt: Any, x: Any, y: Any, on_step: StepHook | None) -> None:
+    opt.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    if on_step is not None:
+        on_step(loss.item())
+
+
 def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e-4,
-              lr_decay: str = "none") -> nn.Module:
+              lr_decay: str = "none", on_step: StepHook | None = None) -> nn.Module:
     """``batches`` Adam steps of cross-entropy on ``loader`` (every parameter that requires grad).
 
     ``lr_decay="cosine"``: the learning rate falls from ``lr`` to 0 over the ``batches`` steps
     (``CosineAnnealingLR``), so the fine-tuned weights settle instead of ending mid-stride.
+    ``on_step(loss)`` after every step (the CLI's progress bar).
     """
     if lr_decay not in ("none", "cosine"):
         raise ValueError(f"fine_tune: lr_decay={lr_decay!r} must be 'none' or 'cosine'")
@@ -97,9 +109,7 @@ def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e
     for i, (x, y) in enumerate(_batches(loader)):
         if i >= batches:
             break
-        opt.zero_grad()
-        nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
+        _train_step(model, opt, x, y, on_step)
         if sched is not None:
             sched.step()
     return model.eval()
@@ -107,35 +117,39 @@ def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e
 
 def prune_retrain(model: nn.Module, loader: DataLoader, sparsity: float, steps: int, batches: int,
                   lr: float = 1e-4, schedule: str = "linear", conv_sparsity: float | None = None,
-                  lr_decay: str = "none") -> nn.Module:
-    prune.iterative_prune(model, sparsity, steps, lambda m, r: fine_tune(m, loader, batches, lr, lr_decay),
+                  lr_decay: str = "none", on_step: StepHook | None = None) -> nn.Module:
+    prune.iterative_prune(model, sparsity, steps,
+                          lambda m, r: fine_tune(m, loader, batches, lr, lr_decay, on_step),
                           schedule=schedule, conv_sparsity=conv_sparsity)
     return model
 
 
 def quantize_int8(model: nn.Module, loader: DataLoader, observer: str, batches: int, qat_batches: int = 0,
-                  lr: float = 1e-5) -> tuple[nn.Module, nn.Module]:
+                  lr: float = 1e-5, on_step: StepHook | None = None) -> tuple[nn.Module, nn.Module]:
     """``(fake-quantized model, int8 model)``; both compute the same codes."""
     qat.prepare_qat(model, activation_observer=OBSERVERS[observer])
     qat.calibrate(model, loader, max_batches=batches)
     if qat_batches > 0:
-        fine_tune(model, loader, qat_batches, lr)
+        fine_tune(model, loader, qat_batches, lr, on_step=on_step)
     qat.freeze(model)
     return model.eval(), int8.convert(model)
 
 
-def share_weights(model: nn.Module, loader: DataLoader, bits: int, batches: int, lr: float = 1e-4) -> nn.Module:
+def share_weights(model: nn.Module, loader: DataLoader, bits: int, batches: int, lr: float = 1e-4,
+                  on_step: StepHook | None = None) -> nn.Module:
     kmeans.share_weights(model, bits=bits)
-    return fine_tune(model, loader, batches, lr)
+    return fine_tune(model, loader, batches, lr, on_step=on_step)
 
 
-def binarize_weights(model: nn.Module, loader: DataLoader, method: str, batches: int, lr: float = 1e-4) -> nn.Module:
+def binarize_weights(model: nn.Module, loader: DataLoader, method: str, batches: int, lr: float = 1e-4,
+                     on_step: StepHook | None = None) -> nn.Module:
     binarize.binarize(model, method)
-    return fine_tune(model, loader, batches, lr)
+    return fine_tune(model, loader, batches, lr, on_step=on_step)
 
 
 def train_predefined_sparse(loader: DataLoader, conv_density: float, linear_density: float, epochs: int,
-                            dense_every: int | None = None, lr: float = 2e-3) -> nn.Module:
+                            dense_every: int | None = None, lr: float = 2e-3,
+                            on_step: StepHook | None = None) -> nn.Module:
     """A unit CNN with pre-defined sparse masks, trained from scratch with Adam and a one-cycle schedule."""
     model = predefined.predefined_sparse(FashionCNN(), conv_density, linear_density, dense_every=dense_every)
     opt = optim.Adam(model.parameters(), lr=lr)
@@ -143,8 +157,6 @@ def train_predefined_sparse(loader: DataLoader, conv_density: float, linear_dens
     model.train()
     for _ in range(epochs):
         for x, y in loader:
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
+            _train_step(model, opt, x, y, on_step)
             sched.step()
     return model.eval()

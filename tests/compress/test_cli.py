@@ -61,16 +61,19 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
-def test_prune_options_cubic_conv_sparsity_augment_cosine(checkpoint: Path, tmp_path: Path) -> None:
+def test_prune_options_cubic_conv_sparsity_augment_cosine(checkpoint: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "out"
     argv = ["prune", str(checkpoint), *FAST, "--out", str(out), "--steps", "2", "--sparsity", "0.9",
             "--schedule", "cubic", "--conv-sparsity", "0.5", "--augment", "--lr-decay", "cosine"]
     assert main(argv) == 0
+    assert "prune: fine-tuning steps" in capsys.readouterr().out  # the progress bar, 2 rounds x 2 batches
     layers = {r["layer"]: r for r in _result(out, "prune")["layers"]}
     assert layers["features.3"]["nonzeros"] == 9216 // 2  # half of the kernel (nonzeros count weights only)
     total = _result(out, "prune")["total"]
     assert total["nonzeros"] <= 0.11 * total["params"]
-    assert main([*argv, "--name", "again"]) == 0  # --seed fixes shuffling, dropout and augmentation
+    assert main([*argv, "--name", "again", "--no-progress"]) == 0
+    assert "fine-tuning steps" not in capsys.readouterr().out  # --seed fixes shuffling, dropout and augmentation
     assert _result(out, "again")["accuracy"] == _result(out, "prune")["accuracy"]
 
 
