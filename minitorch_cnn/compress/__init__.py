@@ -27,6 +27,7 @@ from .prune import (
     ln_structured,
     random_unstructured,
     remove,
+    schedule_targets,
     sparsity,
 )
 from .reporting import print_report, report
@@ -37,6 +38,6 @@ __all__ = [
     "masks", "prune", "predefined", "quantize", "observers", "qat", "int8", "kmeans", "inq", "binarize", "layers",
     "storage", "export", "load", "report", "print_report", "apply_mask", "get_mask",
     "is_masked", "remove_mask", "mask_state_dict", "load_mask_state_dict", "l1_unstructured", "random_unstructured",
-    "ln_structured", "global_unstructured", "remove", "is_pruned", "iterative_prune", "sparsity", "prune_filters",
+    "ln_structured", "global_unstructured", "remove", "is_pruned", "iterative_prune", "schedule_targets", "sparsity", "prune_filters",
     "shrink", "predefined_sparse", "predefined_sparse_",
 ]
