@@ -17,12 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import md_table, write_section  # noqa: E402
 
 ROWS = [("float", "float32 model (np.savez of the state dict)"),
-        ("prune", "(a) 90% magnitude pruning + 3 x 150 batches retraining"),
-        ("prune_long", "(a') 90% magnitude pruning + 4 x 450 batches retraining"),
-        ("prune_800", "(a'') 90% magnitude pruning + 4 x 800 batches retraining"),
-        ("int8", "(b) int8 weights and activations"), ("kmeans", "(c) (a) + k-means 4-bit shared weights"),
-        ("kmeans_long", "(c') (a') + k-means 4-bit shared weights"),
-        ("kmeans_800", "(c'') (a'') + k-means 4-bit shared weights"),
+        ("prune_cubic", "(a) 90% pruning: cubic schedule, convs at 50%, 4 x 700 augmented batches, cosine lr"),
+        ("prune", "(a1) 90% global magnitude pruning, equal steps, 3 x 150 batches"),
+        ("prune_long", "(a2) 90% global magnitude pruning, equal steps, 4 x 450 batches"),
+        ("prune_800", "(a3) 90% global magnitude pruning, equal steps, 4 x 800 batches"),
+        ("int8", "(b) int8 weights and activations"),
+        ("kmeans_cubic", "(c) (a) + k-means 4-bit shared weights"),
+        ("kmeans", "(c1) (a1) + k-means 4-bit shared weights"),
+        ("kmeans_long", "(c2) (a2) + k-means 4-bit shared weights"),
+        ("kmeans_800", "(c3) (a3) + k-means 4-bit shared weights"),
         ("binarize", "(d) binary weights (BWN), first and last layer float"),
         ("sparse", "pre-defined sparse, trained from scratch"),
         ("dense2", "dense, trained from scratch with the sparse row's budget")]
