@@ -214,7 +214,8 @@ assert np.array_equal(nn.MaxPool2d(7)(fmap).squeeze().numpy(), fmap.numpy().max(
 
 # %% [markdown]
 # A head on the pooled vector needs `C * classes` weights; flattening the map first needs
-# `C * H * W * classes`. For our small Fashion-MNIST ResNet (`models.resnet_gap`, a 128x7x7 map):
+# `C * H * W * classes`. For our small Fashion-MNIST ResNet (`models.resnet_gap`, a 128x7x7 map;
+# README's "A small ResNet" section trains it to 93.79% with its 289,514 parameters):
 
 # %%
 gap_head = nn.Linear(128, 10)

@@ -236,8 +236,10 @@ def resnet_gap(in_channels: int = 1, num_classes: int = 10) -> SmallResNet:
 
     ~23 M mult-adds per image (about as many as the unit's CNN) with 289,514 parameters (a sixth of
     the unit CNN's 1.68 M). The GAP head needs 1,290 weights where a flatten + dense head on the
-    7x7x128 map would need 62,730 per 10 outputs. On Fashion-MNIST it reaches 92.70% after 15 epochs
-    of README's recipe (the unit's CNN: 93.84%).
+    7x7x128 map would need 62,730 per 10 outputs. On Fashion-MNIST it reaches 93.79% after 26 epochs
+    of AdamW (weight decay 0.05, label smoothing 0.1, one cycle to 3e-3, augmentation): README's
+    "A small ResNet" section has the command. README's 15-epoch Adam recipe reaches 92.70%; the
+    unit's CNN reaches 93.84%.
     """
     return SmallResNet(in_channels, num_classes, widths=(64, 128), blocks_per_stage=(1, 1), stem_width=32,
                        first_stride=2)
