@@ -255,12 +255,20 @@ def _prune_round(model: Module, target: float, layerwise: bool, conv_target: flo
         _prune_layerwise(convs, conv_target)
         ranked = [(m, n) for m, n in pairs if not isinstance(m, Conv2d)]
     total = sum(m._parameters[n].numel() for m, n in pairs)
-    amount = max(0, round(target * total) - _dead(pairs))
-    alive = sum(int(_alive(m, n).sum()) for m, n in ranked)
-    if amount > alive:
-        raise ValueError(f"iterative_prune: sparsity {target:.3f} needs {amount} more zeros but only {alive} "
-                         f"Linear weights are left; lower conv_sparsity")
-    global_unstructured(ranked, amount=amount)
+    global_unstructured(ranked, amount=max(0, round(target * total) - _dead(pairs)))
+
+
+def _check_conv_budget(model: Module, final_sparsity: float, conv_sparsity: float) -> None:
+    """Before any pruning: can the Linear layers take the zeros the convolutions leave over?"""
+    pairs = prunable_parameters(model)
+    conv_zeros = sum(round(conv_sparsity * m._parameters[n].numel()) for m, n in pairs if isinstance(m, Conv2d))
+    linear = sum(m._parameters[n].numel() for m, n in pairs if not isinstance(m, Conv2d))
+    needed = round(final_sparsity * sum(m._parameters[n].numel() for m, n in pairs)) - conv_zeros
+    if needed > linear:
+        raise ValueError(
+            f"iterative_prune: final_sparsity={final_sparsity} with conv_sparsity={conv_sparsity} needs {needed} "
+            f"zeros in the Linear layers, which have only {linear} weights; raise conv_sparsity"
+        )
 
 
 def iterative_prune(model: Module, final_sparsity: float, steps: int,
@@ -274,15 +282,20 @@ def iterative_prune(model: Module, final_sparsity: float, steps: int,
     ``conv_sparsity``: every Conv2d is pruned by its own magnitudes to this fraction (reached on
     the same schedule) and the global ranking runs over the Linear layers only, which then take the
     rest of the zeros: convolutions have few, heavily reused weights and are the more sensitive
-    layers (Han et al. 2015 prune AlexNet's convolutions to 35-88% density, its FC layers to 9%).
+    layers (Han et al. 2015 keep 35-84% of AlexNet's convolution weights, 9-25% of its FC weights).
     Returns the sparsity after each round.
     """
     if not 0.0 <= final_sparsity < 1.0:
         raise ValueError(f"iterative_prune: final_sparsity={final_sparsity} must lie in [0, 1)")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"iterative_prune: steps must be a positive int, got {steps!r}")
-    if conv_sparsity is not None and not 0.0 <= conv_sparsity < 1.0:
-        raise ValueError(f"iterative_prune: conv_sparsity={conv_sparsity} must lie in [0, 1) or be None")
+    if conv_sparsity is not None:
+        if not 0.0 <= conv_sparsity < 1.0:
+            raise ValueError(f"iterative_prune: conv_sparsity={conv_sparsity} must lie in [0, 1) or be None")
+        if layerwise:
+            raise ValueError("iterative_prune: layerwise=True already gives every layer the same fraction; "
+                             "drop conv_sparsity or layerwise")
+        _check_conv_budget(model, final_sparsity, conv_sparsity)
     targets = schedule_targets(final_sparsity, steps, schedule)
     history = []
     for target in targets:

@@ -114,7 +114,10 @@ def test_conv_sparsity_holds_convs_and_linear_layers_pay_the_rest() -> None:
 
 def test_conv_sparsity_too_high_for_the_linear_budget_names_the_fix() -> None:
     net = nn.Sequential(nn.Conv2d(1, 40, 3), nn.Flatten(), nn.Linear(40, 2))  # convs hold most weights
-    with pytest.raises(ValueError, match="lower conv_sparsity"):
+    with pytest.raises(ValueError, match="needs 360 zeros in the Linear layers, which have only 80 weights; raise"):
         prune.iterative_prune(net, 0.9, 1, lambda m, r: None, conv_sparsity=0.1)
+    assert not prune.is_pruned(net)  # refused before any pruning
+    with pytest.raises(ValueError, match="drop conv_sparsity or layerwise"):
+        prune.iterative_prune(net, 0.9, 1, lambda m, r: None, layerwise=True, conv_sparsity=0.9)
     with pytest.raises(ValueError, match="conv_sparsity=1.5 must lie in"):
         prune.iterative_prune(net, 0.9, 1, lambda m, r: None, conv_sparsity=1.5)
