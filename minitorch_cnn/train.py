@@ -284,14 +284,8 @@ def _datasets(cfg: TrainConfig, normalize: tuple[float, float] | None) -> tuple[
     if normalize is None:  # statistics of the training images, stored in the config for later runs
         pixels = train_set.data[: train_limit or None]
         normalize = (float(pixels.mean() / 255.0), float(pixels.std() / 255.0))
-    base = [T.ToTensor(), T.Normalize((normalize[0],), (normalize[1],))]
-    aug = []
-    if cfg.augment:
-        aug = [T.RandomCrop(28, padding=2)]
-        if cfg.dataset == "fashion-mnist":  # mirrored clothes are still clothes; mirrored digits are not
-            aug.append(T.RandomHorizontalFlip())
-    train_set.transform = T.Compose(base[:1] + aug + base[1:])
-    test_set.transform = T.Compose(base)
+    train_set.transform = T.image_transforms(normalize, augment=cfg.augment, flip=cfg.dataset == "fashion-mnist")
+    test_set.transform = T.image_transforms(normalize)
     if train_limit is not None:
         train_set = Subset(train_set, np.arange(min(train_limit, len(train_set))))
         test_set = Subset(test_set, np.arange(min(max(train_limit // 5, 1), len(test_set))))

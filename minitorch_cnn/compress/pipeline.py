@@ -63,13 +63,11 @@ def loaders(dataset: str, data_dir: str | None, normalize: tuple[float, float], 
     ``augment``: the training images get the train CLI's ``--augment`` (random crop with padding 2,
     and on Fashion-MNIST a horizontal flip), the augmentation the unit CNN was trained with.
     """
-    transform = T.Compose([T.ToTensor(), T.Normalize((normalize[0],), (normalize[1],))])
-    train_set, test_set = _datasets(dataset, data_dir, limit, transform)
+    train_set, test_set = _datasets(dataset, data_dir, limit, T.image_transforms(normalize))
     if augment:
-        aug = [T.RandomCrop(28, padding=2)] + ([T.RandomHorizontalFlip()] if dataset == "fashion-mnist" else [])
-        train_aug = T.Compose([T.ToTensor(), *aug, T.Normalize((normalize[0],), (normalize[1],))])
         base = train_set.dataset if isinstance(train_set, Subset) else train_set
-        base.transform = train_aug  # the test set is a separate object and keeps the plain transform
+        # the test set is a separate object and keeps the plain transform
+        base.transform = T.image_transforms(normalize, augment=True, flip=dataset == "fashion-mnist")
     if test_limit:
         test_set = Subset(test_set, np.arange(min(test_limit, len(test_set))))
     return (DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed),

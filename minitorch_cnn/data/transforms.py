@@ -34,7 +34,7 @@ import numpy as np
 from .. import backend
 from ..backend import get_array_module
 
-__all__ = ["ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip", "Compose", "Lambda"]
+__all__ = ["ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip", "Compose", "Lambda", "image_transforms"]
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
@@ -245,3 +245,16 @@ class RandomHorizontalFlip:
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p})"
+
+
+def image_transforms(normalize: tuple[float, float], augment: bool = False, flip: bool = True) -> Compose:
+    """The 28x28 grey-image pipeline of the train CLI (and of the compress CLI's fine-tuning):
+    ``ToTensor -> [RandomCrop(28, padding=2) -> RandomHorizontalFlip] -> Normalize(mean, std)``.
+
+    ``normalize``: ``(mean, std)`` of the training pixels in [0, 1]. ``augment``: add the random
+    crop, and the flip when ``flip`` (mirrored clothes are still clothes; mirrored digits are not).
+    """
+    aug: list = []
+    if augment:
+        aug = [RandomCrop(28, padding=2)] + ([RandomHorizontalFlip()] if flip else [])
+    return Compose([ToTensor(), *aug, Normalize((normalize[0],), (normalize[1],))])

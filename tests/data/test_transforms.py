@@ -85,3 +85,14 @@ def test_transforms_run_on_strict_backend():
     x = backend.strict.asarray(T.ToTensor()(_batch(n=4)))
     y = T.Compose([T.RandomCrop((5, 7), padding=2), T.RandomHorizontalFlip(), T.Normalize(0.5, 0.5)])(x)
     assert isinstance(y, backend.StrictArray) and y.shape == (4, 1, 5, 7)
+
+
+def test_image_transforms_is_the_train_clis_pipeline():
+    plain = T.image_transforms((0.25, 0.5))
+    assert [type(t) for t in plain.transforms] == [T.ToTensor, T.Normalize]
+    batch = np.full((2, 28, 28), 255, dtype=np.uint8)
+    np.testing.assert_allclose(plain(batch), np.full((2, 1, 28, 28), (1.0 - 0.25) / 0.5), rtol=1e-6)
+    assert [type(t) for t in T.image_transforms((0.25, 0.5), augment=True).transforms] == [
+        T.ToTensor, T.RandomCrop, T.RandomHorizontalFlip, T.Normalize]
+    assert [type(t) for t in T.image_transforms((0.25, 0.5), augment=True, flip=False).transforms] == [
+        T.ToTensor, T.RandomCrop, T.Normalize]
