@@ -60,6 +60,7 @@ from ..backend import get_array_module
 from ._checks import Padding, check_conv, check_conv_transpose, conv_padding
 from .conv_shifted import shifted_backward, shifted_forward, use_shifted
 from .geometry import Window, declare
+from .threads import parallel_matmul
 from .windows import dilate, offset_slices, out_size, pad_or_crop, window_view
 
 __all__ = [
@@ -123,7 +124,7 @@ def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tup
         view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")  # (C, *k, n, *out)
         cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P).astype(acc, copy=False)  # the one big copy
         # (groups, C_out/groups, n*P): one GEMM per group, groups batched by matmul
-        yc = (wm[0] @ cols[0])[None] if groups == 1 else wm @ cols
+        yc = parallel_matmul(wm[0], cols[0])[None] if groups == 1 else wm @ cols
         y[n0:n1] = yc.reshape(o, n1 - n0, *out).swapaxes(0, 1)
     return y
 
@@ -155,9 +156,9 @@ def conv_weight_grad_array(x: Any, gy: Any, w_shape: Sequence[int], stride: Sequ
             # threaded OpenBLAS sometimes stalled for seconds when the *smaller* side was M; with
             # the larger side as M it never did.
             if cols.shape[1] >= o:
-                gwt[0] += cols[0] @ gy2.T  # grad_w^T (C_in*K, C_out)
+                gwt[0] += parallel_matmul(cols[0], gy2.T)  # grad_w^T (C_in*K, C_out)
             else:
-                gwt[0] += (gy2 @ cols[0].T).T  # grad_w (C_out, C_in*K)
+                gwt[0] += parallel_matmul(gy2, cols[0].T).T  # grad_w (C_out, C_in*K)
         else:
             # NumPy's *batched* matmul has no BLAS path for a transposed operand: make it contiguous
             gyt = gy[n0:n1].reshape(n1 - n0, groups, o // groups, P).transpose(1, 0, 3, 2)

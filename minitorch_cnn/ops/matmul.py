@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd import Context, Function
 from ._util import unbroadcast
+from .threads import parallel_matmul
 
 
 class MatMulFunction(Function):
@@ -30,7 +31,7 @@ class MatMulFunction(Function):
                 f"{'second-to-last' if b.ndim > 1 else 'only'} dimension of the second ({k_b})"
             )
         ctx.save_for_backward(a, b)
-        return a @ b
+        return _mm(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> tuple:
@@ -44,7 +45,12 @@ class MatMulFunction(Function):
             g = g[..., None]
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(_mm(g, b2.swapaxes(-1, -2)), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
+            gb = unbroadcast(_mm(a2.swapaxes(-1, -2), g), b2.shape).reshape(b.shape)
         return ga, gb
+
+
+def _mm(a: Any, b: Any) -> Any:
+    """``a @ b``; 2-D products go through the thread pool with one BLAS thread (``threads.parallel_matmul``)."""
+    return parallel_matmul(a, b) if a.ndim == 2 and b.ndim == 2 else a @ b

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
-from .threads import parallel_chunks
+from .threads import parallel_chunks, parallel_matmul
 
 __all__ = [
     "LinearFunction",
@@ -73,7 +73,7 @@ class LinearFunction(Function):
         _check_same_dtype("linear", x, w, ("input", "weight"))
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
-        y = x2 @ w.T
+        y = parallel_matmul(x2, w.T)
         if b is not None:
             y += b
         if any(ctx.needs_input_grad):  # dx needs w, dW needs x
@@ -85,8 +85,8 @@ class LinearFunction(Function):
     def backward(ctx: Context, g: Any) -> tuple:
         x2, w = ctx.saved_tensors
         g2 = g.reshape(-1, g.shape[-1])
-        gx = (g2 @ w).reshape(*ctx.lead, w.shape[1]) if ctx.needs_input_grad[0] else None
-        gw = g2.T @ x2 if ctx.needs_input_grad[1] else None
+        gx = parallel_matmul(g2, w).reshape(*ctx.lead, w.shape[1]) if ctx.needs_input_grad[0] else None
+        gw = parallel_matmul(g2.T, x2) if ctx.needs_input_grad[1] else None
         gb = g2.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
         return gx, gw, gb
 

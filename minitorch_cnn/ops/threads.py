@@ -26,20 +26,33 @@ are a special case: BLAS would wake and synchronise its own threads for every sm
 on a loaded machine costs more than the product. ``parallel_gemm_blocks`` instead limits BLAS to
 one thread (threadpoolctl, when installed) and hands half of the blocks to each pool thread, so
 each core multiplies its own blocks from its own cache.
+
+**Every other GEMM of a step goes through ``parallel_matmul`` too**, for a reason that is easy to
+miss: after a multi-threaded call, OpenBLAS's worker threads *spin* (busy-wait for the next call,
+about 2^28 cycles, a tenth of a second) instead of sleeping. The next pool work -- a convolution's
+blocks, BatchNorm's halves -- then shares a core with a spinning BLAS thread and runs at half
+speed. Measured on a 2-core AMD EPYC: one training step of the unit's CNN took 286 ms with the
+Linear layers and the first convolution calling multi-threaded BLAS, 201 ms with OpenBLAS's spin
+cut to nothing (``OPENBLAS_THREAD_TIMEOUT=4``). ``parallel_matmul`` gets the same effect without
+depending on an environment variable read when NumPy loads: BLAS stays at one thread for all of
+our products, and the pool supplies the parallelism.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from ..backend import get_array_module
+
 __all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "batch_slices", "parallel_for", "parallel_chunks",
-           "parallel_gemm_blocks"]
+           "parallel_gemm_blocks", "parallel_matmul", "MIN_PARALLEL_FLOPS"]
 
 MIN_PARALLEL_BYTES = 1 << 20
 """Arrays smaller than this (1 MiB) are processed in the calling thread."""
@@ -48,6 +61,10 @@ CHUNK_BYTES = 1 << 20
 """``parallel_chunks`` hands out pieces of about this size (1 MiB), small enough that the
 several passes a kernel makes over one piece find it in the core's L2 cache."""
 
+MIN_PARALLEL_FLOPS = 10_000_000
+"""``parallel_matmul`` splits products of at least this many FLOPs (``2*M*N*K``; about 0.1 ms)."""
+
+_POOL_PREFIX = "minitorch-cnn"
 _executor: ThreadPoolExecutor | None = None
 _executor_size = 0
 
@@ -74,7 +91,7 @@ def batch_slices(n: int, parts: int) -> list[slice]:
 def _pool(workers: int) -> ThreadPoolExecutor:
     global _executor, _executor_size
     if _executor is None or _executor_size < workers:
-        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minitorch-cnn")
+        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_POOL_PREFIX)
         _executor_size = workers
     return _executor
 
@@ -87,12 +104,18 @@ def parallel_for(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) -> 
     results in slice order. The calling thread does the first slice itself.
     """
     threads = pool_size()
-    if xp is not np or threads < 2 or n < 2 or nbytes < MIN_PARALLEL_BYTES:
+    if xp is not np or threads < 2 or n < 2 or nbytes < MIN_PARALLEL_BYTES or _in_pool():
         return [work(slice(0, n))]
     slices = batch_slices(n, threads)
     futures = [_pool(threads - 1).submit(work, s) for s in slices[1:]]
     first = work(slices[0])
     return [first] + [f.result() for f in futures]
+
+
+def _in_pool() -> bool:
+    """True in one of the pool's own threads: work it starts runs there (no nested hand-off to a
+    pool whose threads may all be busy waiting for it)."""
+    return threading.current_thread().name.startswith(_POOL_PREFIX)
 
 
 def parallel_chunks(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) -> list:
@@ -143,3 +166,32 @@ def parallel_gemm_blocks(xp: Any, count: int, nbytes: int, work: Callable[[slice
         if not limited:
             return [work(slice(0, count))]
         return parallel_for(xp, count, nbytes, work)
+
+
+def parallel_matmul(a: Any, b: Any) -> Any:
+    """``a (M, K) @ b (K, N)`` for 2-D arrays with BLAS at one thread, cut into one band per pool thread.
+
+    The band is chosen from the shape: rows of ``a`` (``M >= N``), columns of ``b``, or -- when the
+    inner dimension is by far the largest, as in a first convolution's weight gradient
+    ``(9, N*P) @ (N*P, 32)`` -- slices of ``K`` whose partial products are summed. Products below
+    ``MIN_PARALLEL_FLOPS`` run in the calling thread, still with one BLAS thread (so BLAS's workers
+    never wake up and spin, see the module docstring). CuPy / strict arrays, a pool size of 1 or a
+    missing threadpoolctl: plain ``a @ b``.
+    """
+    xp = get_array_module(a, b)
+    if xp is not np or pool_size() < 2:
+        return a @ b
+    with _blas_single_threaded() as limited:
+        m, k = a.shape
+        n = b.shape[1]
+        if not limited or 2 * m * n * k < MIN_PARALLEL_FLOPS or _in_pool():
+            return a @ b
+        if k > 4 * max(m, n):
+            parts = parallel_for(xp, k, MIN_PARALLEL_BYTES, lambda s: a[:, s] @ b[s])
+            return sum(parts[1:], parts[0])
+        out = np.empty((m, n), dtype=np.result_type(a, b))
+        if m >= n:
+            parallel_for(xp, m, MIN_PARALLEL_BYTES, lambda s: np.matmul(a[s], b, out=out[s]))
+        else:
+            parallel_for(xp, n, MIN_PARALLEL_BYTES, lambda s: np.matmul(a, b[:, s], out=out[:, s]))
+        return out

@@ -91,3 +91,44 @@ def test_shifted_conv_blocks_split_over_threads_equal_one_thread(monkeypatch: py
     split = run()
     for a, b in zip(split, whole):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("m, k, n", [(40, 30, 20), (20, 30, 40), (6, 400, 5), (1, 3, 1)])
+def test_parallel_matmul_bands_equal_one_product(monkeypatch: pytest.MonkeyPatch, m: int, k: int, n: int) -> None:
+    """Row bands (M >= N), column bands, and inner-dimension slices summed (K > 4 max(M, N))."""
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(m, k)), rng.normal(size=(k, n))
+    monkeypatch.setenv("MINITORCH_CNN_THREADS", "2")
+    monkeypatch.setattr(threads, "MIN_PARALLEL_FLOPS", 0)
+    np.testing.assert_allclose(threads.parallel_matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(threads.parallel_matmul(b.T, a.T), (a @ b).T, rtol=1e-12, atol=1e-12)
+
+
+def test_parallel_matmul_splits_over_the_pool_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen: list = []
+    original = threads.parallel_for
+
+    def spy(xp, n, nbytes, work):  # noqa: ANN001, ANN202
+        def traced(s: slice):  # noqa: ANN202
+            info = threadpoolctl.threadpool_info()
+            seen.append((threading.current_thread().name, {i["num_threads"] for i in info if i["user_api"] == "blas"}))
+            return work(s)
+        return original(xp, n, nbytes, traced)
+
+    monkeypatch.setenv("MINITORCH_CNN_THREADS", "2")
+    monkeypatch.setattr(threads, "parallel_for", spy)
+    monkeypatch.setattr(threads, "MIN_PARALLEL_FLOPS", 0)
+    a = np.ones((64, 300))
+    assert np.array_equal(threads.parallel_matmul(a, a.T), np.full((64, 64), 300.0))
+    assert len(seen) == 2 and len({name for name, _ in seen}) == 2  # two bands, two threads
+    assert all(blas <= {1} for _, blas in seen)  # BLAS limited to one thread inside the bands
+
+
+def test_parallel_matmul_leaves_cupy_and_strict_arrays_to_their_library() -> None:
+    a = backend.to_device(np.ones((3, 4)), "strict")
+    out = threads.parallel_matmul(a, a.T)
+    assert isinstance(out, backend.StrictArray)
+    np.testing.assert_array_equal(backend.to_numpy(out), np.full((3, 3), 4.0))
