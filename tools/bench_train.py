@@ -16,8 +16,9 @@ times ``--steps`` training steps and ``--eval-batches`` evaluation batches and r
 and its peak resident memory (``ru_maxrss``) after training. Cells are medians over rounds (min-max).
 
 Chainer (7.8.1, NumPy < 2, im2col + BLAS like us) is a peer reference; it needs its own venv:
-``python3 -m venv ~/.cache/minitorch-chainer && ~/.cache/minitorch-chainer/bin/pip install
-chainer==7.8.1 "numpy<2"``; the row is skipped when that venv is absent.
+``python3 -m venv ~/.cache/minitorch-chainer && ~/.cache/minitorch-chainer/bin/pip install "setuptools<70"
+wheel && ~/.cache/minitorch-chainer/bin/pip install --no-build-isolation chainer==7.8.1 "numpy<2"``
+(Chainer's sdist imports ``pkg_resources``, which newer setuptools no longer ship); the row is skipped when that venv is absent.
 """
 
 from __future__ import annotations
