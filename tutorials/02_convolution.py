@@ -221,6 +221,31 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 # %% [markdown]
 # The backward pass reuses the same machinery; chapter 3 derives it. Measured speeds against
 # PyTorch are in `BENCHMARKS.md` (`python tools/bench_ops.py`).
+#
+# ### What else a fast step needs: memory that stays mapped, and BLAS threads that sleep
+#
+# Two costs that no FLOP count shows made a training step of the unit's CNN on a 2-core machine
+# about 5-10% slower (page faults) and 50% slower (spinning BLAS threads: 286 ms instead of
+# 186 ms per step); `BENCHMARKS.md` has the measurements:
+#
+# * **Page faults.** A step allocates and frees hundreds of arrays of 1-30 MiB. By default glibc
+#   returns such arrays to the operating system on `free`, so the next one starts on fresh pages,
+#   and the first write to each 4 KiB page traps into the kernel. `import minitorch_cnn` asks glibc
+#   (`mallopt`, in `minitorch_cnn/allocator.py`) to keep them in the heap for reuse.
+# * **Spinning BLAS threads.** After a multi-threaded matrix product OpenBLAS's worker threads
+#   busy-wait for about a tenth of a second, on the very cores the next operation wants. So every
+#   matrix product of a step runs with *one* BLAS thread per thread of our own small pool, each
+#   thread computing one band of the result (`threads.parallel_matmul`): the same product, split.
+
+# %%
+from minitorch_cnn import allocator
+from minitorch_cnn.ops import threads
+
+print("glibc malloc tuned at import:", allocator.tune_malloc(), "(False off Linux/glibc or with MINITORCH_CNN_MALLOC=0)")
+print("threads in the pool:", threads.pool_size(), "(MINITORCH_CNN_THREADS=1 turns the pool off)")
+rng = np.random.default_rng(0)
+a, b = rng.normal(size=(512, 288)), rng.normal(size=(288, 1024))
+print("bands of parallel_matmul == one a @ b:", np.allclose(threads.parallel_matmul(a, b), a @ b))
 
 # %% [markdown]
 # ## Summary
