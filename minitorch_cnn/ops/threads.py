@@ -33,9 +33,9 @@ about 2^28 cycles, a tenth of a second) instead of sleeping. The next pool work 
 blocks, BatchNorm's halves -- then shares a core with a spinning BLAS thread and runs at half
 speed. Measured on a 2-core AMD EPYC: one training step of the unit's CNN took 286 ms with the
 Linear layers and the first convolution calling multi-threaded BLAS, 201 ms with OpenBLAS's spin
-cut to nothing (``OPENBLAS_THREAD_TIMEOUT=4``). ``parallel_matmul`` gets the same effect without
-depending on an environment variable read when NumPy loads: BLAS stays at one thread for all of
-our products, and the pool supplies the parallelism.
+cut to nothing (``OPENBLAS_THREAD_TIMEOUT=4``), and 186 ms with ``parallel_matmul``, which gets
+the effect without depending on an environment variable read when NumPy loads: BLAS stays at one
+thread for all of our products, and the pool supplies the parallelism.
 """
 
 from __future__ import annotations
