@@ -61,5 +61,6 @@ def tune_malloc() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     settings = ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD), (_M_TRIM_THRESHOLD, TRIM_THRESHOLD), (_M_TOP_PAD, TOP_PAD))
-    _tuned = all(mallopt(param, value) == 1 for param, value in settings)
+    accepted = [mallopt(param, value) == 1 for param, value in settings]  # try each, even after a refusal
+    _tuned = all(accepted)
     return _tuned

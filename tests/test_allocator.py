@@ -40,7 +40,9 @@ def _has_mallinfo2() -> bool:
 
 
 def _probe(**env: str) -> str:
-    out = subprocess.run([sys.executable, "-c", PROBE], env=os.environ | env, capture_output=True, text=True,
+    # glibc's own malloc settings from the environment would decide the outcome instead
+    clean = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", PROBE], env=clean | env, capture_output=True, text=True,
                          check=True)
     return out.stdout.strip()
 

@@ -233,9 +233,10 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 #   and the first write to each 4 KiB page traps into the kernel. `import minitorch_cnn` asks glibc
 #   (`mallopt`, in `minitorch_cnn/allocator.py`) to keep them in the heap for reuse.
 # * **Spinning BLAS threads.** After a multi-threaded matrix product OpenBLAS's worker threads
-#   busy-wait for about a tenth of a second, on the very cores the next operation wants. So every
-#   matrix product of a step runs with *one* BLAS thread per thread of our own small pool, each
-#   thread computing one band of the result (`threads.parallel_matmul`): the same product, split.
+#   busy-wait for about a tenth of a second, on the very cores the next operation wants. So the
+#   matrix products of a step (convolutions, Linear layers) run with *one* BLAS thread per thread
+#   of our own small pool, each thread computing one band of the result
+#   (`threads.parallel_matmul`): the same product, split.
 
 # %%
 from minitorch_cnn import allocator

@@ -152,9 +152,9 @@ def conv_weight_grad_array(x: Any, gy: Any, w_shape: Sequence[int], stride: Sequ
         if groups == 1:
             gy2 = gy[n0:n1].swapaxes(0, 1).reshape(o, (n1 - n0) * P)  # (C_out, n*P), one copy
             # 2-d GEMM, BLAS reading the transposed operand in place. Orientation chosen by
-            # measurement: with a huge inner dimension (n*P ~ 1e5) and a small result, multi-
-            # threaded OpenBLAS sometimes stalled for seconds when the *smaller* side was M; with
-            # the larger side as M it never did.
+            # measurement when this GEMM still ran on multi-threaded OpenBLAS: with a huge inner
+            # dimension (n*P ~ 1e5) and a small result it sometimes stalled for seconds when the
+            # *smaller* side was M, never with the larger side as M (kept: it costs nothing).
             if cols.shape[1] >= o:
                 gwt[0] += parallel_matmul(cols[0], gy2.T)  # grad_w^T (C_in*K, C_out)
             else:
@@ -215,7 +215,8 @@ def transposed_scatter_array(y: Any, w: Any, stride: Sequence[int], pads: Sequen
     full = xp.zeros((n, c, *span), dtype=y.dtype)
     for n0, n1 in _batch_chunks(n, c * K * P * y.itemsize, IM2COL_LIMIT_BYTES if limit is None else limit):
         yt = y[n0:n1].reshape(n1 - n0, groups, og, P).transpose(1, 2, 0, 3).reshape(groups, og, (n1 - n0) * P)
-        cols = (wt @ yt).reshape(c, *kernel, n1 - n0, *out_y)  # (C_in, *k, n, *out)
+        prod = parallel_matmul(wt[0], yt[0])[None] if groups == 1 else wt @ yt
+        cols = prod.reshape(c, *kernel, n1 - n0, *out_y)  # (C_in, *k, n, *out)
         target = full[n0:n1]
         for m, index in offset_slices(kernel, stride, dilation, out_y):
             target[index] += cols[(slice(None), *m)].swapaxes(0, 1)  # col2im: one strided add per offset

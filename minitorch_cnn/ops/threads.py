@@ -27,8 +27,9 @@ on a loaded machine costs more than the product. ``parallel_gemm_blocks`` instea
 one thread (threadpoolctl, when installed) and hands half of the blocks to each pool thread, so
 each core multiplies its own blocks from its own cache.
 
-**Every other GEMM of a step goes through ``parallel_matmul`` too**, for a reason that is easy to
-miss: after a multi-threaded call, OpenBLAS's worker threads *spin* (busy-wait for the next call,
+**The other 2-D GEMMs of a step go through ``parallel_matmul`` too** (Linear layers, the im2col and
+col2im convolution paths with ``groups=1``, 2-D ``matmul``; grouped convolutions, batched
+``matmul`` and pooling's ``tensordot`` still call BLAS directly), for a reason that is easy to miss: after a multi-threaded call, OpenBLAS's worker threads *spin* (busy-wait for the next call,
 about 2^28 cycles, a tenth of a second) instead of sleeping. The next pool work -- a convolution's
 blocks, BatchNorm's halves -- then shares a core with a spinning BLAS thread and runs at half
 speed. Measured on a 2-core AMD EPYC: one training step of the unit's CNN took 286 ms with the
@@ -64,6 +65,7 @@ several passes a kernel makes over one piece find it in the core's L2 cache."""
 MIN_PARALLEL_FLOPS = 10_000_000
 """``parallel_matmul`` splits products of at least this many FLOPs (``2*M*N*K``; about 0.1 ms)."""
 
+_BLAS_ONE_THREAD_MNK = 4 * 65536
 _POOL_PREFIX = "minitorch-cnn"
 _executor: ThreadPoolExecutor | None = None
 _executor_size = 0
@@ -137,22 +139,39 @@ def parallel_chunks(xp: Any, n: int, nbytes: int, work: Callable[[slice], Any]) 
 
 
 _blas_controller: Any = None
+_blas_lock = threading.Lock()
+_blas_depth = 0  # how many callers are inside _blas_single_threaded right now
+_blas_limiter: Any = None
 
 
 @contextlib.contextmanager
 def _blas_single_threaded() -> Iterator[bool]:
     """Limit BLAS to one thread inside the block; yields False (and limits nothing) where
-    threadpoolctl is not installed."""
-    global _blas_controller
+    threadpoolctl is not installed.
+
+    The limit is process-wide, so nested or overlapping callers (two user threads) share one: the
+    first to enter applies it, the last to leave restores BLAS's own thread count.
+    """
+    global _blas_controller, _blas_depth, _blas_limiter
     try:
         import threadpoolctl
     except ImportError:
         yield False
         return
-    if _blas_controller is None:
-        _blas_controller = threadpoolctl.ThreadpoolController()
-    with _blas_controller.limit(limits=1, user_api="blas"):
+    with _blas_lock:
+        if _blas_depth == 0:
+            if _blas_controller is None:
+                _blas_controller = threadpoolctl.ThreadpoolController()
+            _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
+        _blas_depth += 1
+    try:
         yield True
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def parallel_gemm_blocks(xp: Any, count: int, nbytes: int, work: Callable[[slice], Any]) -> list:
@@ -173,18 +192,19 @@ def parallel_matmul(a: Any, b: Any) -> Any:
 
     The band is chosen from the shape: rows of ``a`` (``M >= N``), columns of ``b``, or -- when the
     inner dimension is by far the largest, as in a first convolution's weight gradient
-    ``(9, N*P) @ (N*P, 32)`` -- slices of ``K`` whose partial products are summed. Products below
+    ``(32, N*P) @ (N*P, 9)`` -- slices of ``K`` whose partial products are summed. Products below
     ``MIN_PARALLEL_FLOPS`` run in the calling thread, still with one BLAS thread (so BLAS's workers
     never wake up and spin, see the module docstring). CuPy / strict arrays, a pool size of 1 or a
     missing threadpoolctl: plain ``a @ b``.
     """
     xp = get_array_module(a, b)
-    if xp is not np or pool_size() < 2:
+    m, k = a.shape
+    n = b.shape[1]
+    # OpenBLAS runs products with M*N*K below 4 * 65536 on one thread anyway (GEMM_MULTITHREAD_THRESHOLD)
+    if xp is not np or m * n * k < _BLAS_ONE_THREAD_MNK or pool_size() < 2 or _in_pool():
         return a @ b
     with _blas_single_threaded() as limited:
-        m, k = a.shape
-        n = b.shape[1]
-        if not limited or 2 * m * n * k < MIN_PARALLEL_FLOPS or _in_pool():
+        if not limited or 2 * m * n * k < MIN_PARALLEL_FLOPS:
             return a @ b
         if k > 4 * max(m, n):
             parts = parallel_for(xp, k, MIN_PARALLEL_BYTES, lambda s: a[:, s] @ b[s])

@@ -121,10 +121,63 @@ def test_parallel_matmul_splits_over_the_pool_with_one_blas_thread(monkeypatch: 
     monkeypatch.setenv("MINITORCH_CNN_THREADS", "2")
     monkeypatch.setattr(threads, "parallel_for", spy)
     monkeypatch.setattr(threads, "MIN_PARALLEL_FLOPS", 0)
-    a = np.ones((64, 300))
-    assert np.array_equal(threads.parallel_matmul(a, a.T), np.full((64, 64), 300.0))
-    assert len(seen) == 2 and len({name for name, _ in seen}) == 2  # two bands, two threads
-    assert all(blas <= {1} for _, blas in seen)  # BLAS limited to one thread inside the bands
+    if not any(i["user_api"] == "blas" for i in threadpoolctl.threadpool_info()):
+        pytest.skip("threadpoolctl finds no BLAS library to limit")
+    for a, b in [(np.ones((96, 64)), np.ones((64, 80))),  # row bands
+                 (np.ones((80, 64)), np.ones((64, 96))),  # column bands
+                 (np.ones((64, 300)), np.ones((300, 64)))]:  # K slices
+        seen.clear()
+        assert np.array_equal(threads.parallel_matmul(a, b), np.full((a.shape[0], b.shape[1]), 64.0 if
+                                                                     a.shape[1] == 64 else 300.0))
+        assert len(seen) == 2 and len({name for name, _ in seen}) == 2  # two bands, two threads
+        assert all(blas == {1} for _, blas in seen)  # BLAS limited to one thread inside the bands
+
+
+def test_overlapping_blas_limits_apply_once_and_restore_when_the_last_caller_leaves(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The BLAS limit is process-wide: two threads entering and leaving out of order (A in, B in,
+    A out, B out) must share one limit, applied by A and restored only when B leaves. (A stand-in
+    controller records the calls: OpenBLAS's thread count read back from another thread right
+    after a change was not reliable on the test machine.)"""
+    import threading
+
+    pytest.importorskip("threadpoolctl")
+    calls: list = []
+
+    class Limiter:
+        def restore_original_limits(self) -> None:
+            calls.append(("restore", threading.current_thread().name))
+
+    class Controller:
+        def limit(self, limits: int, user_api: str) -> Limiter:
+            calls.append(("limit", threading.current_thread().name, limits, user_api))
+            return Limiter()
+
+    monkeypatch.setattr(threads, "_blas_controller", Controller())
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    during: list = []
+
+    def thread_a() -> None:
+        with threads._blas_single_threaded():
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def thread_b() -> None:
+        a_in.wait(5)
+        with threads._blas_single_threaded():
+            b_in.set()
+            a_out.wait(5)
+            during.append(list(calls))
+
+    workers = [threading.Thread(target=thread_a, name="A"), threading.Thread(target=thread_b, name="B")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(10)
+    assert during == [[("limit", "A", 1, "blas")]]  # A's exit did not restore while B was inside
+    assert calls == [("limit", "A", 1, "blas"), ("restore", "B")]
+    assert threads._blas_depth == 0
 
 
 def test_parallel_matmul_leaves_cupy_and_strict_arrays_to_their_library() -> None:
