@@ -27,11 +27,10 @@ when arrays are freed, it is reused). The package calls ``tune_malloc`` once at 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "TOP_PAD", "tune_malloc"]
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "TOP_PAD", "libc", "tune_malloc"]
 
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30
@@ -41,6 +40,12 @@ TOP_PAD = 64 << 20
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
 
 _tuned: bool | None = None
+
+
+def libc() -> ctypes.CDLL:
+    """The C library the process already runs on: its global symbols (``dlopen(NULL)``), found
+    without ``ctypes.util.find_library``, which spawns ``ldconfig`` (3 ms added to every import)."""
+    return ctypes.CDLL(None)
 
 
 def tune_malloc() -> bool:
@@ -55,8 +60,7 @@ def tune_malloc() -> bool:
     if os.environ.get("MINITORCH_CNN_MALLOC", "1").strip() == "0" or not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = libc().mallopt
     except (OSError, AttributeError):  # musl and other libcs have no mallopt
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int

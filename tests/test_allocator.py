@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import subprocess
 import sys
@@ -16,7 +14,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ma
 # blocks (mallinfo2().hblkhd): with glibc's defaults (mmap threshold 128 KiB at start) the array
 # is an mmap of its own; tuned (threshold 32 MiB) it lives in the heap.
 PROBE = r"""
-import ctypes, ctypes.util
+import ctypes
 import minitorch_cnn, minitorch_cnn.allocator as a
 import numpy as np
 
@@ -24,7 +22,7 @@ class Info(ctypes.Structure):
     _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
                                                 "fsmblks", "uordblks", "fordblks", "keepcost")]
 
-libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+libc = a.libc()
 libc.mallinfo2.restype = Info
 before = libc.mallinfo2().hblkhd
 x = np.ones(5 << 20, dtype=np.float32)
@@ -33,8 +31,10 @@ print(a._tuned, libc.mallinfo2().hblkhd - before >= 20 << 20)
 
 
 def _has_mallinfo2() -> bool:
+    from minitorch_cnn import allocator
+
     try:
-        return hasattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), "mallinfo2")
+        return hasattr(allocator.libc(), "mallinfo2")
     except OSError:
         return False
 

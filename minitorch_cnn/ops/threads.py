@@ -29,7 +29,8 @@ each core multiplies its own blocks from its own cache.
 
 **The other 2-D GEMMs of a step go through ``parallel_matmul`` too** (Linear layers, the im2col and
 col2im convolution paths with ``groups=1``, 2-D ``matmul``; grouped convolutions, batched
-``matmul`` and pooling's ``tensordot`` still call BLAS directly), for a reason that is easy to miss: after a multi-threaded call, OpenBLAS's worker threads *spin* (busy-wait for the next call,
+``matmul`` and pooling's ``tensordot`` still call BLAS directly), for a reason that is easy to
+miss: after a multi-threaded call, OpenBLAS's worker threads *spin* (busy-wait for the next call,
 about 2^28 cycles, a tenth of a second) instead of sleeping. The next pool work -- a convolution's
 blocks, BatchNorm's halves -- then shares a core with a spinning BLAS thread and runs at half
 speed. Measured on a 2-core AMD EPYC: one training step of the unit's CNN took 286 ms with the
@@ -206,6 +207,7 @@ def parallel_matmul(a: Any, b: Any) -> Any:
     with _blas_single_threaded() as limited:
         if not limited or 2 * m * n * k < MIN_PARALLEL_FLOPS:
             return a @ b
+        # the FLOP count above decided to split: nbytes=MIN_PARALLEL_BYTES only tells parallel_for so
         if k > 4 * max(m, n):
             parts = parallel_for(xp, k, MIN_PARALLEL_BYTES, lambda s: a[:, s] @ b[s])
             return sum(parts[1:], parts[0])
