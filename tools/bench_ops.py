@@ -26,6 +26,7 @@ import tracemalloc
 from typing import Any
 
 from benchlib import (
+    NATIVE_FLAG,
     ROOT,
     LoadMonitor,
     add_common_args,
@@ -39,6 +40,7 @@ from benchlib import (
     pin_threads_env,
     print_table,
     publish,
+    section_heading,
     torch_python,
 )
 
@@ -222,7 +224,7 @@ def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dic
              f"per-round ratios. Roofline: NumPy float32 GEMM (2048x2048) = **{ratios['gemm']:.0f} GFLOP/s**.", ""]
     lines += md_table(header, body)
     lines += ["", targets_text(ratios), "", NOTES.strip(), "",
-              "Regenerate with `.venv/bin/python tools/bench_ops.py --write` (PyTorch from "
+              "Regenerate with `.venv/bin/python tools/bench_ops.py --write" + NATIVE_FLAG[args.native_blas] + "` (PyTorch from "
               "`--torch-python` or the shared oracle venv).", ""]
     return "\n".join(lines)
 
@@ -249,7 +251,7 @@ def main() -> int:
         return 0
 
     monitor = LoadMonitor()
-    env = pin_threads_env(args.threads)
+    env = pin_threads_env(args.threads, native_blas=args.native_blas)
     me = [sys.executable, __file__, "--repeats", str(args.repeats)]
     children = {"minitorch": (me + ["--child", "minitorch", "--memory"], env)}
     tp = torch_python(args.torch_python)
@@ -261,11 +263,11 @@ def main() -> int:
     results = alternate(children, args.rounds)
     monitor.stop()
     header, body, ratios = table(results)
-    machine = machine_line({k: v[0] for k, v in results.items()}, monitor)
+    machine = machine_line({k: v[0] for k, v in results.items()}, monitor, env)
     print_table(header, body, min_width=200, title=f"CNN primitives ({args.rounds} rounds, {time.perf_counter() - t0:.0f} s)")
     print(f"Machine: {machine}")
     print(targets_text(ratios))
-    return publish(args.output, SECTION, markdown(machine, header, body, ratios, args), monitor, args.write)
+    return publish(args.output, section_heading(SECTION, args.native_blas), markdown(machine, header, body, ratios, args), monitor, args.write)
 
 
 if __name__ == "__main__":

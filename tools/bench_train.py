@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import (
+    NATIVE_FLAG,
     ROOT,
     LoadMonitor,
     add_common_args,
@@ -46,6 +47,7 @@ from benchlib import (
     pin_threads_env,
     print_table,
     publish,
+    section_heading,
     torch_python,
 )
 
@@ -235,7 +237,7 @@ def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dic
              "the child's `ru_maxrss` after its training steps.", ""]
     lines += md_table(header, body)
     lines += ["", targets_text(ratios), "",
-              "Regenerate with `.venv/bin/python tools/bench_train.py --write` (PyTorch from `--torch-python` or "
+              "Regenerate with `.venv/bin/python tools/bench_train.py --write" + NATIVE_FLAG[args.native_blas] + "` (PyTorch from `--torch-python` or "
               "the shared oracle venv; Chainer from `--chainer-python`, see the script's docstring).", ""]
     return "\n".join(lines)
 
@@ -255,7 +257,7 @@ def main() -> int:
         return 0
 
     monitor = LoadMonitor()
-    env = pin_threads_env(args.threads)
+    env = pin_threads_env(args.threads, native_blas=args.native_blas)
     tail = ["--steps", str(args.steps), "--eval-batches", str(args.eval_batches)]
     children = {"minitorch": ([sys.executable, __file__, "--child", "minitorch", *tail], env)}
     if args.pool_off_row:
@@ -270,11 +272,11 @@ def main() -> int:
     results = alternate(children, args.rounds)
     monitor.stop()
     header, body, ratios = table(results)
-    machine = machine_line({k: v[0] for k, v in results.items()}, monitor)
+    machine = machine_line({k: v[0] for k, v in results.items()}, monitor, env)
     print_table(header, body, title=f"Fashion-MNIST CNN ({args.rounds} rounds, {time.perf_counter() - t0:.0f} s)")
     print(f"Machine: {machine}")
     print(targets_text(ratios))
-    return publish(args.output, SECTION, markdown(machine, header, body, ratios, args), monitor, args.write)
+    return publish(args.output, section_heading(SECTION, args.native_blas), markdown(machine, header, body, ratios, args), monitor, args.write)
 
 
 if __name__ == "__main__":

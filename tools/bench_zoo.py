@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from benchlib import (
+    NATIVE_FLAG,
     ROOT,
     LoadMonitor,
     add_common_args,
@@ -39,6 +40,7 @@ from benchlib import (
     pin_threads_env,
     print_table,
     publish,
+    section_heading,
     torch_python,
 )
 
@@ -119,7 +121,7 @@ def markdown(machine: str, header: list[str], body: list[list[str]], args: argpa
              "with 1000 classes, and reports the median. Peak RSS is the child's `ru_maxrss` (weights, "
              "gradients, saved activations and the largest im2col chunk, at most 256 MiB).", ""]
     lines += md_table(header, body)
-    lines += ["", "Regenerate with `.venv/bin/python tools/bench_zoo.py --write` (PyTorch and torchvision from "
+    lines += ["", "Regenerate with `.venv/bin/python tools/bench_zoo.py --write" + NATIVE_FLAG[args.native_blas] + "` (PyTorch and torchvision from "
               "`--torch-python` or the shared oracle venv).", ""]
     return "\n".join(lines)
 
@@ -136,7 +138,7 @@ def main() -> int:
         return 0
 
     monitor = LoadMonitor()
-    env = pin_threads_env(args.threads)
+    env = pin_threads_env(args.threads, native_blas=args.native_blas)
     tail = ["--steps", str(args.steps)]
     tp = torch_python(args.torch_python)
     children = {}
@@ -149,11 +151,11 @@ def main() -> int:
     monitor.stop()
     header, body = table(results)
     machine = machine_line({"minitorch": results[f"minitorch {args.models[0]}"][0],
-                            **({"torch": results[f"torch {args.models[0]}"][0]} if tp else {})}, monitor)
+                            **({"torch": results[f"torch {args.models[0]}"][0]} if tp else {})}, monitor, env)
     print_table(header, body, title=f"Zoo models, forward + backward ({args.rounds} rounds, "
                                     f"{time.perf_counter() - t0:.0f} s)")
     print(f"Machine: {machine}")
-    return publish(args.output, SECTION, markdown(machine, header, body, args), monitor, args.write)
+    return publish(args.output, section_heading(SECTION, args.native_blas), markdown(machine, header, body, args), monitor, args.write)
 
 
 if __name__ == "__main__":

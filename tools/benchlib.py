@@ -40,17 +40,34 @@ BUSY_LIMIT = 0.15
 CPU_FLAGS_THAT_MATTER = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "MKL_NUM_THREADS", "MINITORCH_CNN_THREADS")
+KERNEL_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+"""Variables some machines set so that *old* OpenBLAS builds pick a safe kernel; a current NumPy then
+runs slower kernels than the CPU has (AVX2 instead of AVX-512). ``--native-blas`` removes both
+together for the children (never one alone), the way a user's machine without them runs."""
+NATIVE_FLAG = {False: "", True: " --native-blas"}
+"""What a section's "Regenerate with" command adds, by whether ``--native-blas`` was given."""
+NATIVE_SUFFIX = ", OpenBLAS's own kernel"
+"""Appended to a section's heading when its figures were measured with ``--native-blas``."""
 
 
 # --------------------------------------------------------------------------------------------------
 # Children: one framework per fresh process
 # --------------------------------------------------------------------------------------------------
-def pin_threads_env(threads: int, env: dict | None = None) -> dict:
-    """An environment asking every BLAS/OpenMP runtime (and our thread pool) for ``threads``."""
+def pin_threads_env(threads: int, env: dict | None = None, native_blas: bool = False) -> dict:
+    """An environment asking every BLAS/OpenMP runtime (and our thread pool) for ``threads``;
+    with ``native_blas`` also without ``KERNEL_OVERRIDES``, so OpenBLAS chooses its kernel itself."""
     env = dict(os.environ if env is None else env)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MINITORCH_CNN_THREADS"):
         env[var] = str(threads)
+    if native_blas:
+        for var in KERNEL_OVERRIDES:
+            env.pop(var, None)
     return env
+
+
+def section_heading(base: str, native_blas: bool) -> str:
+    """``base``, or ``base`` + ``NATIVE_SUFFIX``: the two kinds of run keep separate sections."""
+    return base + NATIVE_SUFFIX if native_blas else base
 
 
 def torch_python(given: str | None) -> str | None:
@@ -76,6 +93,9 @@ def add_common_args(parser: Any, rounds: int,
     parser.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP/pool threads of every child")
     parser.add_argument("--torch-python", help=torch_help)
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md's section (only if quiet)")
+    parser.add_argument("--native-blas", action="store_true",
+                        help="children run without " + " and ".join(KERNEL_OVERRIDES) + " (OpenBLAS picks "
+                             "its own kernel); written to a section of its own")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
 
 
@@ -231,12 +251,14 @@ def blas_info_json() -> dict:
     return info
 
 
-def machine_line(children: dict[str, dict], monitor: LoadMonitor) -> str:
-    """CPU, flags, each child's libraries and threads, the BLAS environment, the load."""
+def machine_line(children: dict[str, dict], monitor: LoadMonitor, env: dict | None = None) -> str:
+    """CPU, flags, each child's libraries and threads, the BLAS environment the children got
+    (``env``, default this process's), the load."""
+    env = os.environ if env is None else env
     parts = [f"{cpu_model()}, {os.cpu_count()} cores (flags: {cpu_flags()})"]
-    for name, env in children.items():
-        parts.append(f"{name}: {env.get('libraries', '?')}")
-    blas_env = ", ".join(f"{k}={os.environ[k]}" for k in BLAS_ENV if k in os.environ)
+    for name, result in children.items():
+        parts.append(f"{name}: {result.get('libraries', '?')}")
+    blas_env = ", ".join(f"{k}={env[k]}" for k in BLAS_ENV if k in env)
     parts.append(f"environment: {blas_env or 'no BLAS overrides'}")
     parts.append(monitor.describe())
     return "; ".join(parts)
