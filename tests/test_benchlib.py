@@ -63,3 +63,10 @@ def test_machine_line_reports_the_childrens_environment(benchlib):
     assert "OPENBLAS_CORETYPE" not in line and "OPENBLAS_NUM_THREADS=2" in line and line.endswith("quiet")
     forced = benchlib.machine_line({}, Quiet(), benchlib.pin_threads_env(2, BASE))
     assert "OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512" in forced
+
+
+def test_publish_refuses_a_text_under_another_heading(benchlib, tmp_path):
+    native = benchlib.section_heading("## Training step", True)
+    with pytest.raises(ValueError, match="must start with its heading"):
+        benchlib.publish(tmp_path / "B.md", native, "## Training step\n\ntable\n", None, write=True)
+    assert not (tmp_path / "B.md").exists()

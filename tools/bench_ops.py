@@ -217,7 +217,7 @@ def targets_text(ratios: dict[str, float]) -> str:
 
 
 def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dict, args: argparse.Namespace) -> str:
-    lines = [SECTION, "", f"Machine: {machine}.", "",
+    lines = [section_heading(SECTION, args.native_blas), "", f"Machine: {machine}.", "",
              f"{args.rounds} rounds, each a fresh child process per framework (ours, then PyTorch's), "
              f"{args.threads} threads each; a child reports the median of {args.repeats} timings after a warm-up. "
              "Cells: median over rounds (min-max); the ratio is of the medians, with the range of the "

@@ -229,7 +229,7 @@ def targets_text(ratios: dict) -> str:
 
 
 def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dict, args: argparse.Namespace) -> str:
-    lines = [SECTION, "", f"Machine: {machine}.", "",
+    lines = [section_heading(SECTION, args.native_blas), "", f"Machine: {machine}.", "",
              f"{args.rounds} rounds, each a fresh child process per framework (in the table's order), "
              f"{args.threads} threads each; a child times {args.steps} training steps after {WARMUP} warm-up "
              f"steps and {args.eval_batches} evaluation batches, and reports the medians. Cells: median over "

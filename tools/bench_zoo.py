@@ -114,7 +114,7 @@ def table(results: dict[str, list[dict]]) -> tuple[list[str], list[list[str]]]:
 
 
 def markdown(machine: str, header: list[str], body: list[list[str]], args: argparse.Namespace) -> str:
-    lines = [SECTION, "", f"Machine: {machine}.", "",
+    lines = [section_heading(SECTION, args.native_blas), "", f"Machine: {machine}.", "",
              f"{args.rounds} rounds, each a fresh child process per framework and model (ours, then PyTorch's), "
              f"{args.threads} threads each; a child times {args.steps} steps (zero_grad, forward in train mode, "
              "cross-entropy, backward; no optimizer update) after one warm-up step on random 3x224x224 images "

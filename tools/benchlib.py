@@ -317,7 +317,12 @@ def write_section(path: Path, heading: str, text: str) -> None:
 
 
 def publish(path: Path, heading: str, text: str, monitor: LoadMonitor, write: bool) -> int:
-    """Write the section only when asked and the machine was quiet; return the exit status."""
+    """Write the section only when asked and the machine was quiet; return the exit status.
+
+    ``text`` must open with ``heading`` itself: a text under another heading would be appended on
+    every run instead of replacing its section."""
+    if not text.startswith(heading + "\n"):
+        raise ValueError(f"the section text must start with its heading {heading!r}, not {text.splitlines()[:1]}")
     if not write:
         return 0
     reason = monitor.busy_reason()
