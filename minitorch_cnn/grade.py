@@ -1,12 +1,15 @@
-"""``python -m minitorch_cnn.grade``: grade the assignment tasks of this tree (or, for the
-instructor, of a submitted tree with the hidden tests added).
+"""``python -m minitorch_cnn.grade``: grade the assignment tasks -- your own tree, one submission,
+or a whole class. Every grade is decided in this process from data a sandboxed child sends back;
+no submitted code runs here (see README, "What the grader guarantees").
 
-    python -m minitorch_cnn.grade                       # the tasks of this tree, a table and the total
+    python -m minitorch_cnn.grade                       # self-check: the tasks of this tree
     python -m minitorch_cnn.grade --task 2.3            # one task (a comma-separated list works too)
     python -m minitorch_cnn.grade --json results.json   # also write Gradescope's results.json
-    python -m minitorch_cnn.grade --submission DIR      # instructor: grade DIR with the hidden tests
+    python -m minitorch_cnn.grade --submission DIR      # instructor: one submission, hidden checks too
+    python -m minitorch_cnn.grade --class DIR --csv grades.csv [--jobs N]   # instructor: every submission
 
-Exit status: 0 when every graded task passed, 1 otherwise, 2 for bad arguments.
+Exit status: 0 when every graded task passed (a class: when every submission was graded), 1
+otherwise, 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -17,87 +20,131 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .assignments.grading import grade_tasks
+from .assignments.grading import FROZEN_EXPECTED, FrozenExpected, ReferenceExpected, TaskResult, grade_tree
 from .assignments.report import gradescope_results, results_table, summary_lines, write_results_json
+from .assignments.sandbox import SandboxError, SandboxLimits, isolation
 from .assignments.student import MANIFEST
-from .assignments.tasks import HIDDEN_TESTS_DIR, TASKS, Task, select_tasks
+from .assignments.tasks import TASKS, Task, select_tasks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "out")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m minitorch_cnn.grade", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--task", help="task id(s) to grade, e.g. 2.3 or 2.1,2.3 (default: this tree's tasks)")
+    p.add_argument("--task", help="task id(s) to grade, e.g. 2.3 or 2.1,2.3 (default: every task)")
     p.add_argument("--json", type=Path, metavar="PATH", help="write a Gradescope-compatible results.json here")
-    p.add_argument("--submission", type=Path, metavar="DIR",
-                   help="instructor mode: grade a copy of DIR with this tree's tests and hidden tests")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--submission", type=Path, metavar="PATH",
+                      help="instructor: grade one submission (folder or .zip) with the hidden checks")
+    mode.add_argument("--class", dest="klass", type=Path, metavar="DIR",
+                      help="instructor: grade every submission (a folder or .zip per student) in DIR")
+    mode.add_argument("--autograder", action="store_true",
+                      help="Gradescope: grade $MINITORCH_AUTOGRADER_ROOT/submission (default root /autograder)")
+    p.add_argument("--student", help="with --submission: the student id that seeds the hidden inputs "
+                                     "(default: the submission's name)")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="with --class: the grade sheet to write")
+    p.add_argument("--results", type=Path, metavar="DIR",
+                   help="with --class: folder for one results.json per student (default: next to --csv)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                   help="tasks graded in parallel (default: %(default)s)")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+                   help="with --class: submissions graded in parallel (default: %(default)s)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per task before it fails (default: 60)")
     return p
 
 
-def _tasks_of(root: Path, ids: str | None) -> list[Task]:
+def _tasks_of(root: Path, ids: str | None, own_manifest: bool) -> list[Task]:
     if ids is not None:
         return select_tasks(ids)
     manifest = root / MANIFEST
-    if manifest.is_file():
+    if own_manifest and manifest.is_file():  # a student's own tree; an instructor never reads a submission's
         return select_tasks(",".join(json.loads(manifest.read_text(encoding="utf-8"))["tasks"]))
     return list(TASKS)
 
 
-def _instructor_copy(reference: Path, submission: Path, dest: Path) -> Path:
-    """``submission`` with the reference's task tests (pristine and hidden), conftest and pyproject."""
-    if not (reference / HIDDEN_TESTS_DIR).is_dir():
-        raise ValueError(f"--submission needs the instructor's reference project, with {HIDDEN_TESTS_DIR}/; "
-                         f"{reference} has none (run the grader from the reference checkout)")
-    if not (submission / "minitorch_cnn").is_dir():
-        raise ValueError(f"--submission {submission} has no minitorch_cnn/ package; pass a student tree's root")
-    missing = sorted(p.relative_to(reference).as_posix() for p in (reference / "minitorch_cnn").rglob("*.py")
-                     if "__pycache__" not in p.parts and not (submission / p.relative_to(reference)).is_file())
-    if missing:  # else Python could import the instructor's own (complete) module in its place
-        raise ValueError(f"--submission {submission} lacks {len(missing)} package file(s) of the project, "
-                         f"e.g. {missing[0]}; grade a complete student tree")
-    tree = dest / "submission"
-    shutil.copytree(submission, tree, ignore=_COPY_IGNORE)
-    shutil.rmtree(tree / "tests" / "tasks", ignore_errors=True)
-    shutil.copytree(reference / "tests" / "tasks", tree / "tests" / "tasks", ignore=_COPY_IGNORE)
-    for name in ("tests/conftest.py", "pyproject.toml"):
-        shutil.copyfile(reference / name, tree / name)
-    return tree
-
-
-def _grade(root: Path, tasks: list[Task], instructor: bool, args: argparse.Namespace) -> int:
+def _print(results: list[TaskResult], show_hidden: bool, notes: Sequence[str] = ()) -> None:
     from rich.console import Console
 
-    results = grade_tasks(root, tasks, hidden=instructor, jobs=args.jobs)
-    console = Console(width=None if sys.stdout.isatty() else 110)
-    console.print(results_table(results, instructor))
-    for line in summary_lines(results, tasks, instructor):
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    for line in [*isolation().lines(), *notes]:
+        console.print(line, highlight=False, markup=False)
+    console.print(results_table(results, show_hidden))
+    for line in summary_lines(results, show_hidden):
         console.print(line, highlight=False)
-    if args.json is not None:
-        write_results_json(args.json, gradescope_results(results, tasks, instructor))
-        console.print(f"wrote {args.json}", highlight=False)
+
+
+def _status(results: list[TaskResult]) -> int:
     ok = all(r.status == "passed" and (r.hidden is None or r.hidden.status == "passed") for r in results)
     return 0 if ok else 1
+
+
+def _self_check(args: argparse.Namespace, limits: SandboxLimits) -> int:
+    """A student's (or the instructor's) own tree, visible checks only."""
+    tasks = _tasks_of(REPO_ROOT, args.task, own_manifest=True)
+    student_tree = (REPO_ROOT / MANIFEST).is_file()
+    expected = FrozenExpected(REPO_ROOT / FROZEN_EXPECTED) if student_tree else ReferenceExpected()
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="minitorch-grade-") as tmp:
+        shutil.copytree(REPO_ROOT / "minitorch_cnn", Path(tmp) / "tree" / "minitorch_cnn",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        results = grade_tree(Path(tmp) / "tree", tasks, expected, Path(tmp), limits=limits)
+    _print(results, show_hidden=False)
+    if args.json is not None:
+        write_results_json(args.json, gradescope_results(results, time.monotonic() - start))
+        print(f"wrote {args.json}")
+    return _status(results)
+
+
+def _one_submission(args: argparse.Namespace, limits: SandboxLimits) -> int:
+    from .assignments.instructor import grade_submission
+
+    tasks = _tasks_of(REPO_ROOT, args.task, own_manifest=False)
+    graded = grade_submission(REPO_ROOT, args.submission, tasks, student=args.student, limits=limits)
+    _print(graded.results, show_hidden=True, notes=graded.submission.notes)
+    if args.json is not None:
+        extra = {"student": args.student or graded.submission.name, "submission_sha256": graded.submission.sha256,
+                 "sandbox": graded.sandbox}
+        write_results_json(args.json, gradescope_results(graded.results, graded.seconds, extra))
+        print(f"wrote {args.json}")
+    return _status(graded.results)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    if not 0 < args.timeout <= 3600:
+        raise ValueError(f"--timeout must be in (0, 3600] seconds, got {args.timeout}")
+    if args.klass is None and (args.csv is not None or args.results is not None):
+        raise ValueError("--csv and --results go with --class DIR")
+    if args.klass is not None and args.csv is None:
+        raise ValueError("--class needs --csv PATH (the grade sheet to write)")
+    if args.student is not None and args.submission is None:
+        raise ValueError("--student goes with --submission")
+    if args.submission is not None and not args.submission.exists():
+        raise ValueError(f"--submission {args.submission} does not exist")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
-        if args.submission is None:
-            return _grade(args.root, _tasks_of(args.root, args.task), False, args)
-        with tempfile.TemporaryDirectory(prefix="minitorch-grade-") as tmp:
-            tree = _instructor_copy(args.root, args.submission, Path(tmp))
-            return _grade(tree, _tasks_of(tree, args.task), True, args)
-    except (ValueError, KeyError, OSError) as exc:
+        _check_flags(args)
+        limits = SandboxLimits(task_timeout_s=args.timeout)
+        if args.autograder:
+            from .assignments.gradescope import run_autograder
+
+            return run_autograder(limits=limits)
+        if args.klass is not None:
+            from .assignments.classroom import grade_class
+
+            return grade_class(REPO_ROOT, args.klass, args.csv, args.results, _tasks_of(REPO_ROOT, args.task, False),
+                               jobs=args.jobs, limits=limits)
+        if args.submission is not None:
+            return _one_submission(args, limits)
+        return _self_check(args, limits)
+    except (ValueError, KeyError, OSError, SandboxError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
 
