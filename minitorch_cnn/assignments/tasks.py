@@ -7,14 +7,20 @@ node ids the student sees (each carries the marker ``task<chapter>_<number>``, e
 ``pytest -m task2_3``), ``hidden`` the instructor-only tests, which are worth ``hidden_points``
 on top of ``points`` and never reach a student tree.
 
+``needs`` lists the other tasks whose code a task's tests also run: 1.1's hidden test multiplies
+tensors of different shapes, so its backward calls 1.4's ``unbroadcast``, and a stubbed 1.4 makes
+1.1 fail with ``NotImplementedError: Task 1.4: ...``. ``hint`` points the student at the tutorial
+section that teaches the idea; ``Task.hint_line`` is the one line a student sees.
+
 The static checks in ``tests/assignments/`` keep this file, the markers and the tests in step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
-__all__ = ["Task", "TASKS", "TASKS_BY_ID", "HIDDEN_TESTS_DIR", "get_task", "select_tasks"]
+__all__ = ["Task", "TASKS", "TASKS_BY_ID", "HIDDEN_TESTS_DIR", "get_task", "select_tasks", "HINT_FORMAT"]
 
 HIDDEN_TESTS_DIR = "tests/tasks/hidden"  # instructor-only: never copied into a student tree
 
@@ -28,6 +34,9 @@ _CH7 = "tests/tasks/test_ch07_compression.py::"
 _CH8 = "tests/tasks/test_ch08_beyond.py::"
 _HIDDEN = HIDDEN_TESTS_DIR + "/test_hidden_tasks.py::"
 
+# A hint reads "tutorials/NN_name.py, section '<the section's heading>': <the idea in one line>".
+HINT_FORMAT = re.compile(r"^(?P<file>tutorials/[\w.-]+\.py), section '(?P<section>[^']+)': (?P<idea>.+)$")
+
 
 @dataclass(frozen=True)
 class Task:
@@ -38,10 +47,37 @@ class Task:
     tests: tuple[str, ...]
     hidden: tuple[str, ...] = field(default=())
     hidden_points: int = 0
+    needs: tuple[str, ...] = ()
+    hint: str = ""
 
     @property
     def chapter(self) -> int:
         return int(self.id.split(".")[0])
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The functions (or classes) a student edits, in ``covers`` order: ``("MulFunction",)``."""
+        names = (c.split("::")[1].split(".")[0] for c in self.covers)
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def hint_source(self) -> tuple[str, str]:
+        """``(tutorial file, section heading)`` named by ``hint``; ``ValueError`` if it is malformed."""
+        match = HINT_FORMAT.match(self.hint)
+        if match is None:
+            raise ValueError(f"task {self.id}: hint {self.hint!r} does not read "
+                             "\"tutorials/NN_name.py, section '<heading>': <idea>\"; fix it in tasks.py")
+        return match["file"], match["section"]
+
+    @property
+    def hint_line(self) -> str:
+        """What a student reads, e.g. ``Task 1.1 hint: tutorials/01_...py, section '4. ...': ...;
+        needs task 1.4 (unbroadcast) too``."""
+        line = f"Task {self.id} hint: {self.hint}" if self.hint else f"Task {self.id}: no hint yet"
+        if self.needs:
+            names = ", ".join(f"{n} ({', '.join(TASKS_BY_ID[n].functions)})" for n in self.needs)
+            line += f"; needs task{'s' if len(self.needs) > 1 else ''} {names} too"
+        return line
 
     @property
     def marker(self) -> str:
@@ -61,7 +97,7 @@ _E, _R, _U, _A = ("minitorch_cnn/ops/elementwise.py::", "minitorch_cnn/ops/reduc
 _CR, _W, _PR, _P = ("minitorch_cnn/ops/conv_reference.py::", "minitorch_cnn/ops/windows.py::",
                     "minitorch_cnn/ops/pool_reference.py::", "minitorch_cnn/ops/pool.py::")
 
-TASKS: tuple[Task, ...] = (
+_TASKS: tuple[Task, ...] = (
     # chapter 1: tensors and autograd
     _t("1.1", "Mul forward and backward", 2, f"{_E}MulFunction.forward {_E}MulFunction.backward",
        "test_mul_forward test_mul_backward_same_shape", _CH1, "test_hidden_mul_broadcast_grad", 1),
@@ -152,6 +188,76 @@ TASKS: tuple[Task, ...] = (
        "test_mask_iou", _CH8),
 )
 
+_T1, _T2, _T3, _T4, _T5, _T6, _T7, _T8 = (
+    "tutorials/01_tensors_and_autograd.py", "tutorials/02_convolution.py", "tutorials/03_pooling_and_backprop.py",
+    "tutorials/04_fashion_mnist.py", "tutorials/05_seeing_inside.py", "tutorials/06_common_structures.py",
+    "tutorials/07_reduced_complexity.py", "tutorials/08_beyond_classification.py")
+
+
+def _h(tutorial: str, section: str, idea: str) -> str:
+    return f"{tutorial}, section '{section}': {idea}"
+
+
+_FUNCTION, _GRAPH, _TENSORS = "4. Writing a custom `Function`", "2. The computational graph", "1. Tensors"
+_CONV_BACK, _LOOP, _LOOK = "3. Backward through a convolution", "3. The training loop", "4. Looking at a trained model"
+_HINTS: dict[str, str] = {
+    "1.1": _h(_T1, _FUNCTION, "d(a*b)/da = b and d(a*b)/db = a; save both inputs in forward"),
+    "1.2": _h(_T1, _FUNCTION, "d exp(x)/dx = exp(x): save the output, use xp = get_array_module(x)"),
+    "1.3": _h(_T1, _TENSORS, "keepdim=True keeps a reduced axis with size 1 so the gradient broadcasts back"),
+    "1.4": _h(_T1, _TENSORS, "broadcasting copied the input; sum the gradient over the added and size-1 axes"),
+    "1.5": _h(_T1, _GRAPH, "depth-first over grad_fn inputs; append a node after all its inputs (post-order)"),
+    "1.6": _h(_T1, _FUNCTION, "relu'(x) = 1 where x > 0, else 0: mask the incoming gradient"),
+    "1.7": _h(_T1, _FUNCTION, "dx = y * (g - sum(g * y, dim, keepdim=True)) with y the softmax output"),
+    "2.1": _h(_T2, "1. Correlation versus convolution", "y[i, j] = sum_{m,n} K[m, n] x[i + m, j + n], no flip"),
+    "2.2": _h(_T2, "3. Padding, stride and dilation", "O = floor((I + 2P - D(K-1) - 1)/S) + 1"),
+    "2.3": _h(_T2, "4. Channels, groups and parameter counts", "group g sees only its C_in/groups input channels"),
+    "2.4": _h(_T2, "5. How it is computed fast: im2col + one matrix product",
+              "windows[c, m, n, b, i, j] = xpad[b, c, i+m, j+n] as a strided view, no copy"),
+    "2.5": _h(_T3, _CONV_BACK, "insert s-1 zeros between the gradient's entries to undo a stride s"),
+    "2.6": _h(_T3, _CONV_BACK, "a transposed convolution scatters each input value times the kernel"),
+    "3.1": _h(_T3, "1. Pooling", "keep each window's largest value and the flat index of the first maximum"),
+    "3.2": _h(_T3, "1. Pooling", "divide each window's sum by Q; count_include_pad decides whether pads count"),
+    "3.3": _h(_T3, "2. Backward through pooling", "the gradient is routed to the arg-max (add it: windows overlap)"),
+    "3.4": _h(_T3, "2. Backward through pooling", "every pixel of a window receives 1/Q of the window's gradient"),
+    "3.5": _h(_T3, _CONV_BACK, "pads per axis (lo, used - I - lo), used = (O-1)S + D(K-1) + 1 rows some window touched"),
+    "3.6": _h(_T2, "3. Padding, stride and dilation", "reflect mirrors, replicate repeats the edge, circular wraps"),
+    "3.7": _h(_T3, "4. Checking gradients numerically",
+              "dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps); gradcheck it"),
+    "4.1": _h(_T4, _LOOP, "buf = momentum * buf + g; step along buf (Nesterov: along g + momentum * buf)"),
+    "4.2": _h(_T4, _LOOP, "m, v are moving averages of g and g^2; divide by 1 - beta^t to correct the bias"),
+    "4.3": _h(_T4, _LOOP, "total = sqrt(sum of all squared grads); scale by max_norm / (total + 1e-6) if larger"),
+    "4.4": _h(_T4, "2. The model and its summary", "b = gain * sqrt(6 / (fan_in + fan_out)), then U(-b, b)"),
+    "4.5": _h(_T4, _LOOP, "lr = base_lr * gamma ** (epoch // step_size)"),
+    "4.6": _h(_T4, _LOOP, "forward, loss, zero_grad(), backward(), step() for every batch"),
+    "5.1": _h(_T5, "3. Receptive fields", "jump' = jump * s, rf' = rf + (k_eff - 1) * jump, start' as in the text"),
+    "5.2": _h(_T5, _LOOK, "weight each map by its spatially averaged gradient, sum, ReLU"),
+    "5.3": _h(_T5, _LOOK, "hide one patch at a time and average the probability drop over the pixels it covers"),
+    "5.4": _h(_T5, _LOOK, "saliency = max over channels of |d score / d x|"),
+    "5.5": _h(_T5, _LOOK, "aligned centres: source coordinate (i + 0.5) * in / out - 0.5, clamped"),
+    "6.1": _h(_T6, "3. The residual block", "out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))"),
+    "6.2": _h(_T7, "1. Parameter arithmetic of constrained convolutions",
+              "channel shuffle: reshape (N, g, C/g, H, W), swap axes 1 and 2, reshape back"),
+    "7.1": _h(_T7, "3. Pruning, then retraining", "mask the k surviving weights with the smallest |w|"),
+    "7.2": _h(_T7, "4. Quantization", "round to integer codes with scale and zero point; let the gradient through"),
+    "7.3": _h(_T7, "5. Binarization", "forward sign(w); backward passes the gradient straight through, 0 where |w| > 1"),
+    "8.1": _h(_T8, "1. Sequences: causal, dilated 1-d convolutions", "pad d(k-1) on the left only, none on the right"),
+    "8.2": _h(_T8, "1. Sequences: causal, dilated 1-d convolutions", "rf = 1 + sum over layers of d(k-1)"),
+    "8.3": _h(_T8, "2. Segmentation: a tiny U-Net", "IoU = |A and B| / |A or B|"),
+}
+
+# Found by stubbing one task at a time and running every task test (hidden ones included); checked
+# (for three of them, by running the tests) in tests/assignments/test_registry.py.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "1.1": ("1.4",),  # the hidden broadcast test: MulFunction.backward calls unbroadcast
+    "4.6": ("1.5", "4.1"),  # backward() orders the graph; the step is an SGD step
+    "5.2": ("1.1", "1.3", "1.5", "2.2", "2.4", "3.5", "5.5"),  # a conv net's forward and backward, upsampled
+    "5.3": ("1.6", "2.2", "2.4"),  # a conv + ReLU model's forward
+    "5.4": ("1.1", "1.3", "1.5"),  # backward through a linear model
+    "6.1": ("1.3", "1.5", "1.6", "2.2", "2.4", "3.5"),  # conv, ReLU, and backward through both
+    "8.1": ("2.2", "2.4"),  # the convolution it pads for
+}
+
+TASKS: tuple[Task, ...] = tuple(replace(t, needs=_NEEDS.get(t.id, ()), hint=_HINTS.get(t.id, "")) for t in _TASKS)
 TASKS_BY_ID: dict[str, Task] = {t.id: t for t in TASKS}
 
 

@@ -1,18 +1,22 @@
-"""Static checks (no test runs) that keep the task registry, the solution markers in the package,
-the task tests and pyproject's marker list in step, for every task."""
+"""Static checks that keep the task registry, the solution markers in the package, the task tests,
+the hints and pyproject's marker list in step, for every task; and three real runs that show a
+declared dependency (``Task.needs``) is one."""
 
 from __future__ import annotations
 
 import ast
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import tomllib
 
 from minitorch_cnn.assignments.markers import replace_regions, stub_lines
-from minitorch_cnn.assignments.student import scan_markers, tutorial_for
-from minitorch_cnn.assignments.tasks import HIDDEN_TESTS_DIR, TASKS, TASKS_BY_ID
+from minitorch_cnn.assignments.student import make_student_tree, scan_markers, tutorial_for
+from minitorch_cnn.assignments.tasks import HIDDEN_TESTS_DIR, TASKS, TASKS_BY_ID, get_task
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGIONS = scan_markers(REPO_ROOT)  # raises (failing collection loudly) on any malformed marker
@@ -136,3 +140,51 @@ def test_exercises_command_rewrites_a_stale_cell(tmp_path: Path) -> None:
     fresh = chapter.read_text()
     chapter.write_text(fresh.replace("| 2.2 | Output size", "| 2.2 | Old title"))
     assert refresh_exercise_cells(tmp_path) == [chapter] and chapter.read_text() == fresh
+
+
+# ---- hints and dependencies --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", TASKS, ids=[t.id for t in TASKS])
+def test_every_hint_names_a_real_tutorial_section(task) -> None:
+    tutorial, section = task.hint_source  # ValueError for a hint that does not follow HINT_FORMAT
+    path = REPO_ROOT / tutorial
+    assert path.is_file(), f"task {task.id}: the hint names {tutorial}, which does not exist"
+    headings = {ln.lstrip("# ").strip() for ln in path.read_text(encoding="utf-8").splitlines()
+                if ln.startswith(("# ## ", "# ### "))}
+    assert section in headings, f"task {task.id}: {tutorial} has no section {section!r}; it has {sorted(headings)}"
+    assert task.hint_line.startswith(f"Task {task.id} hint: {tutorial}, section '{section}': ")
+
+
+def test_needs_name_other_tasks_of_earlier_or_the_same_chapter() -> None:
+    for task in TASKS:
+        assert task.id not in task.needs and len(set(task.needs)) == len(task.needs)
+        for need in task.needs:
+            assert need in TASKS_BY_ID, f"task {task.id} needs unknown task {need}"
+            assert TASKS_BY_ID[need].chapter <= task.chapter, f"task {task.id} needs {need}, a later chapter"
+    assert get_task("1.1").hint_line.endswith("; needs task 1.4 (unbroadcast) too")
+    assert "needs tasks 2.2 (out_size), 2.4 (window_view) too" in get_task("8.1").hint_line
+    assert "needs" not in get_task("2.2").hint_line
+
+
+# (task A, task B it needs, A's test file): one hidden and two visible dependencies, run for real
+DEPENDENCIES_RUN = [("1.1", "1.4", HIDDEN_TESTS_DIR + "/test_hidden_tasks.py"),
+                    ("5.3", "1.6", "tests/tasks/test_ch05_seeing_inside.py"),
+                    ("8.1", "2.2", "tests/tasks/test_ch08_beyond.py")]
+
+
+@pytest.mark.parametrize(("a", "b", "test_file"), DEPENDENCIES_RUN, ids=[f"{a}->{b}" for a, b, _ in DEPENDENCIES_RUN])
+def test_a_declared_dependency_is_real(a: str, b: str, test_file: str, tmp_path: Path) -> None:
+    """A tree that stubs only B: A's own tests stop at B's stub."""
+    assert b in get_task(a).needs
+    tree = tmp_path / "tree"
+    make_student_tree(REPO_ROOT, tree, [get_task(b)])
+    if test_file.startswith(HIDDEN_TESTS_DIR):
+        (tree / test_file).parent.mkdir(parents=True)
+        shutil.copyfile(REPO_ROOT / test_file, tree / test_file)
+    env = dict(os.environ, PYTHONPATH=str(tree), MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                           "-m", get_task(a).marker, test_file], cwd=tree, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert f"NotImplementedError: Task {b}:" in proc.stdout, proc.stdout[-3000:]

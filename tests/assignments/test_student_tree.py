@@ -1,9 +1,10 @@
 """A generated student tree, end to end: it holds no solution and no hidden test, every stubbed
-task fails with its own NotImplementedError and nothing else fails, the grader reports it, and
-putting one solution back turns exactly that task green.
+task fails with its own NotImplementedError and nothing else fails; and what ``make`` refuses to
+copy: untracked files, instructor-only files, secrets, a reference that is not a git checkout
+(unless ``include`` names the files) and a reference that does not parse.
 
-Kept fast: the tree stubs three tasks; pytest runs inside it once for the task tests plus a few
-non-task test files, and the grader runs on two or three tasks at a time. The all-task checks are
+Kept fast: the tree stubs three tasks and pytest runs inside it once, for the task tests plus a
+few non-task test files. The grader's own tests live with the grader. The all-task checks are
 the static ones in test_registry.py.
 """
 
@@ -20,9 +21,8 @@ from pathlib import Path
 import pytest
 
 from minitorch_cnn.assignments.__main__ import main as assignments_main
-from minitorch_cnn.assignments.grading import grade_tasks
-from minitorch_cnn.assignments.markers import parse_regions, stub_lines
-from minitorch_cnn.assignments.student import MANIFEST, tutorial_for
+from minitorch_cnn.assignments.markers import parse_regions
+from minitorch_cnn.assignments.student import MANIFEST, build_student_tree, left_out_reason, source_files
 from minitorch_cnn.assignments.tasks import HIDDEN_TESTS_DIR, TASKS, get_task
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -108,52 +108,104 @@ def test_stubbed_tasks_fail_with_their_own_error_and_nothing_else(student: Path,
     assert outcomes["own stub"] >= stubbed_tests and outcomes["pass"] > 50
 
 
-def test_grader_in_the_student_tree(student: Path, tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "minitorch_cnn.grade", "--json", str(out)], cwd=student,
-                          env=_env(student), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Hidden tests exist and were not run: task 2.1" in proc.stdout
-    results = json.loads(out.read_text())
-    assert [t["number"] for t in results["tests"]] == list(STUBBED)
-    assert results["score"] == 0 and all(t["output"].startswith("not started") for t in results["tests"])
-    assert all(t["visibility"] == "visible" and t["max_score"] > 0 for t in results["tests"])
+# ---- what make copies: tracked files only, never instructor-only files or secrets ----------------
+
+INCLUDE = ["minitorch_cnn", "tests", "tutorials", "README.md", "pyproject.toml"]
 
 
-def test_putting_one_solution_back_turns_exactly_that_task_green(student: Path, tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    shutil.copytree(student, tree)
-    rel = "minitorch_cnn/ops/conv_reference.py"
-    ref = (REPO_ROOT / rel).read_text().splitlines()
-    (region,) = [r for r in parse_regions("\n".join(ref), rel) if r.task == "2.1"]
-    task = get_task("2.1")
-    stub = "\n".join(region.indent + ln for ln in stub_lines("", "2.1", task.title, tutorial_for(REPO_ROOT, 2)))
-    text = (tree / rel).read_text()
-    assert text.count(stub) == 1
-    (tree / rel).write_text(text.replace(stub, "\n".join(ref[region.begin + 1 : region.end])))
-    results = grade_tasks(tree, [get_task(t) for t in STUBBED], jobs=2)
-    assert [r.status for r in results] == ["passed", "not started", "not started"]
+def _tracked_copy(dst: Path) -> Path:
+    """A copy of the files git tracks in this project (no .git): a reference without git."""
+    for rel in subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True
+                              ).stdout.decode().split("\0"):
+        if rel and (REPO_ROOT / rel).is_file():
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / rel, dst / rel)
+    return dst
 
 
-def test_instructor_mode_adds_the_hidden_tests(student: Path, tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "minitorch_cnn.grade", "--submission", str(student), "--task",
-                           "2.1", "--json", str(out)], cwd=REPO_ROOT, env=_env(REPO_ROOT), capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    tests = json.loads(out.read_text())["tests"]
-    assert [(t["number"], t["visibility"], t["score"]) for t in tests] == [("2.1", "visible", 0),
-                                                                          ("2.1h", "after_published", 0)]
-    assert "hidden tests" in tests[1]["name"] and tests[1]["output"].startswith("not started")
+@pytest.fixture(scope="module")
+def plain_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ref = _tracked_copy(tmp_path_factory.mktemp("plain") / "ref")
+    (ref / "notes.md").write_text("instructor's notes: the answer to 2.2 is ...\n")
+    return ref
 
 
-def test_instructor_mode_refuses_an_incomplete_submission(student: Path, tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture) -> None:
-    from minitorch_cnn.grade import main as grade_main
+@pytest.fixture(scope="module")
+def git_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git checkout of the project plus a tracked ``deploy.env`` and ``INSTRUCTOR_NOTES.md``, and
+    an untracked ``secret.env`` and ``notes.md``."""
+    ref = _tracked_copy(tmp_path_factory.mktemp("git") / "ref")
+    (ref / "deploy.env").write_text("TOKEN=tracked-by-mistake\n")
+    (ref / "INSTRUCTOR_NOTES.md").write_text("grading notes\n")
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=t", "-c", "commit.gpgsign=false"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "reference"]):
+        subprocess.run(git + cmd, cwd=ref, check=True, capture_output=True)
+    (ref / "secret.env").write_text("TOKEN=untracked\n")
+    (ref / "notes.md").write_text("untracked notes\n")
+    return ref
 
-    tree = tmp_path / "tree"
-    shutil.copytree(student, tree)
-    (tree / "minitorch_cnn" / "models" / "beyond.py").unlink()  # the reference's module must not stand in
-    assert grade_main(["--submission", str(tree), "--task", "8.3"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "lacks 1 package file(s)" in err and "minitorch_cnn/models/beyond.py" in err
+
+def test_only_tracked_files_are_copied_and_the_report_says_what_was_left_out(git_reference: Path,
+                                                                            tmp_path: Path) -> None:
+    report = build_student_tree(git_reference, tmp_path / "tree", [get_task("8.3")])
+    written = set(report.written)
+    for rel in ("secret.env", "notes.md", "deploy.env", "INSTRUCTOR_NOTES.md"):
+        assert rel not in written and not (tmp_path / "tree" / rel).exists(), rel
+    assert report.left_out["deploy.env"].startswith("looks like a secret")
+    assert report.left_out["INSTRUCTOR_NOTES.md"].startswith("instructor-only")
+    assert report.left_out[HIDDEN_TESTS_DIR + "/test_hidden_tasks.py"].startswith("instructor-only")
+    assert "secret.env" not in report.left_out, "untracked files are not project files: never even considered"
+    assert report.stubbed == {"minitorch_cnn/models/beyond.py": ["8.3"]}
+    assert sum(report.per_folder().values()) == len(report.written) and report.per_folder()["minitorch_cnn"] > 50
+    text = "\n".join(report.summary_lines())
+    assert f"wrote {len(report.written)} files" in text and "deploy.env: looks like a secret" in text
+    assert "stubbed minitorch_cnn/models/beyond.py: task 8.3" in text
+
+
+def test_never_copied_patterns() -> None:
+    for rel in ("tests/tasks/hidden/test_x.py", "tests/assignments/test_y.py", "docs/grading.instructor.md",
+                "INSTRUCTOR_NOTES.md", "notes/week1.md", "a/.env", ".env.local", "deploy.env", "tls/server.pem",
+                "id.key"):
+        assert left_out_reason(rel) is not None, rel
+    for rel in ("tests/tasks/test_ch01_autograd.py", "minitorch_cnn/ops/pad.py", "docs/environment.md",
+                "tools/keys.py", "README.md"):
+        assert left_out_reason(rel) is None, rel
+    leaked = [f for f in source_files(REPO_ROOT) if left_out_reason(f)]
+    assert not leaked
+
+
+def test_a_reference_without_git_needs_include(plain_reference: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is not a git checkout") as info:
+        build_student_tree(plain_reference, tmp_path / "tree", [get_task("8.3")])
+    assert str(plain_reference) in str(info.value) and "--include" in str(info.value)
+    assert not (tmp_path / "tree").exists()
+    report = build_student_tree(plain_reference, tmp_path / "tree", [get_task("8.3")], include=INCLUDE)
+    assert "notes.md" not in report.written and "tests/tasks/test_ch08_beyond.py" in report.written
+    assert not (tmp_path / "tree" / HIDDEN_TESTS_DIR).exists(), "include does not override INSTRUCTOR_ONLY"
+    with pytest.raises(ValueError, match="'nope/\\*' matches no file"):
+        build_student_tree(plain_reference, tmp_path / "t2", [get_task("8.3")], include=[*INCLUDE, "nope/*"])
+
+
+def test_a_reference_that_does_not_parse_is_refused_before_writing(plain_reference: Path, tmp_path: Path) -> None:
+    ref = tmp_path / "ref"
+    shutil.copytree(plain_reference, ref)
+    rel = "minitorch_cnn/ops/pad.py"
+    lines = (ref / rel).read_text().splitlines()
+    lines.append("def broken(:")
+    (ref / rel).write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=f"{rel}:{len(lines)}: the reference does not parse"):
+        build_student_tree(ref, tmp_path / "tree", [get_task("8.3")], include=INCLUDE)
+    assert not (tmp_path / "tree").exists()
+
+
+def test_a_stub_that_would_not_parse_is_refused(plain_reference: Path, tmp_path: Path) -> None:
+    """A region that cuts an expression in two parses in the reference but not once stubbed."""
+    ref = tmp_path / "ref"
+    shutil.copytree(plain_reference, ref)
+    rel = "minitorch_cnn/models/beyond.py"
+    text = (ref / rel).read_text()
+    text += "\n\ndef _cut():\n    x = (1 +\n    # BEGIN SOLUTION 8.3\n    2 +\n    # END SOLUTION\n    3)\n"
+    (ref / rel).write_text(text)
+    with pytest.raises(ValueError, match=f"{rel}:\\d+: the student version \\(tasks 8.3 stubbed\\) does not parse"):
+        build_student_tree(ref, tmp_path / "tree", [get_task("8.3")], include=INCLUDE)
+    assert not (tmp_path / "tree").exists()
