@@ -32,10 +32,10 @@ import numpy as np
 
 from ..data.fileio import atomic_write_bytes
 from .checks import Check, compare, load_checks, rng_for
-from .sandbox import Outcome, ProbeItem, SandboxLimits, run_probes
-from .tasks import HIDDEN_TESTS_DIR, Task
+from .sandbox import DEFAULT_LIMITS, Outcome, ProbeItem, SandboxLimits, run_probes
+from .tasks import HIDDEN_TESTS_DIR, TASKS, Task
 
-__all__ = ["TaskResult", "Expected", "ReferenceExpected", "FrozenExpected", "classify", "grade_tree",
+__all__ = ["TASKS", "TaskResult", "Expected", "ReferenceExpected", "FrozenExpected", "classify", "grade_tree",
            "visible_checks", "hidden_checks", "freeze_visible_expected", "FROZEN_EXPECTED",
            "VISIBLE_PROBES", "HIDDEN_PROBES"]
 
@@ -192,7 +192,7 @@ def _module_source(check: Check) -> str:
 
 
 def grade_tree(tree: Path, tasks: Sequence[Task], expected: Expected, work: Path, *, student: str = "",
-               hidden: Iterable[Check] = (), limits: SandboxLimits = SandboxLimits()) -> list[TaskResult]:
+               hidden: Iterable[Check] = (), limits: SandboxLimits = DEFAULT_LIMITS) -> list[TaskResult]:
     """Grade ``tasks`` on the package in ``tree`` (a prepared copy); with ``hidden`` checks too."""
     ids = {t.id for t in tasks}
     visible = [c for c in visible_checks() if c.task in ids]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .grading import ReferenceExpected, TaskResult, grade_tree, hidden_checks
 from .intake import Submission, build_graded_tree, read_submission
-from .sandbox import SandboxLimits, isolation
+from .sandbox import DEFAULT_LIMITS, SandboxLimits, isolation
 from .tasks import HIDDEN_TESTS_DIR, Task
 
 __all__ = ["GradedSubmission", "check_reference", "grade_submission", "REFERENCE_ROOT"]
@@ -55,7 +55,7 @@ def check_reference(reference: Path) -> None:
 
 
 def grade_submission(reference: Path, path: Path, tasks: Sequence[Task], *, student: str | None = None,
-                     limits: SandboxLimits = SandboxLimits(), cache: Path | None = None,
+                     limits: SandboxLimits = DEFAULT_LIMITS, cache: Path | None = None,
                      submission: Submission | None = None) -> GradedSubmission:
     """Grade the submission at ``path`` (folder or zip) with visible and hidden checks, sandboxed."""
     check_reference(reference)

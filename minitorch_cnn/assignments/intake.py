@@ -19,19 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .markers import replace_regions, stub_lines
-from .student import tutorial_for
+from .student import source_files, tutorial_for
+from .submit import MAX_FILE_BYTES, graded_files
 from .tasks import TASKS
 
 __all__ = ["Submission", "read_submission", "graded_files", "build_graded_tree", "MAX_FILE_BYTES"]
 
-MAX_FILE_BYTES = 1 << 20
 _MAX_ZIP_ENTRIES = 2000
 _PACKAGE = "minitorch_cnn"
-
-
-def graded_files() -> list[str]:
-    """The package files the grader takes from a submission: every file a task's region is in."""
-    return sorted({c.split("::")[0] for t in TASKS for c in t.covers})
 
 
 @dataclass
@@ -135,10 +130,10 @@ def read_submission(path: Path, name: str | None = None) -> Submission:
 def _pristine_package(reference: Path, dest: Path) -> None:
     """The reference package with every task region stubbed: the base of every graded tree."""
     stubs = {t.id: stub_lines("", t.id, t.title, tutorial_for(reference, t.chapter)) for t in TASKS}
-    src_root = Path(reference) / _PACKAGE
-    for src in sorted(src_root.rglob("*")):
-        rel = src.relative_to(reference).as_posix()
-        if "__pycache__" in src.parts or src.is_dir() or src.is_symlink() or src.suffix == ".pyc":
+    git = (Path(reference) / ".git").exists()
+    for rel in source_files(reference, include=None if git else [_PACKAGE]):  # tracked, never instructor-only
+        src = Path(reference) / rel
+        if not rel.startswith(_PACKAGE + "/"):
             continue
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +154,7 @@ def build_graded_tree(reference: Path, submission: Submission, dest: Path, cache
         _pristine_package(reference, dest)
     for rel, data in submission.files.items():
         (dest / rel).write_bytes(data)
-    for dirpath, dirnames, filenames in os.walk(dest):  # readable by the sandbox's own uid, writable by none
+    for dirpath, _, filenames in os.walk(dest):  # readable by the sandbox's own uid, writable by none
         os.chmod(dirpath, 0o755)
         for f in filenames:
             os.chmod(os.path.join(dirpath, f), 0o644)

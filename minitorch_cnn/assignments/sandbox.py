@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Isolation", "Outcome", "isolation", "run_probes", "SandboxLimits", "UID_BASE"]
+__all__ = ["Isolation", "Outcome", "isolation", "run_probes", "SandboxLimits", "UID_BASE", "DEFAULT_LIMITS", "SandboxError", "ProbeItem"]
 
 UID_BASE = 61000  # sandbox uids UID_BASE + slot: no passwd entry, no home, nothing owned
 _MAGIC = b"MTCK"
@@ -58,6 +58,9 @@ class SandboxLimits:
     processes: int = 64
     tmp_mb: int = 64
     task_timeout_s: float = 60.0
+
+
+DEFAULT_LIMITS = SandboxLimits()
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,7 @@ class ProbeItem:
 
 
 def run_probes(tree: Path, modules: dict[str, str], items: Sequence[ProbeItem], work: Path,
-               limits: SandboxLimits = SandboxLimits()) -> dict[str, Outcome]:
+               limits: SandboxLimits = DEFAULT_LIMITS) -> dict[str, Outcome]:
     """Run every probe of ``items`` on ``tree`` in sandboxed children; one :class:`Outcome` per key."""
     results: dict[str, Outcome] = {}
     pending = list(items)

@@ -264,6 +264,9 @@ def build_student_tree(root: Path, out: Path, tasks: Sequence[Task], force: bool
     atomic_write_text(out / "README.md", student_readme(root, tasks))
     manifest = {"tasks": [t.id for t in tasks], "hidden_tests_removed": True}
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    from .grading import TASKS, freeze_visible_expected
+
+    written.append(freeze_visible_expected(out, TASKS).name)  # the self-check's expected values
     chosen = {t.id for t in tasks}
     stubbed = {rel: ids for rel, rs in regions.items() if (ids := sorted({r.task for r in rs} & chosen))}
     return TreeReport(out, sorted(written + ["README.md", MANIFEST]), stubbed, left_out)
