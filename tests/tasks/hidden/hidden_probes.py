@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-TOLERANCE = {
+TOLERANCE = {  # (0, 0): max pooling picks values, it computes none
+    "3.1/ties": (0.0, 0.0),
+    "3.1/negative": (0.0, 0.0),
     "2.1/random": (1e-7, 1e-12),
     "4.2/amsgrad": (1e-9, 0.0),
 }
