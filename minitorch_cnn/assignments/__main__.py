@@ -1,4 +1,10 @@
-"""``python -m minitorch_cnn.assignments {make,notebooks,list,exercises}``; bad input: one line, exit 2."""
+"""``python -m minitorch_cnn.assignments {make,autograder,submit,notebooks,list,exercises}``; bad input:
+one line, exit 2.
+
+    make --out DIR [--tasks 2.1,2.3 | --chapter 2] [--include PATTERN ...]   # instructor: a student tree
+    autograder --out DIR                                                    # instructor: Gradescope's zip
+    submit [--out FILE]                                                     # student: the zip to upload
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--tasks", help="comma-separated task ids, e.g. 2.1,2.3 (default: every task)")
     pick.add_argument("--chapter", type=int, help="every task of one chapter, e.g. 2")
     make.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out")
+    make.add_argument("--include", action="append", metavar="PATTERN",
+                      help="files to take from a reference that is not a git checkout (repeatable; paths or globs)")
     make.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    grader = sub.add_parser("autograder", help="write Gradescope's autograder.zip (setup.sh, run_autograder, source)")
+    grader.add_argument("--out", required=True, type=Path, help="folder for autograder.zip")
+    grader.add_argument("--force", action="store_true", help="replace an existing autograder.zip")
+    pack = sub.add_parser("submit", help="pack the files the grader takes into a zip to upload")
+    pack.add_argument("--out", type=Path, help="the zip to write (default: submission.zip in this tree)")
+    pack.add_argument("--force", action="store_true", help="replace an existing zip")
     nb = sub.add_parser("notebooks", help="write every tutorial chapter as a Jupyter notebook (.ipynb)")
     nb.add_argument("--out", type=Path, default=REPO_ROOT / "tutorials" / "out" / "notebooks",
                     help="folder for the notebooks (default: tutorials/out/notebooks)")
@@ -35,12 +49,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _make(args: argparse.Namespace) -> int:
     tasks = select_tasks(args.tasks, args.chapter)
-    from .student import make_student_tree
+    from .student import build_student_tree
 
-    files = make_student_tree(args.root, args.out, tasks, force=args.force)
+    report = build_student_tree(args.root, args.out, tasks, force=args.force, include=args.include)
+    for line in report.summary_lines():
+        print(line)
     points = sum(t.points for t in tasks)
-    print(f"wrote {len(files)} files to {args.out}: {len(tasks)} tasks stubbed ({points} points). "
-          f"Next: cd {args.out} && python -m minitorch_cnn.grade")
+    print(f"{len(tasks)} tasks stubbed ({points} points). Next: cd {args.out} && python -m minitorch_cnn.grade")
+    return 0
+
+
+def _autograder(args: argparse.Namespace) -> int:
+    from .gradescope import build_autograder_zip
+
+    out, members = build_autograder_zip(REPO_ROOT, args.out, force=args.force)
+    print(f"wrote {out}: setup.sh, run_autograder and {len(members)} source files (the reference package, "
+          "the hidden checks, pyproject.toml, the tutorials). Upload it as the assignment's autograder; "
+          "students never see it.")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from .submit import pack_submission
+
+    report = pack_submission(Path.cwd(), args.out, force=args.force)
+    for line in report.summary_lines():
+        print(line)
     return 0
 
 
@@ -58,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "make":
             return _make(args)
+        if args.command == "autograder":
+            return _autograder(args)
+        if args.command == "submit":
+            return _submit(args)
         if args.command == "notebooks":
             return _notebooks(args)
         if args.command == "exercises":
@@ -69,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for t in TASKS:
             print(f"{t.id:>4}  {t.points} pt  {t.title}")
         return 0
-    except (ValueError, MarkerError, KeyError, ImportError) as exc:
+    except (ValueError, MarkerError, KeyError, ImportError, OSError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
 

@@ -66,7 +66,7 @@ def _answer(np, key: str, answers: object) -> tuple[dict, list]:
         raise TypeError(f"the probe returned {type(answers).__name__}, not a dict of arrays")
     specs, arrays = [], []
     for name, value in answers.items():
-        a = np.ascontiguousarray(np.asarray(value.numpy() if hasattr(value, "numpy") else value))
+        a = np.array(value.numpy() if hasattr(value, "numpy") else value, order="C")  # keeps 0-d arrays 0-d
         if a.dtype.kind not in "biuf":
             raise TypeError(f"answer {name!r} has dtype {a.dtype}, not a number")
         a = a.astype(a.dtype.newbyteorder("<"), copy=False)

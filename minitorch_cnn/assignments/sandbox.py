@@ -204,7 +204,7 @@ def _request(modules: dict[str, str], items: Sequence[tuple[str, str, str, dict]
     for key, module, probe, inputs in items:
         specs = []
         for name, value in inputs.items():
-            a = np.ascontiguousarray(value)
+            a = np.array(value, order="C")  # np.ascontiguousarray would make 0-d arrays 1-d
             a = a.astype(a.dtype.newbyteorder("<"), copy=False)
             specs.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape)})
             blobs.append(a.tobytes())
