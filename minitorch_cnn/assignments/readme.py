@@ -26,6 +26,7 @@ def student_readme(root: Path, tasks: Sequence[Task]) -> str:
 
     tutorial_of = {t.chapter: tutorial_for(root, t.chapter) for t in TASKS}
     visible = sum(t.points for t in tasks)
+    first = tasks[0] if tasks else TASKS[0]
     hidden = [t for t in tasks if t.hidden]
     hidden_pts = sum(t.hidden_points for t in hidden)
     have = "task has" if len(hidden) == 1 else "tasks have"
@@ -54,14 +55,26 @@ python3 -m venv .venv && .venv/bin/pip install -q -e ".[dev]"
 
 ```bash
 .venv/bin/python -m minitorch_cnn.grade              # every task: a table and your total
-.venv/bin/python -m minitorch_cnn.grade --task {tasks[0].id}   # one task, with its first failure message
-.venv/bin/python -m pytest -q -m {tasks[0].marker}              # the same tests, with pytest's full output
+.venv/bin/python -m minitorch_cnn.grade --task {first.id}   # one task, with its whole failure message and a hint
+.venv/bin/python -m pytest -q -m {first.marker}              # the task's pytest tests (the quick loop)
 ```
 
-A task is *not started* while its stub still raises, *blocked by task X* when its tests stop at
-another task's stub (do X first), *failed* with the first failing assertion, or *passed*. Tasks
-are graded all or nothing, each on its own tests. The tutorials (`tutorials/NN_*.py`) explain
-what each piece computes; a chapter that uses a piece you have not written stops at its stub.
+A task is *not started* while its stub still raises, *blocked by task X* when its checks stop at
+another task's stub (do X first), *failed* with the first failing check's message (expected vs
+got, with the first differing indices), or *passed*. Tasks are graded all or nothing. The grader
+runs your code in a sandbox and compares what it returns with the expected values, the same
+checks your instructor runs; `pytest -m <task>` runs the task's tests, which judge the same way.
+The tutorials (`tutorials/NN_*.py`) explain what each piece computes; a chapter that uses a piece
+you have not written stops at its stub.
+
+## Hand in
+
+```bash
+.venv/bin/python -m minitorch_cnn.assignments submit   # writes submission.zip: upload that file
+```
+
+It packs exactly the files the grader takes (the files with task regions); everything else is
+the instructor's copy, so changes elsewhere do not count.
 
 ## The tasks ({visible} points)
 

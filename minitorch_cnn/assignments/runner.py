@@ -75,14 +75,17 @@ def _answer(np, key: str, answers: object) -> tuple[dict, list]:
     return {"key": key, "status": "ok", "arrays": specs}, arrays
 
 
-def _package_origin_error(tree: str) -> str:
-    """Non-empty when ``minitorch_cnn`` would not be the submission's own copy."""
+def _import_package(tree: str) -> BaseException | None:
+    """Import the submission's package once: the error every probe reports if that fails (a
+    second import after a failed one gives a confusing KeyError), or if it is not the tree's."""
     try:
         import minitorch_cnn
-    except BaseException:  # noqa: BLE001 - each probe reports the import error itself
-        return ""
+    except BaseException as exc:  # noqa: BLE001 - SyntaxError, an exception at import, SystemExit
+        return exc
     origin = os.path.realpath(getattr(minitorch_cnn, "__file__", "") or "")
-    return "" if origin.startswith(tree + os.sep) else f"minitorch_cnn was imported from {origin}, not the submission"
+    if not origin.startswith(tree + os.sep):
+        return ImportError(f"minitorch_cnn was imported from {origin}, not the submission")
+    return None
 
 
 def main() -> None:
@@ -96,15 +99,15 @@ def main() -> None:
     import numpy as np
 
     _send(chan, {"key": "__hello__", "status": "ok", "arrays": []}, [])  # set up: student code runs next
-    wrong_place = _package_origin_error(tree)
+    import_error = _import_package(tree)
     namespaces: dict = {}
     offset = 0
     for check in request["checks"]:
         key = check["key"]
         inputs, offset = _inputs(np, check["inputs"], blob, offset)
         try:
-            if wrong_place:
-                raise ImportError(wrong_place)
+            if import_error is not None:
+                raise import_error
             if check["module"] not in namespaces:
                 ns = {"__name__": "checks_" + check["module"]}
                 exec(compile(request["modules"][check["module"]], "<checks>", "exec"), ns)
