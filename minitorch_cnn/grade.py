@@ -61,7 +61,8 @@ def _tasks_of(root: Path, ids: str | None, own_manifest: bool) -> list[Task]:
         return select_tasks(ids)
     manifest = root / MANIFEST
     if own_manifest and manifest.is_file():  # a student's own tree; an instructor never reads a submission's
-        return select_tasks(",".join(json.loads(manifest.read_text(encoding="utf-8"))["tasks"]))
+        ids = json.loads(manifest.read_text(encoding="utf-8"))["tasks"]
+        return select_tasks(",".join(ids)) if ids else list(TASKS)  # a tree with nothing stubbed: every task
     return list(TASKS)
 
 

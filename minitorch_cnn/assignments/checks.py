@@ -102,7 +102,8 @@ def answers_as_arrays(answers: object) -> dict[str, np.ndarray]:
 
 def _first_differences(got: np.ndarray, want: np.ndarray, bad: np.ndarray, n: int = 3) -> str:
     idx = np.argwhere(bad)[:n]
-    parts = [f"at {tuple(int(i) for i in ix)} expected {want[tuple(ix)]!r} got {got[tuple(ix)]!r}" for ix in idx]
+    parts = [f"at {tuple(int(i) for i in ix)} expected {want[tuple(ix)].item()!r} got {got[tuple(ix)].item()!r}"
+             for ix in idx]  # .item(): plain numbers, not NumPy 2's np.float64(...) reprs
     return "; ".join(parts)
 
 

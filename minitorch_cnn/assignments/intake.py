@@ -85,6 +85,25 @@ def _from_folder(folder: Path, sub: Submission) -> None:
                 sub.files[rel] = path.read_bytes()
 
 
+def _zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, sub: Submission) -> None:
+    """Take one member, or say why not; a bad member never costs the others."""
+    if stat.S_ISLNK(info.external_attr >> 16):
+        sub.notes.append(f"{rel}: a symlink in the zip, not taken")
+    elif info.file_size > MAX_FILE_BYTES:
+        sub.notes.append(f"{rel}: {info.file_size} bytes, over the {MAX_FILE_BYTES} limit, not taken")
+    else:
+        try:
+            with zf.open(info) as f:
+                data = f.read(MAX_FILE_BYTES + 1)  # the declared size can lie: read at most the limit
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            sub.notes.append(f"{rel}: unreadable in the zip ({exc}), not taken")
+            return
+        if len(data) > MAX_FILE_BYTES:
+            sub.notes.append(f"{rel}: inflates past the {MAX_FILE_BYTES}-byte limit, not taken")
+        else:
+            sub.files[rel] = data
+
+
 def _from_zip(path: Path, sub: Submission) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -94,19 +113,9 @@ def _from_zip(path: Path, sub: Submission) -> None:
                 return
             for info in infos:
                 rel = _match(info.filename)
-                mode = info.external_attr >> 16
-                if rel is None or info.is_dir() or rel in sub.files:
-                    continue
-                if stat.S_ISLNK(mode):
-                    sub.notes.append(f"{rel}: a symlink in the zip, not taken")
-                elif info.file_size > MAX_FILE_BYTES:
-                    sub.notes.append(f"{rel}: {info.file_size} bytes, over the {MAX_FILE_BYTES} limit, not taken")
-                else:
-                    with zf.open(info) as f:
-                        data = f.read(MAX_FILE_BYTES + 1)  # the declared size can lie: read at most the limit
-                    if len(data) <= MAX_FILE_BYTES:
-                        sub.files[rel] = data
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                if rel is not None and not info.is_dir() and rel not in sub.files:
+                    _zip_member(zf, info, rel, sub)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         sub.notes.append(f"{path.name}: not a readable zip ({exc}); nothing taken")
 
 

@@ -34,7 +34,7 @@ def feedback(r: TaskResult) -> str:
         return "passed"
     parts = [f"{r.label}: {r.message}".strip()]
     if _hint(r.task):
-        parts.append(f"hint: {_hint(r.task)}")
+        parts.append(_hint(r.task))
     return "\n".join(parts)
 
 

@@ -257,9 +257,11 @@ def _array_specs(header: object) -> list[tuple[str, np.dtype, tuple[int, ...]]]:
         raise ValueError("a frame header is not {key, status, arrays}")
     out, total = [], 0
     for spec in header.get("arrays", []):
+        if not isinstance(spec, dict):
+            raise ValueError("an array spec is not {name, dtype, shape}")
         name, dtype, shape = spec.get("name"), spec.get("dtype"), spec.get("shape")
-        if not (isinstance(name, str) and dtype in _DTYPES and isinstance(shape, list) and len(shape) <= 8
-                and all(isinstance(d, int) and 0 <= d <= _MAX_FRAME for d in shape)):
+        if not (isinstance(name, str) and isinstance(dtype, str) and dtype in _DTYPES and isinstance(shape, list)
+                and len(shape) <= 8 and all(type(d) is int and 0 <= d <= _MAX_FRAME for d in shape)):
             raise ValueError(f"answer {str(name)[:40]!r}: bad dtype/shape {str(dtype)[:20]} {str(shape)[:60]}")
         size = int(np.prod(shape, dtype=np.float64)) * np.dtype(dtype).itemsize
         total += size
@@ -292,8 +294,8 @@ def _read_frames(stream, frames: queue.Queue) -> None:
                     raise ValueError("the answer stream ended inside a frame")
                 arrays[name] = np.frombuffer(raw, dtype=dtype).reshape(shape)
             frames.put(("frame", (header, arrays)))
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        frames.put(("bad", str(exc)[:300]))
+    except Exception as exc:  # noqa: BLE001 - hostile bytes: any parse failure (RecursionError too) is "bad"
+        frames.put(("bad", f"{type(exc).__name__}: {str(exc)[:300]}"))
 
 
 def _drain(stream, keep: list[bytes], limit: int = 8192) -> None:

@@ -19,6 +19,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,12 +31,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from grader_attacks import ATTACKED_FILE, ATTACKS
 
 from minitorch_cnn.assignments.sandbox import UID_BASE, isolation
 from minitorch_cnn.assignments.student import build_student_tree
-from minitorch_cnn.assignments.tasks import get_task
-
-from grader_attacks import ATTACKED_FILE, ATTACKS
+from minitorch_cnn.assignments.tasks import TASKS, get_task
 
 REPO = Path(__file__).resolve().parents[2]
 GRADED = ("1.1", "1.2", "2.1", "3.1")  # 1.1, 2.1 and 3.1 have hidden checks; 1.2 has none
@@ -286,9 +286,14 @@ def test_run_autograder_on_an_honest_and_a_hostile_submission(tmp_path: Path) ->
         hidden = [t for t in payload["tests"] if t["visibility"] != "visible"]
         assert hidden and all(t["visibility"] == "after_published" for t in hidden)
         assert "score" not in payload and payload["stdout_visibility"] == "hidden"
-        assert "hidden checks" not in proc.stdout  # no hidden row in the (instructor-only) stdout either
+        # no hidden row or hidden total in the (instructor-only) stdout either
+        assert "Hidden checks:" not in proc.stdout and not re.search(r"│\s+│\s+hidden checks", proc.stdout)
         if name == "honest":
             assert total == 74 + sum(t["max_score"] for t in hidden)
         else:
-            others_hidden = sum(t["max_score"] for t in hidden if t["number"].removesuffix(".h") not in GRADED)
-            assert total == 74 - sum(POINTS.values()) + others_hidden
+            # the attacked tasks (and those whose checks need them) get nothing, the rest full marks
+            unsolved = set(GRADED) | {t.id for t in TASKS if set(t.needs) & set(GRADED)}
+            for test in payload["tests"]:
+                task = test["number"].removesuffix(".h")
+                want = 0 if task in unsolved else test["max_score"]
+                assert test["score"] == want, test

@@ -123,7 +123,7 @@ def test_the_answers_of_one_check_are_bounded(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(sb, "_MAX_FRAME", 64)
     two = [_spec("<f8", [4]), _spec("<f8", [5], "z")]  # 32 + 40 bytes
     out = _read(_frame(_ok(two), _F8 + np.zeros(5).tobytes()))
-    assert out == [("bad", "the answers of one check exceed 0 MiB")]
+    assert out == [("bad", "ValueError: the answers of one check exceed 0 MiB")]
 
 
 def test_the_answers_in_all_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
