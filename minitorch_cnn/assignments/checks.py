@@ -116,7 +116,7 @@ def compare(check: Check, got: Mapping[str, np.ndarray], want: Mapping[str, np.n
     for name, expected in want.items():
         actual = got[name]
         if actual.shape != expected.shape:
-            return False, f"{check.key}: {name} has shape {actual.shape}, expected {expected.shape}"
+            return False, f"{check.key}: answer {name!r} has shape {actual.shape}, expected {expected.shape}"
         if expected.dtype.kind == "b" or actual.dtype.kind == "b":
             bad = actual.astype(bool) != expected.astype(bool)
         elif expected.dtype.kind in "iu":
@@ -126,6 +126,6 @@ def compare(check: Check, got: Mapping[str, np.ndarray], want: Mapping[str, np.n
             bad = ~np.isclose(a, e, rtol=check.rtol, atol=check.atol, equal_nan=True)
         if bad.any():
             count = int(bad.sum())
-            return False, (f"{check.key}: {name} differs in {count} of {bad.size} element(s) (shape {expected.shape}, "
+            return False, (f"{check.key}: answer {name!r} differs in {count} of {bad.size} element(s) (shape {expected.shape}, "
                            f"rtol={check.rtol:g}, atol={check.atol:g}): {_first_differences(actual, expected, bad)}")
     return True, ""

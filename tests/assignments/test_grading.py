@@ -135,7 +135,7 @@ def test_value_mismatch_names_answer_count_indices_expected_and_got() -> None:
     got[0, 1], got[1, 2] = 10.0, -7.5
     ok, msg = compare(_check(), {"y": got}, {"y": want})
     assert not ok
-    assert "y differs in 2 of 6 element(s)" in msg
+    assert "answer 'y' differs in 2 of 6 element(s)" in msg
     first, second = re.findall(r"at (\(.*?\)) expected (.*?) got ([^;]*)", msg)
     assert first[0] == "(0, 1)" and "1.0" in first[1] and "10.0" in first[2]
     assert second[0] == "(1, 2)" and "5.0" in second[1] and "-7.5" in second[2]
@@ -177,7 +177,7 @@ def test_bools_compare_as_truth_values() -> None:
     want = {"raised": np.array(True)}
     assert compare(_check(), {"raised": np.array(True)}, want)[0]
     ok, msg = compare(_check(), {"raised": np.array(False)}, want)
-    assert not ok and "raised differs in 1 of 1" in msg and re.search(r"expected \S*True\S* got \S*False", msg)
+    assert not ok and "answer 'raised' differs in 1 of 1" in msg and re.search(r"expected \S*True\S* got \S*False", msg)
     assert compare(_check(), {"raised": np.array(1)}, want)[0]
     assert not compare(_check(), {"mask": np.array([1, 0])}, {"mask": np.array([True, True])})[0]
 
