@@ -36,7 +36,8 @@ ATTACKS: dict[str, tuple[dict[str, str], str]] = {
         "sitecustomize.py": "open('{canary}-sitecustomize', 'w').close()\n",
         "usercustomize.py": "open('{canary}-usercustomize', 'w').close()\n",
         "evil.pth": "import os; open('{canary}-pth', 'w').close()\n",
-        ".assignment.json": '{{"tasks": ["1.2"]}}\n'}, ""),
+        "evil_plugin.py": "open('{canary}-plugin', 'w').close()\n"}, ""),  # the grader runs with PYTEST_PLUGINS=evil_plugin
+    "trimmed_manifest": ({".assignment.json": '{{"tasks": ["1.2"], "hidden_tests_removed": true}}\n'}, ""),
     "patch_at_import": ({}, _ESCAPE + '''
 import os as _os
 import numpy as _np

@@ -127,7 +127,7 @@ def _sandbox_processes() -> list[int]:
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """20 submissions (honest, partial, broken, hostile) graded with ``grade --class``, then left
+    """21 submissions (honest, partial, broken, hostile) graded with ``grade --class``, then left
     alone for 5 s so that a surviving daemon would have done its work."""
     tmp = tmp_path_factory.mktemp("class")
     stub, honest = _trees(tmp / "trees")
@@ -150,11 +150,13 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _submission(subs / "broken_import", honest, code="raise RuntimeError('my package does not import')\n")
     (subs / "empty").mkdir()
     (subs / "not_a_zip.zip").write_bytes(b"this is not a zip file")
-    assert len(list(subs.iterdir())) == 20
+    assert len(list(subs.iterdir())) == 21
     before = tree_digest(REPO)
     start = time.monotonic()
+    plugin_env = {**os.environ, "PYTEST_PLUGINS": "evil_plugin", "PYTEST_ADDOPTS": "-p evil_plugin",
+                  "PYTHONSTARTUP": str(subs / "sitecustomize" / "sitecustomize.py")}
     proc = _grade("--class", str(subs), "--csv", str(csv_path), "--task", ",".join(GRADED), "--jobs", "2",
-                  "--timeout", "20")
+                  "--timeout", "20", env=plugin_env)
     seconds = time.monotonic() - start
     sheet_right_after = csv_path.read_text() if csv_path.exists() else ""
     time.sleep(5)
@@ -165,9 +167,9 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_submission_gets_a_row(klass: dict) -> None:
     assert klass["proc"].returncode == 0, klass["proc"].stderr[-2000:]
-    assert len(klass["rows"]) == 20, klass["proc"].stdout[-3000:]
+    assert len(klass["rows"]) == 21, klass["proc"].stdout[-3000:]
     assert all(row["status"] == "graded" for row in klass["rows"].values()), klass["rows"]
-    print(f"\ngrade --class: 20 submissions x {len(GRADED)} tasks in {klass['seconds']:.1f} s (--jobs 2)")
+    print(f"\ngrade --class: 21 submissions x {len(GRADED)} tasks in {klass['seconds']:.1f} s (--jobs 2)")
 
 
 def test_honest_solutions_get_full_marks(klass: dict) -> None:
@@ -234,7 +236,7 @@ def test_rerun_skips_unchanged_and_regrades_changed(klass: dict) -> None:
     shutil.copyfile(REPO / "minitorch_cnn/ops/elementwise.py", subs / "partial1" / ATTACKED_FILE)
     proc = _grade("--class", str(subs), "--csv", str(klass["csv"]), "--task", ",".join(GRADED), "--timeout", "20")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.count("(unchanged, kept)") == 19, proc.stdout
+    assert proc.stdout.count("(unchanged, kept)") == 20, proc.stdout
     rows = {r["student"]: r for r in csv.DictReader(klass["csv"].open())}
     assert rows["partial1"]["1.1"] == str(POINTS["1.1"])  # the reference file (markers and all) now solves it
 

@@ -1,8 +1,9 @@
 """Instructor-only tests: never copied into a student tree (``minitorch_cnn.assignments make``).
 
-``python -m minitorch_cnn.grade --submission DIR`` adds them to a copy of a student's tree. They
-test the same functions on inputs the student never saw (broadcasting, random shapes, ties,
-amsgrad), so a solution written to pass the visible examples only does not get these points.
+They test the same functions on inputs the student never saw (broadcasting, random shapes, ties,
+amsgrad), as pytest tests of the reference. The grade comes from their sandboxed counterparts in
+``hidden_probes.py`` (``python -m minitorch_cnn.grade --submission DIR``), whose inputs are drawn
+per student; a solution written to pass the visible examples only does not get these points.
 """
 
 from __future__ import annotations
