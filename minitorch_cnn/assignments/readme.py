@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..data.fileio import atomic_write_text
 from .tasks import TASKS, Task
 
 __all__ = ["student_readme", "task_table_markdown", "exercise_cell", "refresh_exercise_cells", "SIGNATURE"]
@@ -134,6 +135,6 @@ def refresh_exercise_cells(root: Path) -> list[Path]:
         body = text[start:end]
         new = exercise_cell(chapter) + ("\n" if body.endswith("\n\n") else "")
         if new != body:
-            path.write_text(text[:start] + new + text[end:], encoding="utf-8")
+            atomic_write_text(path, text[:start] + new + text[end:])
             changed.append(path)
     return changed

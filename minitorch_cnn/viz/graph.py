@@ -76,8 +76,10 @@ def render(graph: graphviz.Digraph, path: str | Path, format: str | None = None)
     """
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".") or "svg").lower()
+    from ..data.fileio import atomic_open, atomic_write_text
+
     if fmt in ("dot", "gv"):
-        path.write_text(graph.source)
+        atomic_write_text(path, graph.source)
         return path
     if fmt not in FORMATS:
         raise ValueError(f"render: format must be one of {FORMATS + ('dot',)}, got {fmt!r} (from {path.name!r})")
@@ -86,7 +88,9 @@ def render(graph: graphviz.Digraph, path: str | Path, format: str | None = None)
     if path.suffix.lstrip(".").lower() != fmt:
         path = path.with_name(path.name + "." + fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    graph.render(outfile=str(path), format=fmt, cleanup=True)
+    image = graph.pipe(format=fmt)  # rendered in memory: a failing `dot` leaves no half-written file
+    with atomic_open(path, "wb") as f:
+        f.write(image)
     return path
 
 
