@@ -72,14 +72,33 @@ def read_idx(path: str | os.PathLike, expected_ndim: int | None = None) -> np.nd
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: bad magic, unknown type code, unexpected rank, or a payload whose size does not
-            match the header (a truncated or padded file).
+        IsADirectoryError: ``path`` is a directory.
+        ValueError: an empty file, a corrupt or cut gzip stream, bad magic, unknown type code,
+            unexpected rank, or a payload whose size does not match the header (a truncated or
+            padded file).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_idx: path must be a str or os.PathLike, got {type(path).__name__} ({path!r})")
     path = Path(path)
+    if path.is_dir():
+        try:
+            inside = sorted(p.name for p in path.iterdir() if "idx" in p.name)[:4]
+        except OSError:  # an unreadable directory: no hint, the same error
+            inside = []
+        hint = f" (it holds e.g. {', '.join(map(repr, inside))})" if inside else ""
+        raise IsADirectoryError(
+            f"IDX file {str(path)!r} is a directory, not a file{hint}; pass the path of one IDX file, "
+            "e.g. <dir>/train-images-idx3-ubyte.gz"
+        )
     if not path.is_file():
-        raise FileNotFoundError(f"IDX file {str(path)!r} does not exist")
+        if path.exists():
+            raise ValueError(f"IDX file {str(path)!r} is not a regular file; pass the path of an IDX file")
+        raise FileNotFoundError(f"IDX file {str(path)!r} does not exist; check the path (or download the data)")
     raw = _read_bytes(path)
     where = f"IDX file {str(path)!r}"
+    if not raw:
+        raise ValueError(f"{where} is empty (0 bytes{' after gunzip' if path.stat().st_size else ''}); "
+                         "delete it and download it again")
     if len(raw) < 4:
         raise ValueError(f"{where} is truncated: {len(raw)} bytes, shorter than the 4-byte magic number")
     if raw[0] != 0 or raw[1] != 0:

@@ -168,6 +168,11 @@ def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Any:
 
 def _check_p(fn: str, p: float, input: Any, training: Any) -> None:
     check_tensor(input, "input", fn)
+    if input.dtype.kind != "f":
+        # the mask scales survivors by 1 / (1 - p): an integer or bool tensor cannot hold that (uint8 and
+        # bool used to come back silently wrong). Raised in eval mode too, so the bug shows up at once.
+        raise TypeError(f"{fn}: needs a floating-point input tensor, got dtype {input.dtype} (shape "
+                        f"{tuple(input.shape)}); convert it with x.float() first")
     check_number(fn, "p", p, 0.0, 1.0, hint="dropout probability has to be between 0 and 1")
     check_bool(fn, "training", training)
 

@@ -229,6 +229,44 @@ def _addindent(s: str, num_spaces: int) -> str:
     return first + "\n" + "\n".join(" " * num_spaces + line for line in lines)
 
 
+_NUMERIC_KINDS = "biuf"  # bool, signed/unsigned int, float: what a parameter or buffer can be copied from
+
+
+def _describe(value: Any) -> str:
+    """``a str ('abc')``, ``a list of 3 items``, ``None``: what a bad state_dict value is, briefly."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    kind = ("an " if kind[:1].lower() in "aeiou" else "a ") + kind
+    if isinstance(value, (str, bytes)):
+        text = repr(value)
+        return f"{kind} ({text[:40] + '...' if len(text) > 40 else text})"
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"{kind} of {len(value)} items"
+    return kind
+
+
+def _state_value_problem(value: Any, target: Any) -> str | None:
+    """Why ``value`` cannot be copied into ``target`` (a parameter or buffer), or None if it can.
+
+    Accepted: a Tensor, an array (NumPy, CuPy, a NumPy scalar) of a numeric dtype and ``target``'s
+    shape, or a Python number for a 0-d target. Everything is checked here, before anything is copied.
+    """
+    expected = f"a Tensor or array of shape {tuple(target.shape)} ({target.dtype})"
+    arr = value.data if isinstance(value, Tensor) else value
+    if isinstance(arr, (bool, int, float)):
+        shape, kind = (), "f"
+    elif hasattr(arr, "shape") and hasattr(arr, "dtype"):
+        shape, kind = tuple(arr.shape), getattr(arr.dtype, "kind", "O")
+    else:
+        return f"expected {expected}, got {_describe(value)}"
+    if shape != tuple(target.shape):
+        return None  # the caller words the size mismatch (PyTorch's message)
+    if kind not in _NUMERIC_KINDS:
+        return f"expected {expected}, got an array of dtype {arr.dtype}"
+    return None
+
+
 def _to_backend_array(value: Any, like: Any, key: str) -> Any:
     """A state_dict value (Tensor, NumPy or backend array, scalar) as an array on ``like``'s device."""
     arr = value.data if isinstance(value, Tensor) else value
@@ -244,6 +282,13 @@ def _to_backend_array(value: Any, like: Any, key: str) -> Any:
     if arr.dtype != like.dtype:
         arr = arr.astype(like.dtype)
     return arr
+
+
+def _copy_pending(pending: list) -> None:
+    """Copy checked ``(target, array)`` pairs into their parameters/buffers, in place."""
+    with no_grad():
+        for target, arr in pending:
+            target.data[...] = arr
 
 
 class Module:
@@ -635,10 +680,16 @@ class Module:
         return destination
 
     def _load_from_state_dict(
-        self, state_dict: dict, prefix: str, missing: list, errors: list
+        self, state_dict: dict, prefix: str, missing: list, errors: list, pending: list | None = None
     ) -> None:
+        """Check this module's entries of ``state_dict``; append ``(target, array)`` pairs to ``pending``.
+
+        ``load_state_dict`` copies the pairs only once every entry of every module has passed, so a
+        failing load changes nothing. Without ``pending`` the entries that pass are copied at once.
+        """
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local = {**{k: v for k, v in self._parameters.items()}, **persistent}
+        copies: list = [] if pending is None else pending
         for name, target in local.items():
             if target is None:
                 continue
@@ -647,7 +698,11 @@ class Module:
                 missing.append(key)
                 continue
             value = state_dict[key]
-            shape = tuple(getattr(value, "shape", np.shape(value)))
+            problem = _state_value_problem(value, target)
+            if problem is not None:
+                errors.append(f"While copying the parameter named {key!r}: {problem}.")
+                continue
+            shape = tuple(getattr(value, "shape", ()))
             if shape != tuple(target.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
@@ -659,24 +714,27 @@ class Module:
             except (TypeError, ValueError) as exc:
                 errors.append(f"While copying the parameter named {key!r}: {exc}")
                 continue
-            with no_grad():
-                target.data[...] = arr
+            copies.append((target, arr))
+        if pending is None:
+            _copy_pending(copies)
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> _IncompatibleKeys:
         """Copy values from ``state_dict`` into the parameters and buffers (in place).
 
-        Values may be Tensors or arrays (e.g. read back from a ``.npz``). Mis-shaped entries always raise;
-        with ``strict=True`` missing and unexpected keys raise too, all listed in one message. Returns
-        ``(missing_keys, unexpected_keys)``.
+        Values may be Tensors or arrays (e.g. read back from a ``.npz``). Mis-shaped or non-array entries
+        always raise; with ``strict=True`` missing and unexpected keys raise too, all listed in one message.
+        Atomic: every entry is checked before anything is copied, so a load that raises leaves the module
+        unchanged. Returns ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         missing: list[str] = []
         errors: list[str] = []
+        pending: list = []
         expected: set[str] = set()
         for prefix_name, module in self.named_modules():
             prefix = prefix_name + "." if prefix_name else ""
-            module._load_from_state_dict(state_dict, prefix, missing, errors)
+            module._load_from_state_dict(state_dict, prefix, missing, errors, pending)
             for name, p in module._parameters.items():
                 if p is not None:
                     expected.add(prefix + name)
@@ -693,6 +751,7 @@ class Module:
             raise RuntimeError(
                 "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(errors))
             )
+        _copy_pending(pending)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------------------------------

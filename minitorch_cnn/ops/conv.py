@@ -317,7 +317,8 @@ class _ConvNdFunction(Function):
             gx = gx[0]
         gb = None
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = gy.reshape(gy.shape[0], gy.shape[1], -1).sum(axis=2).sum(axis=0)  # contiguous axes first
+            # contiguous axes first; the explicit size (not -1) keeps an empty batch (N = 0) legal
+            gb = gy.reshape(gy.shape[0], gy.shape[1], math.prod(gy.shape[2:])).sum(axis=2).sum(axis=0)
         return gx, gw, gb
 
 

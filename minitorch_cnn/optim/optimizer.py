@@ -158,10 +158,52 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
+        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 self._update_group(group)
         return loss
+
+    def _check_grads(self) -> None:
+        """Every ``.grad`` must be a Tensor of its parameter's shape, dtype and device.
+
+        Checked for all groups before any update, so a bad gradient (e.g. one assigned by hand from
+        another parameter) raises with nothing changed, instead of broadcasting into a silently
+        wrong update or failing half-way with NumPy's message. O(1) per parameter, no element work.
+        """
+        for gi, group in enumerate(self.param_groups):
+            for pi, p in enumerate(group["params"]):
+                grad = p.grad
+                if grad is None:
+                    continue
+                if not isinstance(grad, Tensor):
+                    raise TypeError(
+                        f"{self._where(gi, pi, p)}: .grad must be a Tensor, got {type(grad).__name__}; assign "
+                        f"a Tensor of shape {tuple(p.shape)} (e.g. mt.tensor(array)) or None"
+                    )
+                g, x = grad.data, p.data
+                if g.shape != x.shape:
+                    raise RuntimeError(
+                        f"{self._where(gi, pi, p)}: its .grad has shape {tuple(g.shape)}, expected the "
+                        f"parameter's shape {tuple(x.shape)}; a gradient must match its parameter (was .grad "
+                        "assigned by hand, or from another parameter?). No parameter was updated"
+                    )
+                if g.dtype != x.dtype:
+                    raise RuntimeError(
+                        f"{self._where(gi, pi, p)}: its .grad has dtype {g.dtype}, expected the parameter's "
+                        f"dtype {x.dtype}; convert it with .to(mt.{x.dtype}). No parameter was updated"
+                    )
+                if type(g) is not type(x) and backend.device_of(g) != backend.device_of(x):
+                    raise RuntimeError(
+                        f"{self._where(gi, pi, p)}: its .grad is on device {backend.device_of(g)}, the "
+                        f"parameter on {backend.device_of(x)}; move it with .to(p.device). No parameter "
+                        "was updated"
+                    )
+
+    def _where(self, gi: int, pi: int, p: Tensor) -> str:
+        """``SGD.step: parameter 1 of param group 0 (shape (3, 4), float32)``."""
+        return (f"{type(self).__name__}.step: parameter {pi} of param group {gi} (shape {tuple(p.shape)}, "
+                f"{p.dtype})")
 
     def _update_group(self, group: dict) -> None:
         raise NotImplementedError
