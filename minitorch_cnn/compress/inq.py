@@ -23,14 +23,42 @@ from ..creation import where
 from ..nn import Conv2d, Linear, Module
 from ..tensors import Tensor
 from . import layers
+from .checks import check_finite_weights
 
-__all__ = ["power_of_two_levels", "quantize_power_of_two", "INQWeights", "inq_step", "inq_schedule"]
+__all__ = ["check_bits", "check_fractions", "power_of_two_levels", "quantize_power_of_two", "INQWeights", "inq_step", "inq_schedule"]
+
+
+def check_bits(bits: Any, fn: str) -> None:
+    """``bits`` is an int >= 2: one value is 0, the other ``2**bits - 1`` are ``+-2**n`` (``bits=1``
+    would leave only 0)."""
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 2:
+        raise ValueError(f"{fn}: bits={bits!r} must be an int >= 2 (one code is 0, the rest are +-2**n; "
+                         "with bits=1 every weight would be 0); the paper uses 5")
+
+
+def check_fractions(fractions: Any, fn: str = "inq_schedule") -> tuple[float, ...]:
+    """``fractions`` is a non-empty sequence of numbers strictly increasing in (0, 1]."""
+    try:
+        values = tuple(fractions)
+    except TypeError:
+        raise TypeError(f"{fn}: fractions must be a sequence of numbers such as (0.5, 0.75, 0.875, 1.0), "
+                        f"got {fractions!r}") from None
+    if not values:
+        raise ValueError(f"{fn}: fractions is empty; give e.g. (0.5, 0.75, 0.875, 1.0)")
+    for i, f in enumerate(values):
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 < f <= 1.0:
+            raise ValueError(f"{fn}: fractions[{i}]={f!r} must be a number in (0, 1]")
+        if i and not f > values[i - 1]:
+            raise ValueError(f"{fn}: fractions must increase strictly (each step freezes more weights), "
+                             f"but fractions[{i}]={f!r} follows {values[i - 1]!r}")
+    return values
 
 
 def power_of_two_levels(max_abs: float, bits: int) -> tuple[int, int]:
     """``(n1, n2)``: the largest and smallest exponent for a layer with ``max |w| = max_abs``."""
-    if not max_abs > 0:
-        raise ValueError(f"power_of_two_levels: max_abs must be positive, got {max_abs!r}")
+    check_bits(bits, "power_of_two_levels")
+    if not max_abs > 0 or not math.isfinite(max_abs):
+        raise ValueError(f"power_of_two_levels: max_abs must be positive and finite, got {max_abs!r}")
     n1 = math.floor(math.log2(4 * max_abs / 3))
     return n1, n1 + 1 - 2 ** (bits - 1) // 2
 
@@ -65,8 +93,9 @@ class INQWeights(Module):
 
 def inq_step(layer: Module, fraction: float, bits: int = 5) -> Module:
     """Freeze the largest-magnitude weights of ``layer`` at powers of two until ``fraction`` are frozen."""
-    if not 0.0 < fraction <= 1.0:
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction <= 1.0:
         raise ValueError(f"inq_step: fraction must lie in (0, 1], got {fraction!r}")
+    check_bits(bits, "inq_step")
     if not isinstance(layer, layers._Transformed):
         layers.attach(layer, weight=INQWeights(layer.weight.data, bits))
     t: INQWeights = layer.weight_transform
@@ -83,7 +112,14 @@ def inq_step(layer: Module, fraction: float, bits: int = 5) -> Module:
 
 def inq_schedule(model: Module, fractions: tuple[float, ...] = (0.5, 0.75, 0.875, 1.0), bits: int = 5,
                  fine_tune: Any = None) -> Module:
-    """Run the INQ schedule on every Conv2d / Linear: freeze ``fractions[r]``, then ``fine_tune(model, r)``."""
+    """Run the INQ schedule on every Conv2d / Linear: freeze ``fractions[r]``, then ``fine_tune(model, r)``.
+
+    ``fractions`` must increase strictly in (0, 1] and ``bits`` be an int >= 2; both are checked
+    (and every weight checked finite) before any layer changes.
+    """
+    fractions = check_fractions(fractions)
+    check_bits(bits, "inq_schedule")
+    check_finite_weights(model, "inq_schedule")
     targets = [m for m in model.modules() if isinstance(m, (Conv2d, Linear))]
     for r, fraction in enumerate(fractions):
         for m in targets:

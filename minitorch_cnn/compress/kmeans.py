@@ -21,18 +21,39 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ..nn import Conv2d, Linear, Module, Parameter
 from ..tensors import Tensor
 from . import layers
+from .checks import check_finite_weights
 
 __all__ = ["kmeans_1d", "SharedWeights", "share_weights", "GatherCentroids"]
 
 
 def kmeans_1d(values: Any, k: int, iterations: int = 30) -> tuple[Any, Any]:
-    """Lloyd's algorithm on a 1-d array: ``(centroids (k,), assignments (n,))``, centroids sorted."""
+    """Lloyd's algorithm on a 1-d array: ``(centroids (k,), assignments (n,))``, centroids sorted.
+
+    ``k`` is an int in ``1..len(values)`` (more clusters than values would leave some empty);
+    ``values`` must be finite (a NaN would make every centroid NaN); ``iterations`` >= 0.
+    """
     xp = get_array_module(values)
+    if getattr(values, "ndim", None) != 1:
+        raise ValueError(f"kmeans_1d: values must be a 1-d array, got shape {tuple(getattr(values, 'shape', ()))}")
+    n = int(values.shape[0])
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= max(n, 1):
+        raise ValueError(f"kmeans_1d: k={k!r} must be an int in 1..{n} (the number of values); "
+                         "give at least one cluster and no more clusters than values")
+    if n == 0:
+        raise ValueError("kmeans_1d: values is empty; there is nothing to cluster")
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+        raise ValueError(f"kmeans_1d: iterations={iterations!r} must be an int >= 0")
+    bad = int((~xp.isfinite(values)).sum())
+    if bad:
+        raise ValueError(f"kmeans_1d: values has {bad} non-finite (NaN or inf) entries; clustering them gives NaN "
+                         "centroids")
     v = values.astype(xp.float64)
     centroids = xp.linspace(float(v.min()), float(v.max()), k)
     for _ in range(iterations):
@@ -74,7 +95,9 @@ class SharedWeights(Module):
         keep = weight != 0
         if not bool(keep.any()):
             raise ValueError("SharedWeights: every weight is zero; nothing to cluster")
-        centroids, assign = kmeans_1d(weight[keep], 2 ** bits, iterations)
+        values = weight[keep]
+        # a layer with fewer non-zero weights than 2**bits needs no more values than it has
+        centroids, assign = kmeans_1d(values, min(2 ** bits, int(values.shape[0])), iterations)
         full = xp.zeros(weight.shape, dtype=xp.uint8)
         full[keep] = assign.astype(xp.uint8)
         self.bits = bits
@@ -97,7 +120,13 @@ def share_weights(model: Module, bits: int = 4, iterations: int = 30) -> Module:
 
     Train afterwards with an optimizer over ``model.parameters()`` (that now lists the centroids)
     to fine-tune the codebooks; ``layers.detach(m)`` writes the shared values back as plain weights.
+
+    Raises ``ValueError`` before changing anything when ``bits`` is not an int in 1..8 or a weight
+    is not finite (naming the layer and the count of NaN / inf values).
     """
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 8:
+        raise ValueError(f"share_weights: bits={bits!r} must be an int in 1..8 (a uint8 index)")
+    check_finite_weights(model, "share_weights")
     for m in list(model.modules()):
         if type(m) in (Conv2d, Linear) and bool((m.weight.data != 0).any()):  # an all-zero layer stays as is
             layers.attach(m, weight=SharedWeights(m.weight.data, bits, iterations))

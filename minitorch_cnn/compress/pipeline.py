@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
-from ..data import DataLoader, FashionMNIST, GlyphsInClutter, Subset
+from ..data import MNIST, DataLoader, FashionMNIST, GlyphsInClutter, Subset
 from ..data import transforms as T
 from ..models import FashionCNN
 from . import binarize, int8, kmeans, predefined, prune, qat
 from .observers import MinMaxObserver, MovingAverageMinMaxObserver, PercentileObserver
 
-__all__ = ["loaders", "normalization", "fine_tune", "prune_retrain", "quantize_int8", "share_weights", "binarize_weights",
+__all__ = ["DATASETS", "loaders", "normalization", "fine_tune", "prune_retrain", "quantize_int8", "share_weights", "binarize_weights",
            "train_predefined_sparse", "OBSERVERS"]
 
 StepHook = Callable[[float], None]  # called after every optimizer step with that batch's loss
@@ -37,15 +37,23 @@ OBSERVERS = {"minmax": MinMaxObserver, "moving-average": MovingAverageMinMaxObse
              "percentile": PercentileObserver}
 
 
+DATASETS = ("builtin", "fashion-mnist", "mnist")
+
+
 def _datasets(dataset: str, data_dir: str | None, limit: int | None, transform: Any = None) -> tuple[Any, Any]:
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset={dataset!r} must be one of {', '.join(DATASETS)}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit={limit!r} must be a positive int (None: the whole training set; built-in: 8000)")
     if dataset == "builtin":
-        n = limit or 8000
+        n = 8000 if limit is None else limit
         return (GlyphsInClutter(train=True, size=n, seed=0, transform=transform),
                 GlyphsInClutter(train=False, size=max(n // 5, 1), seed=0, transform=transform))
-    train = FashionMNIST(data_dir, train=True, transform=transform)
-    if limit:  # the first ``limit`` training images; the test set stays whole
+    cls = MNIST if dataset == "mnist" else FashionMNIST
+    train = cls(data_dir, train=True, transform=transform)
+    if limit is not None:  # the first ``limit`` training images; the test set stays whole
         train = Subset(train, np.arange(min(limit, len(train))))
-    return train, FashionMNIST(data_dir, train=False, transform=transform)
+    return train, cls(data_dir, train=False, transform=transform)
 
 
 def normalization(dataset: str, data_dir: str | None, limit: int | None = None) -> tuple[float, float]:
@@ -68,7 +76,9 @@ def loaders(dataset: str, data_dir: str | None, normalize: tuple[float, float], 
         base = train_set.dataset if isinstance(train_set, Subset) else train_set
         # the test set is a separate object and keeps the plain transform
         base.transform = T.image_transforms(normalize, augment=True, flip=dataset == "fashion-mnist")
-    if test_limit:
+    if test_limit is not None and (isinstance(test_limit, bool) or not isinstance(test_limit, int) or test_limit < 1):
+        raise ValueError(f"test_limit={test_limit!r} must be a positive int (None: the whole test split)")
+    if test_limit is not None:
         test_set = Subset(test_set, np.arange(min(test_limit, len(test_set))))
     return (DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed),
             DataLoader(test_set, batch_size=250))
@@ -98,7 +108,9 @@ def fine_tune(model: nn.Module, loader: DataLoader, batches: int, lr: float = 1e
     """
     if lr_decay not in ("none", "cosine"):
         raise ValueError(f"fine_tune: lr_decay={lr_decay!r} must be 'none' or 'cosine'")
-    if batches <= 0:
+    if isinstance(batches, bool) or not isinstance(batches, int) or batches < 0:
+        raise ValueError(f"fine_tune: batches={batches!r} must be an int >= 0 (0: no fine-tuning)")
+    if batches == 0:
         return model
     params = [p for p in model.parameters() if p.requires_grad]
     opt = optim.Adam(params, lr=lr)
@@ -123,32 +135,45 @@ def prune_retrain(model: nn.Module, loader: DataLoader, sparsity: float, steps: 
 
 
 def quantize_int8(model: nn.Module, loader: DataLoader, observer: str, batches: int, qat_batches: int = 0,
-                  lr: float = 1e-5, on_step: StepHook | None = None) -> tuple[nn.Module, nn.Module]:
-    """``(fake-quantized model, int8 model)``; both compute the same codes."""
+                  lr: float = 1e-5, on_step: StepHook | None = None,
+                  lr_decay: str = "none") -> tuple[nn.Module, nn.Module]:
+    """``(fake-quantized model, int8 model)``; both compute the same codes.
+
+    ``batches`` >= 1 calibration batches; ``qat_batches`` >= 0 quantization-aware fine-tuning steps.
+    """
+    if observer not in OBSERVERS:
+        raise ValueError(f"quantize_int8: observer={observer!r} must be one of {', '.join(OBSERVERS)}")
+    if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
+        raise ValueError(f"quantize_int8: batches={batches!r} calibration batches must be an int >= 1 (the "
+                         "observers need data to set the scales)")
+    if isinstance(qat_batches, bool) or not isinstance(qat_batches, int) or qat_batches < 0:
+        raise ValueError(f"quantize_int8: qat_batches={qat_batches!r} must be an int >= 0 (0: no QAT)")
     qat.prepare_qat(model, activation_observer=OBSERVERS[observer])
     qat.calibrate(model, loader, max_batches=batches)
     if qat_batches > 0:
-        fine_tune(model, loader, qat_batches, lr, on_step=on_step)
+        fine_tune(model, loader, qat_batches, lr, lr_decay, on_step=on_step)
     qat.freeze(model)
     return model.eval(), int8.convert(model)
 
 
 def share_weights(model: nn.Module, loader: DataLoader, bits: int, batches: int, lr: float = 1e-4,
-                  on_step: StepHook | None = None) -> nn.Module:
+                  on_step: StepHook | None = None, lr_decay: str = "none") -> nn.Module:
     kmeans.share_weights(model, bits=bits)
-    return fine_tune(model, loader, batches, lr, on_step=on_step)
+    return fine_tune(model, loader, batches, lr, lr_decay, on_step=on_step)
 
 
 def binarize_weights(model: nn.Module, loader: DataLoader, method: str, batches: int, lr: float = 1e-4,
-                     on_step: StepHook | None = None) -> nn.Module:
+                     on_step: StepHook | None = None, lr_decay: str = "none") -> nn.Module:
     binarize.binarize(model, method)
-    return fine_tune(model, loader, batches, lr, on_step=on_step)
+    return fine_tune(model, loader, batches, lr, lr_decay, on_step=on_step)
 
 
 def train_predefined_sparse(loader: DataLoader, conv_density: float, linear_density: float, epochs: int,
                             dense_every: int | None = None, lr: float = 2e-3,
                             on_step: StepHook | None = None) -> nn.Module:
     """A unit CNN with pre-defined sparse masks, trained from scratch with Adam and a one-cycle schedule."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"train_predefined_sparse: epochs={epochs!r} must be an int >= 1")
     model = predefined.predefined_sparse(FashionCNN(), conv_density, linear_density, dense_every=dense_every)
     opt = optim.Adam(model.parameters(), lr=lr)
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * len(loader))

@@ -27,6 +27,7 @@ from .. import backend
 from ..backend import get_array_module
 from ..nn import Conv2d, Linear, Module
 from . import masks
+from .checks import check_finite_weights
 
 __all__ = [
     "L1Unstructured",
@@ -131,6 +132,8 @@ def ln_structured(module: Module, name: str, amount: float | int, n: int | float
 
     Each slice's importance is its L``n`` norm over all other axes (``n`` an int, ``float('inf')``,
     ``float('-inf')`` or ``'fro'`` = 2); the ``amount`` slices with the smallest norm become zero.
+    ``n=0`` is PyTorch's "L0 norm" (``torch.norm(t, p=0)``): the count of non-zero entries. A NaN
+    ``n`` raises ``ValueError``.
     """
     param = masks._check_param(module, name, "ln_structured")
     if not isinstance(dim, int) or not -param.ndim <= dim < param.ndim:
@@ -139,11 +142,21 @@ def ln_structured(module: Module, name: str, amount: float | int, n: int | float
         n = 2
     if isinstance(n, bool) or not isinstance(n, (int, float)):
         raise TypeError(f"ln_structured: n must be a number, float('inf') or 'fro', got {n!r}")
+    if isinstance(n, float) and math.isnan(n):
+        raise ValueError("ln_structured: n=nan is not a norm order; give an int such as 1 or 2, float('inf') or 'fro'")
     xp = get_array_module(param.data)
     dim = dim % param.ndim
     w = param.data if importance_scores is None else getattr(importance_scores, "data", importance_scores)
     moved = xp.moveaxis(xp.abs(w), dim, 0).reshape(param.shape[dim], -1)
-    norms = moved.max(axis=1) if n == math.inf else moved.min(axis=1) if n == -math.inf else (moved ** n).sum(1) ** (1 / n)
+    if n == math.inf:
+        norms = moved.max(axis=1)
+    elif n == -math.inf:
+        norms = moved.min(axis=1)
+    elif n == 0:  # torch.norm(p=0): the number of non-zero entries
+        norms = (moved != 0).sum(axis=1).astype(moved.dtype)
+    else:
+        with np.errstate(divide="ignore"):  # negative orders: a zero entry makes the slice's "norm" 0
+            norms = (moved ** n).sum(1) ** (1 / n)
     alive_slices = xp.moveaxis(_alive(module, name), dim, 0).reshape(param.shape[dim], -1).any(axis=1)
     k = _count(amount, int(alive_slices.sum()), "ln_structured")
     keep = _smallest_mask(norms, alive_slices, k)
@@ -287,6 +300,9 @@ def iterative_prune(model: Module, final_sparsity: float, steps: int,
     """
     if not 0.0 <= final_sparsity < 1.0:
         raise ValueError(f"iterative_prune: final_sparsity={final_sparsity} must lie in [0, 1)")
+    if schedule not in ("linear", "cubic"):
+        raise ValueError(f"iterative_prune: schedule={schedule!r} must be 'linear' or 'cubic'")
+    check_finite_weights(model, "iterative_prune")  # NaN compares false: every NaN weight would be pruned
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"iterative_prune: steps must be a positive int, got {steps!r}")
     if conv_sparsity is not None:

@@ -20,6 +20,7 @@ pass uses the straight-through estimator (Bengio et al. 2013), as PyTorch does:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..autograd import Context, Function
@@ -113,12 +114,29 @@ def _check_range(fn: str, quant_min: int, quant_max: int) -> None:
         raise ValueError(f"{fn}: need integers quant_min < quant_max, got {quant_min!r} and {quant_max!r}")
 
 
+def _check_zero_point(fn: str, zero_point: Any, quant_min: int, quant_max: int) -> None:
+    """PyTorch's rule: every zero point lies in ``[quant_min, quant_max]`` (else the code of 0.0 is clamped)."""
+    xp = get_array_module(zero_point)
+    z = xp.asarray(zero_point)
+    if z.dtype.kind not in "iu" and not bool((z == xp.rint(z)).all()):
+        raise ValueError(f"{fn}: zero_point must be an integer, got {zero_point!r}")
+    outside = (z < quant_min) | (z > quant_max)
+    if bool(outside.any()):
+        first = z.reshape(-1)[int(xp.argmax(outside.reshape(-1)))]
+        raise ValueError(f"{fn}: `zero_point` must be between `quant_min` and `quant_max`: zero_point={int(first)} "
+                         f"is outside [{quant_min}, {quant_max}]")
+
+
 def fake_quantize_per_tensor_affine(input: Tensor, scale: float, zero_point: int, quant_min: int,
                                     quant_max: int) -> Tensor:
-    """``torch.fake_quantize_per_tensor_affine``: quantize and dequantize with one scale / zero point."""
+    """``torch.fake_quantize_per_tensor_affine``: quantize and dequantize with one scale / zero point.
+
+    As in PyTorch, ``zero_point`` outside ``[quant_min, quant_max]`` raises (a ``ValueError`` here).
+    """
     _check_range("fake_quantize_per_tensor_affine", quant_min, quant_max)
-    if not float(scale) > 0:
-        raise ValueError(f"fake_quantize_per_tensor_affine: scale must be positive, got {scale!r}")
+    if not (float(scale) > 0 and math.isfinite(float(scale))):
+        raise ValueError(f"fake_quantize_per_tensor_affine: scale must be positive and finite, got {scale!r}")
+    _check_zero_point("fake_quantize_per_tensor_affine", zero_point, quant_min, quant_max)
     xp = get_array_module(input.data)
     return FakeQuantizeFunction.apply(input, scale=xp.asarray(float(scale), dtype=input.dtype),
                                       zero_point=xp.asarray(int(zero_point)), quant_min=quant_min,
@@ -137,5 +155,6 @@ def fake_quantize_per_channel_affine(input: Tensor, scale: Tensor, zero_point: T
             f"have shape ({input.shape[axis] if -input.ndim <= axis < input.ndim else '?'},) = input.shape[axis] "
             f"for input {tuple(input.shape)} and axis={axis}"
         )
+    _check_zero_point("fake_quantize_per_channel_affine", z, quant_min, quant_max)
     return FakeQuantizeFunction.apply(input, scale=s.astype(input.dtype), zero_point=z, quant_min=quant_min,
                                       quant_max=quant_max, axis=axis % input.ndim)

@@ -13,7 +13,9 @@ mean / sqrt(var + eps)`` is not 0; only ``gamma = beta = 0`` makes the channel o
 ``shrink(model)`` returns a copy in which every dead channel is gone. It works on chains (the
 layers run in the order they are defined, as in ``nn.Sequential`` models such as the unit's
 CNN): Conv2d -> [ReLU, BatchNorm2d, MaxPool2d, Dropout, Identity ...] -> Conv2d or Flatten ->
-Linear. The shrunk model computes the same function (up to float32 summation order: the zero
+Linear. Residual networks (ResNet's ``BasicBlock`` / ``Bottleneck``): only the convolutions inside
+a block are chains; a conv whose output is added to a shortcut is never pruned or sliced, so the
+channels of every residual sum stay consistent. The shrunk model computes the same function (up to float32 summation order: the zero
 terms it drops were exact zeros).
 """
 
@@ -23,10 +25,11 @@ import copy
 from typing import Any
 
 from ..backend import get_array_module
-from ..nn import BatchNorm2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, Module, ReLU
+from ..nn import BatchNorm2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, Module, ReLU, Sequential
 from ..nn.dropout import Dropout2d
 from ..nn.pooling import AvgPool2d
 from . import masks, prune
+from .checks import check_finite_weights
 
 __all__ = ["prune_filters", "shrink", "dead_channels"]
 
@@ -38,30 +41,108 @@ def _leaves(model: Module) -> list[tuple[str, Module]]:
     return [(p, m) for p, m in model.named_modules() if not m._modules]
 
 
-def _chain_after(leaves: list, i: int) -> tuple[list[Module], Any]:
-    """The channel-wise layers after leaf ``i`` and the layer that consumes its channels (or None)."""
-    between = []
+def _known_chains() -> dict[type, set[tuple[str, str]]]:
+    """Children of residual blocks that feed each other directly (in ``named_modules`` order, which
+    lists a shared ``relu`` once): only these steps of a block are a chain; the block's last conv
+    feeds the residual sum and is never sliced."""
+    from ..models.resnet import BasicBlock, Bottleneck
+
+    return {BasicBlock: {("conv1", "bn1"), ("bn1", "relu"), ("relu", "conv2")},
+            Bottleneck: {("conv1", "bn1"), ("bn1", "conv2"), ("conv2", "bn2"), ("bn2", "conv3")}}
+
+
+def _trusted_step(model: Module, a: str, b: str) -> bool:
+    """Whether leaf ``b`` takes exactly the output of leaf ``a``, as far as the structure shows.
+
+    Trusted: consecutive children of an ``nn.Sequential`` (also across nested Sequentials, leaving
+    one at its last child and entering one at its first), the known steps inside ResNet blocks, and
+    consecutive children of the model itself (whose ``forward`` is taken to run its children in the
+    order they are defined, as the unit's CNN does). Anything else (a step out of or into another
+    custom module, e.g. from a residual block's last layer to the next block) may hide a residual
+    sum or a second use of the tensor, so its channels are left alone.
+    """
+    pa, pb = a.split("."), b.split(".")
+    k = 0
+    while k < min(len(pa), len(pb)) - 1 and pa[k] == pb[k]:
+        k += 1
+    if pa[:k] != pb[:k] or pa[k] == pb[k]:
+        return False
+    parent = model.get_submodule(".".join(pa[:k]))
+    for path, last in ((pa, True), (pb, False)):
+        for d in range(k + 1, len(path)):
+            inner = model.get_submodule(".".join(path[:d]))
+            names = list(inner._modules)
+            if not isinstance(inner, Sequential) or path[d] != (names[-1] if last else names[0]):
+                return False
+    if isinstance(parent, Sequential):
+        names = list(parent._modules)
+        return names.index(pb[k]) == names.index(pa[k]) + 1
+    known = _known_chains().get(type(parent))
+    if known is not None:
+        return (pa[k], pb[k]) in known
+    return parent is model
+
+
+def _chain_after(leaves: list, i: int, model: Module | None = None) -> tuple[list[Module], Any]:
+    """The channel-wise layers after leaf ``i`` and the layer that consumes its channels (or None).
+
+    With ``model``, every step of the chain must be a trusted one (``_trusted_step``)."""
+    between: list[Module] = []
+    path = [leaves[i][0]]
+    consumer = None
     for j in range(i + 1, len(leaves)):
         m = leaves[j][1]
         if isinstance(m, (*_CHANNELWISE, BatchNorm2d)):
             between.append(m)
-        elif isinstance(m, Conv2d) and m.groups == 1:
-            return between, m
+            path.append(leaves[j][0])
+            continue
+        if isinstance(m, Conv2d) and m.groups == 1:
+            consumer = m
+            path.append(leaves[j][0])
         elif isinstance(m, Flatten) and j + 1 < len(leaves) and isinstance(leaves[j + 1][1], Linear):
-            return between, leaves[j + 1][1]
-        else:
-            return between, None
-    return between, None
+            consumer = leaves[j + 1][1]
+            path += [leaves[j][0], leaves[j + 1][0]]
+        break
+    if consumer is None:
+        return between, None
+    if model is not None and not all(_trusted_step(model, a, b) for a, b in zip(path, path[1:])):
+        return between, None
+    return between, consumer
+
+
+def _shrinkable(model: Module) -> list[tuple[str, Conv2d, list[Module], Module]]:
+    """``(path, conv, between, consumer)`` for every Conv2d whose output channels ``shrink`` can remove."""
+    leaves = _leaves(model)
+    out = []
+    for i, (path, conv) in enumerate(leaves):
+        if not isinstance(conv, Conv2d) or conv.groups != 1:
+            continue
+        between, consumer = _chain_after(leaves, i, model)
+        if consumer is not None:
+            out.append((path, conv, between, consumer))
+    return out
 
 
 def prune_filters(model: Module, amount: float | int, n: int | float = 1) -> Module:
     """Kill the ``amount`` weakest filters (L``n`` norm) of every Conv2d whose channels feed a layer
-    ``shrink`` can slice; also masks their bias and the next BatchNorm's gamma and beta."""
-    leaves = _leaves(model)
-    for i, (_, conv) in enumerate(leaves):
-        between, consumer = _chain_after(leaves, i)
-        if not isinstance(conv, Conv2d) or consumer is None:
-            continue
+    ``shrink`` can slice; also masks their bias and the next BatchNorm's gamma and beta.
+
+    Only convolutions in a chain (see ``_trusted_step``) are pruned: in a ResNet the first conv of
+    each block (and the middle one of a bottleneck); the convolutions whose output is added to a
+    residual keep all their channels, so the sums stay consistent. ``amount`` (as in
+    ``ln_structured``) must leave at least one filter alive in every pruned layer: a layer without
+    channels cannot be built, and ``ValueError`` names the layer before anything is pruned.
+    """
+    check_finite_weights(model, "prune_filters")
+    chains = _shrinkable(model)
+    for path, conv, _, _ in chains:
+        alive = int(prune._alive(conv, "weight").reshape(conv.out_channels, -1).any(axis=1).sum())
+        k = prune._count(amount, alive, "prune_filters")
+        if k >= alive:
+            raise ValueError(f"prune_filters: amount={amount!r} would prune all {alive} remaining filters of {path} "
+                             f"({type(conv).__name__}({conv.in_channels}, {conv.out_channels})); keep at least one: "
+                             f"a fraction below 1 or a count below {alive}")
+    for _, conv, between, _ in chains:
         prune.ln_structured(conv, "weight", amount, n=n, dim=0)
         xp = get_array_module(conv.weight.data)
         alive = masks.get_mask(conv, "weight").data.reshape(conv.out_channels, -1).any(axis=1)
@@ -131,17 +212,16 @@ def shrink(model: Module) -> Module:
         masks.remove_mask(module, name)
     replace: dict[int, Module] = {}
     leaves = _leaves(model)
-    for i, (_, conv) in enumerate(leaves):
-        if not isinstance(conv, Conv2d) or conv.groups != 1:
+    for path, original, between, consumer in _shrinkable(model):
+        keep = ~dead_channels(original, between)
+        if not bool(keep.any()):
+            raise ValueError(f"shrink: every one of the {keep.shape[0]} output channels of {path} is dead, and a "
+                             "layer without channels cannot be built (the network's output would not depend on "
+                             "its input); prune fewer filters of it")
+        if bool(keep.all()):
             continue
-        between, consumer = _chain_after(leaves, i)
-        if consumer is None:
-            continue
-        keep = ~dead_channels(conv, between)
-        if bool(keep.all()) or not bool(keep.any()):
-            continue
-        conv = replace.get(id(conv), conv)
-        replace[id(leaves[i][1])] = _slice_conv(conv, out_keep=keep)
+        conv = replace.get(id(original), original)
+        replace[id(original)] = _slice_conv(conv, out_keep=keep)
         for bn in (m for m in between if isinstance(m, BatchNorm2d)):
             replace[id(bn)] = _slice_bn(bn, keep)
         current = replace.get(id(consumer), consumer)
