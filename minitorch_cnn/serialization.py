@@ -7,17 +7,20 @@ torch's argument order and names, without pickle: neither format can run code wh
   flat ``{name: tensor}`` mapping -- a model's ``state_dict()``. This is the format
   ``tools/convert_torchvision_weights.py`` writes from torchvision's checkpoints, keys unchanged.
 * ``.npz`` holds any checkpoint tree (``checkpoint.save_checkpoint``: nested dicts, lists, numbers,
-  strings); a state dict's arrays keep their key names (``np.load(f)["fc.weight"]`` works). A plain
-  ``.npz`` written by ``np.savez`` loads as ``{name: Tensor}``.
+  strings); a state dict's arrays keep their key names (``np.load(f)["fc.weight"]`` works). A flat
+  state dict ``{name: Tensor}`` is written as a plain ``.npz`` of exactly its keys (``np.load``
+  users see those names and nothing else); a nested tree adds one member, ``"__tree__"``, the JSON
+  description ``mt.load`` rebuilds it from. A plain ``.npz`` written by ``np.savez`` loads as
+  ``{name: Tensor}``.
 
 Loading a file made for another model into ``model.load_state_dict(mt.load(f))`` fails with one
-message listing the missing, unexpected and mis-shaped keys. Writes are atomic.
+message listing the missing, unexpected and mis-shaped keys. Writes are atomic. Loading checks the
+file before decoding it and caps what it may allocate (``max_bytes=``; see ``safe_load``).
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,9 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import TREE_KEY, check_save_path, read_tree, save_checkpoint, write_npz
 from .data.fileio import atomic_write_bytes
+from .safe_load import NpzArchive, read_safetensors
 
 __all__ = ["save", "load"]
 
@@ -68,51 +72,59 @@ def _flat_arrays(obj: Any, fn: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _is_flat_state_dict(obj: Mapping) -> bool:
+    """A ``{str: Tensor}`` mapping whose keys are plain member names: saved with no metadata at all."""
+    from .tensors import Tensor
+
+    return all(isinstance(k, str) and k and k != TREE_KEY and isinstance(v, Tensor) for k, v in obj.items())
+
+
 def save(obj: Any, f: str | os.PathLike) -> Path:
     """Write ``obj`` to ``f``: a state dict as ``.safetensors``, or any checkpoint dict as ``.npz``.
 
-    The suffix of ``f`` picks the format. Returns the path.
+    The suffix of ``f`` picks the format. Returns the path. In an ``.npz``, a flat ``{name: Tensor}``
+    mapping (a ``state_dict()``) is stored as exactly its keys -- ``np.load(f).files`` lists them
+    and nothing else; any other dict (nested, or with numbers, strings, arrays) is a checkpoint,
+    whose one extra member ``"__tree__"`` describes the nesting (``checkpoint.save_checkpoint``).
+    A directory or ``""`` as ``f`` is refused before anything is written.
     """
     fmt = _format(f, "save")
-    path = Path(f)
+    path = check_save_path(f, "save")
     if fmt == ".npz":
         if not isinstance(obj, Mapping):
             raise TypeError(f"save: expected a state dict or checkpoint dict, got {type(obj).__name__}")
+        if _is_flat_state_dict(obj):
+            return write_npz(path, _flat_arrays(obj, "save"))
         return save_checkpoint(path, dict(obj))
     payload = _safetensors_numpy("save").save(_flat_arrays(obj, "save"), metadata={"format": "minitorch_cnn"})
     atomic_write_bytes(path, payload)
     return path
 
 
-def _load_plain_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {k: np.array(npz[k]) for k in npz.files}
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"load: {str(path)!r} is not a readable .npz file ({exc})") from None
-
-
-def load(f: str | os.PathLike, map_location: Any = None) -> dict:
+def load(f: str | os.PathLike, map_location: Any = None, *, max_bytes: int | None = None) -> dict:
     """Read what :func:`save` wrote: ``{name: Tensor}`` (or the checkpoint tree), on ``map_location``.
 
     ``map_location``: a device (``"cpu"``, ``"cuda"``) for the Tensors; default CPU.
+    ``max_bytes``: the most the file may decode to; default ``max(256 MiB, 100 x the file size)``,
+    so a small file can never make this allocate gigabytes (a deflate bomb, a tree naming one big
+    member many times). Pass a larger int for a trusted file the cap refuses.
+
+    Every file is checked before its data is decoded (:mod:`~minitorch_cnn.safe_load`): errors are
+    ``ValueError`` subclasses naming the file and what is wrong -- ``CorruptFileError`` (empty,
+    truncated, random bytes, another format, lying headers), ``PickledMemberError`` (an object
+    array: never loaded), ``SizeLimitError`` (over the cap), ``TreeLimitError``; a missing file is
+    ``FileNotFoundError``. Nothing is ever unpickled.
     """
     from .tensors import Tensor
 
     fmt = _format(f, "load")
-    path = Path(f)
-    if not path.is_file():
-        raise FileNotFoundError(f"load: {str(path)!r} does not exist")
     if fmt == ".safetensors":
-        try:
-            arrays = _safetensors_numpy("load").load_file(str(path))
-        except Exception as exc:  # the package raises its own error types for corrupt headers
-            raise ValueError(f"load: {str(path)!r} is not a readable .safetensors file ({exc})") from None
+        arrays = read_safetensors(f, "load", max_bytes=max_bytes)
     else:
-        with np.load(path, allow_pickle=False) as npz:
-            is_checkpoint = "__tree__" in npz.files
-        if is_checkpoint:
-            return load_checkpoint(path, device=map_location)
-        arrays = _load_plain_npz(path)
-    out = {k: Tensor._from_array(np.array(v)) for k, v in arrays.items()}
+        with NpzArchive(f, "load", max_bytes=max_bytes) as npz:
+            if TREE_KEY in npz.members:
+                return read_tree(npz, device=map_location)
+            npz.check_budget(sum(m.nbytes for m in npz.members.values()))
+            arrays = {name: npz.read(name) for name in npz.members}
+    out = {k: Tensor._from_array(v) for k, v in arrays.items()}
     return out if map_location is None else {k: t.to(map_location) for k, t in out.items()}

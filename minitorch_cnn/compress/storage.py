@@ -16,7 +16,8 @@ entries are stored, plus their positions as gaps from the previous one (delta in
 varint bytes: one byte for gaps below 128). Biases, BatchNorm parameters and statistics are
 stored as float32. The arrays go into ``np.savez_compressed`` (deflate, the role Huffman coding
 plays in Deep Compression) with a JSON description under ``"__compress__"``; the file is written
-atomically and read back with ``allow_pickle=False``.
+atomically and read back through ``safe_load`` (no pickle; sizes, headers and the description
+checked before any array is decoded; ``max_bytes=`` for a trusted file over the default cap).
 
 ``load(path, model)`` writes the decoded values into ``model`` (a fresh instance of the same
 architecture), replaces int8 layers by ``Int8Conv2d`` / ``Int8Linear``, turns XNOR layers back
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from .. import backend
 from ..autograd import no_grad
 from ..data.fileio import atomic_write_bytes
 from ..nn import Conv2d, Linear, Module
+from ..safe_load import CorruptFileError, NpzArchive, parse_json
 from ..tensors import Tensor
 from . import encoding, layers, masks
 from .binarize import BinaryConnect, BinaryWeight, XNORConv2d
@@ -163,25 +166,61 @@ def export(model: Module, path: str | os.PathLike, extra: dict | None = None) ->
     return path.stat().st_size
 
 
-def _read(path: Path) -> tuple[dict, dict]:
+def _read(path: Path, max_bytes: int | None = None, fn: str = "compress.load") -> tuple[dict, dict]:
+    """(description, {name: array}) of an export file, every size checked before anything is decoded."""
     if not path.exists():
-        raise FileNotFoundError(f"load: {str(path)!r} does not exist; write it with compress.export(model, path)")
-    with np.load(path, allow_pickle=False) as f:
-        if _META_KEY not in f.files:
-            raise ValueError(f"load: {str(path)!r} is not a compress.export file (no {_META_KEY!r} entry)")
-        meta = json.loads(str(f[_META_KEY]))
-        return meta, {k: f[k] for k in f.files if k != _META_KEY}
+        raise FileNotFoundError(f"{fn}: {str(path)!r} does not exist; write it with compress.export(model, path)")
+    with NpzArchive(path, fn, max_bytes=max_bytes) as npz:
+        member = npz.members.get(_META_KEY)
+        if member is None:
+            raise CorruptFileError(f"{fn}: {str(path)!r} is not a compress.export file (no {_META_KEY!r} entry); "
+                                   "load a training checkpoint with load_checkpoint", path)
+        if member.dtype.kind != "U" or member.shape != ():
+            raise CorruptFileError(f"{fn}: {str(path)!r} has a {_META_KEY!r} member of dtype {member.dtype} and "
+                                   f"shape {member.shape}, not one string: re-export it or pass another file", path)
+        npz.check_budget(sum(m.nbytes for m in npz.members.values()))
+        meta = parse_json(str(npz.read(_META_KEY)[()]), path, fn, "description")
+        _check_meta(meta, path, fn)
+        return meta, {k: npz.read(k) for k in npz.members if k != _META_KEY}
 
 
-def read_extra(path: str | os.PathLike) -> dict:
+def _check_meta(meta: Any, path: Path, fn: str) -> None:
+    """The description's fields, checked before they size any array (a lying ``count`` or ``shape``)."""
+    def bad(what: str) -> CorruptFileError:
+        return CorruptFileError(f"{fn}: {str(path)!r} has {what} in its {_META_KEY!r} description; the file was "
+                                "altered or written by another version: re-export it or pass another file", path)
+
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else None
+        raise bad(f"format {got!r} (this version reads {FORMAT!r})")
+    if not isinstance(meta.get("layers"), dict) or not isinstance(meta.get("state"), list) \
+            or not all(isinstance(k, str) for k in meta["state"]) or not isinstance(meta.get("extra", {}), dict):
+        raise bad("no 'layers' dict, 'state' list of names or 'extra' dict")
+    for p, record in meta["layers"].items():
+        shape = record.get("shape") if isinstance(record, dict) else None
+        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                  for d in shape):
+            raise bad(f"layer {p!r} with shape {shape!r}")
+        if record.get("kind") not in ("int8", "binary", "codebook", "float"):
+            raise bad(f"layer {p!r} of kind {record.get('kind')!r}")
+        count = record.get("count", 0)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= math.prod(shape):
+            raise bad(f"layer {p!r} with count {count!r} (at most its {math.prod(shape)} weights)")
+
+
+def read_extra(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict:
     """The ``extra`` dict given to ``export``."""
-    return _read(Path(path))[0].get("extra", {})
+    return _read(Path(path), max_bytes, "compress.read_extra")[0].get("extra", {})
 
 
 def is_export_file(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an ``.npz`` written by ``export`` (not, e.g., a training checkpoint)."""
-    with np.load(path, allow_pickle=False) as f:
-        return _META_KEY in f.files
+    """Whether ``path`` is an ``.npz`` written by ``export`` (not, e.g., a training checkpoint).
+
+    Reads only the zip directory and headers; a file that is no readable ``.npz`` raises
+    ``safe_load.CorruptFileError`` naming it.
+    """
+    with NpzArchive(path, "compress.is_export_file") as npz:
+        return _META_KEY in npz.members
 
 
 def _install_int8(model: Module, p: str, layer: Module, record: dict, parts: dict, state: dict) -> None:
@@ -208,9 +247,14 @@ def _check_fits(meta: dict, modules: dict, model: Module) -> None:
                              f"{tuple(layer.weight.shape)} in the model; pass the same architecture that was exported")
 
 
-def load(path: str | os.PathLike, model: Module) -> Module:
-    """Fill ``model`` (a fresh float instance of the exported architecture) from ``path``; returns it."""
-    meta, arrays = _read(Path(path))
+def load(path: str | os.PathLike, model: Module, *, max_bytes: int | None = None) -> Module:
+    """Fill ``model`` (a fresh float instance of the exported architecture) from ``path``; returns it.
+
+    The file is checked before anything is decoded (``safe_load``: corrupt, pickled or oversized
+    files raise a ``ValueError`` subclass naming it); ``max_bytes`` raises the cap on what its
+    arrays may decode to (default ``max(256 MiB, 100 x the file size)``) for a trusted file.
+    """
+    meta, arrays = _read(Path(path), max_bytes)
     state = {k: arrays[f"state/{k}"] for k in meta["state"]}
     modules = dict(model.named_modules())
     _check_fits(meta, modules, model)
