@@ -20,18 +20,16 @@ from ..ops._checks import check_tensor
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..ops.gelu import GELUFunction
 from ..ops.geometry import declare
-from ..ops.nnops import (
-    BatchNormFunction,
-    BCEFunction,
-    BCEWithLogitsFunction,
-    CrossEntropyFunction,
-    DropoutFunction,
+from ..ops.losses import (
+    BCELossFunction,
+    BCEWithLogitsLossFunction,
+    CrossEntropyLossFunction,
     L1LossFunction,
-    LinearFunction,
-    MseLossFunction,
-    NllLossFunction,
+    MSELossFunction,
+    NLLLossFunction,
     check_reduction,
 )
+from ..ops.nnops import BatchNormFunction, DropoutFunction, LinearFunction
 from ..ops.norm import NormalizeFunction
 from ..ops.pad import pad
 from ..ops.pool import (
@@ -273,7 +271,7 @@ def cross_entropy(
     check_tensor(target, "target", "cross_entropy")
     _check_class_target("cross_entropy", input, target)
     check_number("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
-    return CrossEntropyFunction.apply(
+    return CrossEntropyLossFunction.apply(
         input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
     )
 
@@ -296,14 +294,14 @@ def nll_loss(
     check_tensor(input, "input", "nll_loss")
     check_tensor(target, "target", "nll_loss")
     _check_class_target("nll_loss", input, target)
-    return NllLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+    return NLLLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """``(x - y)^2``, averaged (or summed) over all elements."""
     check_tensor(input, "input", "mse_loss")
     check_tensor(target, "target", "mse_loss")
-    return MseLossFunction.apply(input, target, reduction=reduction)
+    return MSELossFunction.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -323,7 +321,7 @@ def binary_cross_entropy_with_logits(
     """Sigmoid + binary cross entropy in one stable step: ``-[pw y log s(x) + (1 - y) log(1 - s(x))]``."""
     check_tensor(input, "input", "binary_cross_entropy_with_logits")
     check_tensor(target, "target", "binary_cross_entropy_with_logits")
-    return BCEWithLogitsFunction.apply(input, target, weight, pos_weight, reduction=reduction)
+    return BCEWithLogitsLossFunction.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -434,7 +432,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"{fn}: all elements of input should be between 0 and 1 (probabilities), got "
                          f"[{float(input.min().item())}, {float(input.max().item())}]; apply a sigmoid, or "
                          "use binary_cross_entropy_with_logits on the raw scores")
-    return BCEFunction.apply(input, target, weight, reduction=reduction)
+    return BCELossFunction.apply(input, target, weight, reduction=reduction)
 
 
 # Functions the model zoo needs (MobileNet's ReLU6 / hard-swish, channel dropout in 1-d and 3-d,
