@@ -1,8 +1,9 @@
 """Stateless functions behind the layers (``torch.nn.functional``): ``F.relu(x)``, ``F.cross_entropy(...)``.
 
 Layers (``nn.Linear``, ``nn.BatchNorm2d``, ...) hold parameters and call these. The convolution,
-padding and pooling functions live in ``ops/conv.py``, ``ops/pad.py`` and ``ops/pool.py`` and are
-re-exported here.
+padding, pooling, resizing and pixel-shuffle functions live in ``ops/conv.py``, ``ops/pad.py``,
+``ops/pool.py``, ``ops/resize.py`` and ``ops/pixel_shuffle.py`` and are re-exported here; the loss
+Functions are in ``ops/losses.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..ops.losses import (
 from ..ops.nnops import BatchNormFunction, DropoutFunction, LinearFunction
 from ..ops.norm import NormalizeFunction
 from ..ops.pad import pad
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ..ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -67,6 +69,8 @@ __all__ = [
     "one_hot", "flatten", "gelu", "layer_norm", "group_norm", "binary_cross_entropy", "interpolate",
     # added for the model zoo (MobileNet, AlexNet's paper variant)
     "relu6", "hardtanh", "hardswish", "dropout1d", "dropout3d", "local_response_norm",
+    # sub-pixel up-/down-sampling (ops/pixel_shuffle.py)
+    "pixel_shuffle", "pixel_unshuffle",
 ]
 
 
