@@ -20,7 +20,7 @@ from ..ops import elementwise as _ew
 from ..ops._checks import check_tensor
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..ops.gelu import GELUFunction
-from ..ops.geometry import declare
+from ..ops.geometry import Global, declare
 from ..ops.losses import (
     BCELossFunction,
     BCEWithLogitsLossFunction,
@@ -391,7 +391,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     _check_affine("layer_norm", "weight", weight, shape, input)
     _check_affine("layer_norm", "bias", bias, shape, input)
     xhat = NormalizeFunction.apply(input, k=len(shape), eps=eps)
-    return _affine(xhat, weight, bias, shape)
+    return _spatial_stats(_affine(xhat, weight, bias, shape), input)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -411,7 +411,14 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     _check_affine("group_norm", "bias", bias, (channels,), input)
     n = input.shape[0]
     xhat = NormalizeFunction.apply(input.reshape(n, num_groups, per_group), k=1, eps=eps).reshape(input.shape)
-    return _affine(xhat, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+    return _spatial_stats(_affine(xhat, weight, bias, (1, channels) + (1,) * (input.ndim - 2)), input)
+
+
+def _spatial_stats(y: Tensor, input: Tensor) -> Tensor:
+    """Layer / group norm of a map normalise with statistics over its positions: every output sees
+    the whole map. Declared on the output's node for ``viz.receptive_field`` (group norm's reshape
+    into groups would otherwise leave it no layout to follow)."""
+    return declare(y, Global(tuple(input.shape[2:]))) if input.ndim >= 3 else y
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
