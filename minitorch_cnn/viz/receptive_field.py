@@ -30,9 +30,24 @@ window of size 1 whose ``before`` shifts the grid), adaptive pooling (a window w
 equal, else "global"), interpolation. One traced forward pass on a 1-image batch gives the graph;
 the arithmetic runs node by node in forward order. Nodes that keep the last two axes (BatchNorm,
 activations, Dropout, adds, channel concatenation, ``chunk``, channel shuffles) pass the numbers
-through; a node that loses the spatial layout (Flatten, Linear) sees the whole input: from there
-on ``rf`` is the image size. So functional code inside ``forward`` (``F.max_pool2d``, ``x + skip``)
-counts exactly like layers, and the tool knows no layer class by name.
+through; a node whose output has no two spatial axes (Flatten, Linear on the flattened map: the
+classifier head), a reduction, or a declared ``Global`` (global pooling, layer / group norm) sees
+the whole input: from there on ``rf`` is the image size. So functional code inside ``forward``
+(``F.max_pool2d``, ``x + skip``) counts exactly like layers, and the tool knows no layer class by name.
+
+An undeclared node that *moves* pixels (a reshape / permute / flip / slice of the H and W axes
+that keeps two spatial axes, e.g. a pixel shuffle written by hand) is an error, not a guess: the
+state is marked lost and ``receptive_field`` raises, naming the op and the fix (declare its
+geometry), as soon as a window, a reported layer or the output needs it.
+
+``Blocks(r)`` (``pixel_shuffle``): output ``o`` reads input ``o // r``, so every field is shared,
+unchanged, by a block of ``r`` units: the state carries ``block`` (units per field; unit ``i`` has
+the field of coarse unit ``i // block``, centred at ``start + (i // block) * jump``) and the table
+shows the jump as "1 per 2 units". A window whose stride is a multiple of the block (e.g.
+``pixel_unshuffle`` after ``pixel_shuffle``) is exact again with blocks of 1; any other window,
+and a branch merged with unblocked ones, uses the blocks' affine envelope (one unit per field,
+``rf + (r-1)/r * jump``: the answer a transposed window of kernel = stride = ``r`` gives, a slight
+over-approximation).
 
 A node fed by several branches (residual add, Inception or DenseNet concatenation) gets the union
 of their receptive fields -- the smallest interval holding every branch's field (so ``rf`` is the
@@ -41,7 +56,8 @@ must agree on ``jump`` and map size, which an add or a channel concatenation for
 
 Not modelled: reflect / replicate / circular padding copy border pixels from *inside* the image,
 so near the border a unit can depend on pixels the arithmetic places outside its field (the
-interior is exact).
+interior is exact). A window after a block of units (a stride-1 convolution after a pixel shuffle)
+gets the envelope above, up to one input unit wider than the exact field.
 """
 
 from __future__ import annotations
