@@ -2,7 +2,7 @@
 
 ``Module`` / ``Parameter`` (module.py), containers, fully connected, activation, dropout, batch norm,
 flatten and loss layers, plus the convolution, pooling and padding layers of the CNN primitives
-(conv.py, pooling.py, padding.py). Functions: ``nn.functional``; initialisers: ``nn.init``;
+(conv.py, pooling.py, padding.py), up-sampling (upsampling.py, pixelshuffle.py). Functions: ``nn.functional``; initialisers: ``nn.init``;
 gradient clipping: ``nn.utils``.
 """
 
@@ -31,6 +31,7 @@ from .padding import (
     ReplicationPad3d,
     ZeroPad2d,
 )
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -58,5 +59,5 @@ __all__ = [
     "AdaptiveMaxPool2d", "MaxUnpool2d",
     "GELU", "LayerNorm", "GroupNorm", "BCELoss", "Upsample",
     "ReLU6", "Hardtanh", "Hardswish", "Dropout1d", "Dropout3d", "LocalResponseNorm", "ConvTranspose1d",
-    "ConvTranspose3d",
+    "ConvTranspose3d", "PixelShuffle", "PixelUnshuffle",
 ]

@@ -1,8 +1,9 @@
 """Stateless functions behind the layers (``torch.nn.functional``): ``F.relu(x)``, ``F.cross_entropy(...)``.
 
 Layers (``nn.Linear``, ``nn.BatchNorm2d``, ...) hold parameters and call these. The convolution,
-padding and pooling functions live in ``ops/conv.py``, ``ops/pad.py`` and ``ops/pool.py`` and are
-re-exported here.
+padding, pooling, resizing and pixel-shuffle functions live in ``ops/conv.py``, ``ops/pad.py``,
+``ops/pool.py``, ``ops/resize.py`` and ``ops/pixel_shuffle.py`` and are re-exported here; the loss
+Functions are in ``ops/losses.py``.
 """
 
 from __future__ import annotations
@@ -19,21 +20,20 @@ from ..ops import elementwise as _ew
 from ..ops._checks import check_tensor
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..ops.gelu import GELUFunction
-from ..ops.geometry import declare
-from ..ops.nnops import (
-    BatchNormFunction,
-    BCEFunction,
-    BCEWithLogitsFunction,
-    CrossEntropyFunction,
-    DropoutFunction,
+from ..ops.geometry import Global, declare
+from ..ops.losses import (
+    BCELossFunction,
+    BCEWithLogitsLossFunction,
+    CrossEntropyLossFunction,
     L1LossFunction,
-    LinearFunction,
-    MseLossFunction,
-    NllLossFunction,
+    MSELossFunction,
+    NLLLossFunction,
     check_reduction,
 )
+from ..ops.nnops import BatchNormFunction, DropoutFunction, LinearFunction
 from ..ops.norm import NormalizeFunction
 from ..ops.pad import pad
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ..ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -69,6 +69,8 @@ __all__ = [
     "one_hot", "flatten", "gelu", "layer_norm", "group_norm", "binary_cross_entropy", "interpolate",
     # added for the model zoo (MobileNet, AlexNet's paper variant)
     "relu6", "hardtanh", "hardswish", "dropout1d", "dropout3d", "local_response_norm",
+    # sub-pixel up-/down-sampling (ops/pixel_shuffle.py)
+    "pixel_shuffle", "pixel_unshuffle",
 ]
 
 
@@ -273,7 +275,7 @@ def cross_entropy(
     check_tensor(target, "target", "cross_entropy")
     _check_class_target("cross_entropy", input, target)
     check_number("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
-    return CrossEntropyFunction.apply(
+    return CrossEntropyLossFunction.apply(
         input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
     )
 
@@ -296,14 +298,14 @@ def nll_loss(
     check_tensor(input, "input", "nll_loss")
     check_tensor(target, "target", "nll_loss")
     _check_class_target("nll_loss", input, target)
-    return NllLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+    return NLLLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """``(x - y)^2``, averaged (or summed) over all elements."""
     check_tensor(input, "input", "mse_loss")
     check_tensor(target, "target", "mse_loss")
-    return MseLossFunction.apply(input, target, reduction=reduction)
+    return MSELossFunction.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -323,7 +325,7 @@ def binary_cross_entropy_with_logits(
     """Sigmoid + binary cross entropy in one stable step: ``-[pw y log s(x) + (1 - y) log(1 - s(x))]``."""
     check_tensor(input, "input", "binary_cross_entropy_with_logits")
     check_tensor(target, "target", "binary_cross_entropy_with_logits")
-    return BCEWithLogitsFunction.apply(input, target, weight, pos_weight, reduction=reduction)
+    return BCEWithLogitsLossFunction.apply(input, target, weight, pos_weight, reduction=reduction)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -389,7 +391,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     _check_affine("layer_norm", "weight", weight, shape, input)
     _check_affine("layer_norm", "bias", bias, shape, input)
     xhat = NormalizeFunction.apply(input, k=len(shape), eps=eps)
-    return _affine(xhat, weight, bias, shape)
+    return _spatial_stats(_affine(xhat, weight, bias, shape), input)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -409,7 +411,14 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     _check_affine("group_norm", "bias", bias, (channels,), input)
     n = input.shape[0]
     xhat = NormalizeFunction.apply(input.reshape(n, num_groups, per_group), k=1, eps=eps).reshape(input.shape)
-    return _affine(xhat, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+    return _spatial_stats(_affine(xhat, weight, bias, (1, channels) + (1,) * (input.ndim - 2)), input)
+
+
+def _spatial_stats(y: Tensor, input: Tensor) -> Tensor:
+    """Layer / group norm of a map normalise with statistics over its positions: every output sees
+    the whole map. Declared on the output's node for ``viz.receptive_field`` (group norm's reshape
+    into groups would otherwise leave it no layout to follow)."""
+    return declare(y, Global(tuple(input.shape[2:]))) if input.ndim >= 3 else y
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -434,7 +443,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"{fn}: all elements of input should be between 0 and 1 (probabilities), got "
                          f"[{float(input.min().item())}, {float(input.max().item())}]; apply a sigmoid, or "
                          "use binary_cross_entropy_with_logits on the raw scores")
-    return BCEFunction.apply(input, target, weight, reduction=reduction)
+    return BCELossFunction.apply(input, target, weight, reduction=reduction)
 
 
 # Functions the model zoo needs (MobileNet's ReLU6 / hard-swish, channel dropout in 1-d and 3-d,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ..ops.nnops import check_reduction
+from ..ops.losses import check_reduction
 from ..tensors import Tensor
 from . import functional as F
 from ._checks import check_int, check_number

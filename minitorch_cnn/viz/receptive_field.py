@@ -30,9 +30,24 @@ window of size 1 whose ``before`` shifts the grid), adaptive pooling (a window w
 equal, else "global"), interpolation. One traced forward pass on a 1-image batch gives the graph;
 the arithmetic runs node by node in forward order. Nodes that keep the last two axes (BatchNorm,
 activations, Dropout, adds, channel concatenation, ``chunk``, channel shuffles) pass the numbers
-through; a node that loses the spatial layout (Flatten, Linear) sees the whole input: from there
-on ``rf`` is the image size. So functional code inside ``forward`` (``F.max_pool2d``, ``x + skip``)
-counts exactly like layers, and the tool knows no layer class by name.
+through; a node whose output has no two spatial axes (Flatten, Linear on the flattened map: the
+classifier head), a reduction, or a declared ``Global`` (global pooling, layer / group norm) sees
+the whole input: from there on ``rf`` is the image size. So functional code inside ``forward``
+(``F.max_pool2d``, ``x + skip``) counts exactly like layers, and the tool knows no layer class by name.
+
+An undeclared node that *moves* pixels (a reshape / permute / flip / slice of the H and W axes
+that keeps two spatial axes, e.g. a pixel shuffle written by hand) is an error, not a guess: the
+state is marked lost and ``receptive_field`` raises, naming the op and the fix (declare its
+geometry), as soon as a window, a reported layer or the output needs it.
+
+``Blocks(r)`` (``pixel_shuffle``): output ``o`` reads input ``o // r``, so every field is shared,
+unchanged, by a block of ``r`` units: the state carries ``block`` (units per field; unit ``i`` has
+the field of coarse unit ``i // block``, centred at ``start + (i // block) * jump``) and the table
+shows the jump as "1 per 2 units". A window whose stride is a multiple of the block (e.g.
+``pixel_unshuffle`` after ``pixel_shuffle``) is exact again with blocks of 1; any other window,
+and a branch merged with unblocked ones, uses the blocks' affine envelope (one unit per field,
+``rf + (r-1)/r * jump``: the answer a transposed window of kernel = stride = ``r`` gives, a slight
+over-approximation).
 
 A node fed by several branches (residual add, Inception or DenseNet concatenation) gets the union
 of their receptive fields -- the smallest interval holding every branch's field (so ``rf`` is the
@@ -41,7 +56,8 @@ must agree on ``jump`` and map size, which an add or a channel concatenation for
 
 Not modelled: reflect / replicate / circular padding copy border pixels from *inside* the image,
 so near the border a unit can depend on pixels the arithmetic places outside its field (the
-interior is exact).
+interior is exact). A window after a block of units (a stride-1 convolution after a pixel shuffle)
+gets the envelope above, up to one input unit wider than the exact field.
 """
 
 from __future__ import annotations
@@ -55,6 +71,17 @@ from typing import Any
 import numpy as np
 
 from ..ops.geometry import Global, Window, declared
+from ..ops.pixel_shuffle import Blocks
+from ..ops.reduce import (
+    MaxMinDimFunction,
+    MaxMinFunction,
+    MeanFunction,
+    Norm2Function,
+    ProdFunction,
+    SumFunction,
+    VarFunction,
+)
+from ..ops.shape import ExpandFunction, FlipFunction, PermuteFunction
 from ._util import eval_mode, frozen, get_layer, model_device
 from .trace import Trace, tensor_key, topo_nodes, trace
 
@@ -80,6 +107,8 @@ class RFParams:
     rf: Pair
     start: Pair
     is_global: bool = False  # sees the whole input (after global pooling / flatten / linear)
+    block: Pair = (1, 1)  # units per field: unit i has the field of "coarse unit" i // block
+    lost: str = ""  # the undeclared op that rearranged the pixels: no field is known from here on
 
 
 def _sides(padding: Sequence[Any]) -> list[tuple[int, int]]:
@@ -149,6 +178,10 @@ def _merge(name: str, ps: list[RFParams]) -> RFParams:
         return ps[0]
     if any(q.is_global for q in ps):
         return next(q for q in ps if q.is_global)
+    if any(q.lost for q in ps):
+        return next(q for q in ps if q.lost)
+    if len({q.block for q in ps}) > 1:
+        ps = [_unblock(q) for q in ps]
     first = ps[0]
     if any(q.jump != first.jump or q.n != first.n for q in ps):
         warnings.warn(
@@ -162,7 +195,7 @@ def _merge(name: str, ps: list[RFParams]) -> RFParams:
     hi = [max(q.start[i] + q.rf[i] / 2 for q in ps) for i in range(2)]
     rf = tuple(_tidy(hi[i] - lo[i]) for i in range(2))
     start = tuple(_tidy((hi[i] + lo[i]) / 2) for i in range(2))
-    return RFParams(n, jump, rf, start, False)
+    return RFParams(n, jump, rf, start, False, first.block)
 
 
 def _tidy(v: float) -> float | int:
@@ -180,26 +213,115 @@ def _last_two(window: Window) -> tuple[Pair, Pair, tuple, Pair]:
     return (two(window.kernel, 1), two(window.stride, 1), two(window.pads, (0, 0)), two(window.dilation, 1))
 
 
-def node_rf(geometry: Any, p: RFParams, out_shape: Sequence[int], image: Pair, op: str) -> RFParams:
-    """Apply one autograd node's declared geometry (``ops.geometry``) to its merged input ``p``."""
+def _unblock(p: RFParams) -> RFParams:
+    """The same fields with one unit per field: the smallest affine envelope of a blocked map.
+
+    Unit ``i = q*g + t`` of a map with blocks of ``g`` has the field of coarse unit ``q`` (centre
+    ``start + q*jump``); the envelope places it at ``start + (i/g - (g-1)/(2g)) * jump`` and widens
+    the field by ``(g-1)/g * jump`` so that every unit's true field fits (what a transposed window
+    of kernel = stride = ``g`` gives: an over-approximation, exact again only for ``g = 1``).
+    """
+    if p.block == (1, 1):
+        return p
+    g = p.block
+    return RFParams(p.n, tuple(p.jump[i] / g[i] for i in range(2)),
+                    tuple(p.rf[i] + (g[i] - 1) / g[i] * p.jump[i] for i in range(2)),
+                    tuple(p.start[i] - (g[i] - 1) / (2 * g[i]) * p.jump[i] for i in range(2)), p.is_global)
+
+
+def _window_on_blocks(p: RFParams, kernel: Pair, stride: Pair, pads: tuple, dilation: Pair) -> RFParams:
+    """A window on a blocked map (e.g. after a pixel shuffle). Output ``o`` reads inputs
+    ``o*s - before ... o*s - before + k_eff - 1``, i.e. coarse units ``floor((o*s - before)/g)`` to
+    ``floor((o*s - before + k_eff - 1)/g)``; when ``g`` divides ``s`` both are ``o*s/g`` plus a
+    constant, so the fields are exact again with one unit per field (``pixel_unshuffle`` after
+    ``pixel_shuffle`` gives back the fields it started from). Other axes use the envelope."""
+    q = conv_rf(_unblock(p), kernel, stride, pads, dilation)  # the map size, and the envelope
+    jump, rf, start = list(q.jump), list(q.rf), list(q.start)
+    for i, (lo, _) in enumerate(_sides(pads)):
+        g = p.block[i]
+        if g > 1 and stride[i] % g == 0:
+            a = math.floor(-lo / g)
+            b = math.floor((dilation[i] * (kernel[i] - 1) - lo) / g)
+            jump[i] = p.jump[i] * stride[i] // g
+            rf[i] = p.rf[i] + (b - a) * p.jump[i]
+            start[i] = p.start[i] + (a + b) / 2 * p.jump[i]
+    return RFParams(q.n, tuple(jump), tuple(rf), tuple(start), p.is_global)
+
+
+# undeclared ops whose output position (i, j) depends on a whole axis of the input: safely "global"
+_REDUCTIONS = (SumFunction, MeanFunction, VarFunction, MaxMinFunction, MaxMinDimFunction, ProdFunction,
+               Norm2Function)
+
+
+def _keeps_layout(node: Any) -> bool:
+    """An undeclared op whose output keeps the input's last two sizes keeps every pixel where it was
+    (a reshape in C order with the same trailing sizes does), unless it moves or mirrors those axes."""
+    fn, ctx = getattr(node, "function", None), getattr(node, "ctx", None)
+    if fn is PermuteFunction:
+        dims = tuple(ctx.dims)
+        return dims[-2:] == (len(dims) - 2, len(dims) - 1)
+    if fn is FlipFunction:
+        nd = len(node.out_meta[0][0])
+        return not {d % nd for d in ctx.dims} & {nd - 2, nd - 1}
+    return True
+
+
+def _undeclared_error(op: str) -> ValueError:
+    return ValueError(
+        f"receptive_field: {op} rearranges the spatial layout (a reshape / view / permute / flip / slice of "
+        "the H and W axes) and declares no geometry, so no receptive field can be computed after it "
+        "(guessing 'the whole image' would be wrong). Fix: make the op declare its window on its graph "
+        "node, ops.geometry.declare(y, Window(...) | Global(...) | Blocks(...)) (see ARCHITECTURE.md, "
+        "'Adding an op'), or use an op that does (e.g. F.pixel_shuffle instead of reshape + permute)"
+    )
+
+
+def node_rf(geometry: Any, p: RFParams, out_shape: Sequence[int], image: Pair, op: str,
+            node: Any = None) -> RFParams:
+    """Apply one autograd node's declared geometry (``ops.geometry``) to its merged input ``p``.
+
+    Undeclared nodes: an output without two spatial axes (flatten / linear at the end, a mean over
+    H and W) or a reduction sees the whole input; one that keeps the input's pixels in place passes
+    ``p`` through; any other rearrangement marks the state ``lost``, an error as soon as a window,
+    a reported layer or the model's output needs it (a declared ``Global`` after it is fine).
+    """
     out_sp = tuple(out_shape[-2:]) if len(out_shape) >= 3 else None
     if p.is_global:
         return RFParams(out_sp or (1, 1), p.jump, p.rf, p.start, True)
     if isinstance(geometry, Global) or out_sp is None:
         return _global(p, image, out_sp or (1, 1))
-    if isinstance(geometry, Window):
+    if geometry is not None and p.lost:
+        raise _undeclared_error(p.lost)
+    if isinstance(geometry, Blocks):
+        f = tuple(geometry.factor)[-2:]
+        f = (1,) * (2 - len(f)) + f
+        q = RFParams(tuple(p.n[i] * f[i] for i in range(2)), p.jump, p.rf, p.start, False,
+                     tuple(p.block[i] * f[i] for i in range(2)))
+    elif isinstance(geometry, Window):
         kernel, stride, pads, dilation = _last_two(geometry)
-        step = transposed_conv_rf if geometry.transposed else conv_rf
-        q = step(p, kernel, stride, pads, dilation)
-        if q.n != out_sp:
-            raise ValueError(
-                f"receptive_field: {op} produced a {out_sp} map but its declared window predicts {q.n} "
-                f"from the {p.n} input; the op's geometry declaration is wrong"
-            )
-        return q
-    if out_sp == p.n:  # pointwise in space: activations, BatchNorm, adds, channel cat / split / shuffle
-        return p
-    return _global(p, image, out_sp)  # a reshape that scrambles the spatial layout: sees everything
+        if geometry.transposed:
+            q = transposed_conv_rf(_unblock(p), kernel, stride, pads, dilation)
+        elif p.block != (1, 1):
+            q = _window_on_blocks(p, kernel, stride, pads, dilation)
+        else:
+            q = conv_rf(p, kernel, stride, pads, dilation)
+    elif geometry is not None:
+        raise ValueError(f"receptive_field: {op} declares a geometry {geometry!r} this tool does not know; "
+                         "use Window, Global or Blocks")
+    elif out_sp == p.n and _keeps_layout(node):
+        return p  # pointwise in space: activations, BatchNorm, adds, channel cat / split / shuffle
+    elif node is not None and node.function in _REDUCTIONS:
+        return _global(p, image, out_sp)
+    elif node is not None and node.function is ExpandFunction and p.n == (1, 1) and not p.lost:
+        return RFParams(out_sp, p.jump, p.rf, p.start, False, out_sp)  # one field, broadcast over the map
+    else:
+        return RFParams(out_sp, p.jump, p.rf, p.start, False, p.block, p.lost or op)
+    if q.n != out_sp:
+        raise ValueError(
+            f"receptive_field: {op} produced a {out_sp} map but its declared window predicts {q.n} "
+            f"from the {p.n} input; the op's geometry declaration is wrong"
+        )
+    return q
 
 
 def _walk(tr: Trace, image: Pair, tensors: list) -> dict[tuple, RFParams]:
@@ -215,7 +337,7 @@ def _walk(tr: Trace, image: Pair, tensors: list) -> dict[tuple, RFParams]:
         p_in = _merge(op, fed)
         decl = declared(node)
         for index, (shape, _, _) in enumerate(node.out_meta):
-            state[(id(node), index)] = node_rf(decl.geometry if decl else None, p_in, shape, image, op)
+            state[(id(node), index)] = node_rf(decl.geometry if decl else None, p_in, shape, image, op, node)
     return state
 
 
@@ -225,6 +347,9 @@ def _from_trace(tr: Trace, image: Pair) -> ReceptiveField:
     sources = tr.sources(calls)
     blocks = [c for c in tr.calls if not c.is_leaf and c.depth > 0]
     state = _walk(tr, image, [t for c in calls + blocks for t in c.outputs] + tr.outputs)
+    for t in [t for c in calls + blocks for t in c.outputs[:1]] + list(tr.outputs):
+        if tensor_key(t) in state and state[tensor_key(t)].lost:
+            raise _undeclared_error(state[tensor_key(t)].lost)
     rows = [_row("input", "Input", state[tensor_key(tr.inputs[0])], [])]
     for c in calls:
         if c.outputs and tensor_key(c.outputs[0]) in state:  # else: not a function of the image
@@ -263,7 +388,10 @@ class ReceptiveField:
         return len(self.rows)
 
     def _cells(self, r: dict) -> list[str]:
-        return [r["name"], r["type"], _fmt(r["map_size"]), _fmt(r["start"]), _fmt(r["jump"]), _fmt(r["rf"])]
+        jump = _fmt(r["jump"])
+        if r.get("block", [1, 1]) != [1, 1]:
+            jump += f" per {_fmt(r['block'])} units"
+        return [r["name"], r["type"], _fmt(r["map_size"]), _fmt(r["start"]), jump, _fmt(r["rf"])]
 
     _HEAD = ["Layer", "Type", "Map size", "Start", "Jump", "Receptive field"]
 
@@ -327,6 +455,7 @@ def _row(name: str, kind: str, p: RFParams, sources: list[str]) -> dict:
         "jump": [_tidy(v) for v in p.jump],
         "rf": [_tidy(v) for v in p.rf],
         "global": p.is_global,
+        "block": [int(v) for v in p.block],
         "sources": sources,
     }
 
@@ -353,7 +482,7 @@ def receptive_field_for_unit(rf: ReceptiveField, layer: str, unit_position: Sequ
         if row["global"]:
             out.append((0, int(rf.input_size[i])))
             continue
-        centre = row["start"][i] + pos[i] * row["jump"][i]
+        centre = row["start"][i] + pos[i] // row.get("block", [1, 1])[i] * row["jump"][i]
         lo = max(0, math.floor(centre - row["rf"][i] / 2 + 1e-9))
         hi = min(rf.input_size[i], math.ceil(centre + row["rf"][i] / 2 - 1e-9))
         out.append((int(lo), int(hi)))

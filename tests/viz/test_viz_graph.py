@@ -142,7 +142,7 @@ def test_graph_cli_writes_dot_and_svg(tmp_path, capsys):
 
     assert main(["--model", "mlp", "--out", str(tmp_path / "mlp.dot"), "--show-saved", "--loss"]) == 0
     src = (tmp_path / "mlp.dot").read_text()
-    assert "fc1.weight" in src and "label=CrossEntropyBackward" in src and src.count("label=LinearBackward") == 3
+    assert "fc1.weight" in src and "label=CrossEntropyLossBackward" in src and src.count("label=LinearBackward") == 3
     if shutil.which("dot"):
         assert main(["--model", "cnn", "--out", str(tmp_path / "cnn.svg"), "--depth", "2"]) == 0
         ET.parse(tmp_path / "cnn.svg")

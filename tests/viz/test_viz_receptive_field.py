@@ -289,3 +289,97 @@ def test_conv_padding_modes_have_the_zero_padding_geometry(mode):
     assert rf["0"]["start"] == [0.5, 0.5] and rf["1"]["start"] == [1.0, 1.0]  # even kernel: extra row after
     for unit in [(4, 5), (6, 6)]:
         assert inverse_image(model, (1, 12, 12), "1", unit) == receptive_field_for_unit(rf, "1", unit)
+
+
+# --------------------------------------------------------------------------------------------------
+# Declared geometry of reshape-like ops: pixel shuffle exact, undeclared rearrangements refused
+# --------------------------------------------------------------------------------------------------
+def _espcn() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(), nn.PixelUnshuffle(2),
+                         nn.Conv2d(8, 8, 3, stride=2, padding=1))
+
+
+def test_pixel_shuffle_outputs_read_one_input_pixel_each():
+    rf = receptive_field(nn.Sequential(nn.PixelShuffle(2)), (4, 6, 6))
+    assert rf["0"]["map_size"] == [12, 12] and rf["0"]["rf"] == [1, 1] and rf["0"]["block"] == [2, 2]
+    assert "1 per 2 units" in rf.to_markdown()
+    for unit in [(0, 0), (1, 1), (5, 2), (11, 10)]:  # output (h, w) reads exactly input (h // 2, w // 2)
+        assert receptive_field_for_unit(rf, "0", unit) == [(unit[0] // 2, unit[0] // 2 + 1),
+                                                           (unit[1] // 2, unit[1] // 2 + 1)]
+    un = receptive_field(nn.Sequential(nn.PixelUnshuffle(3)), (1, 9, 9))  # per position: an r x r window
+    assert receptive_field_for_unit(un, "0", (1, 2)) == [(3, 6), (6, 9)]
+
+
+@pytest.mark.parametrize("layer,unit", [("1", (0, 0)), ("1", (3, 4)), ("2", (7, 6)), ("3", (2, 1)), ("4", (1, 2))])
+def test_pixel_shuffle_model_matches_the_inverse_image(layer, unit):
+    mt.manual_seed(0)
+    model = _espcn()
+    rf = receptive_field(model, (3, 8, 8))
+    assert inverse_image(model, (3, 8, 8), layer, unit) == receptive_field_for_unit(rf, layer, unit)
+    # unshuffle after shuffle gives back the convolution's fields, one unit per field again
+    assert rf["3"]["rf"] == rf["0"]["rf"] and rf["3"]["jump"] == rf["0"]["jump"] and rf["3"]["block"] == [1, 1]
+
+
+class _HandShuffle(nn.Module):
+    """Pixel shuffle written with reshape + permute: nothing declares where the pixels went."""
+
+    def __init__(self, then_conv: bool) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1) if then_conv else nn.Identity()
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        y = x.reshape(n, c // 4, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c // 4, h * 2, w * 2)
+        return self.conv(y)
+
+
+@pytest.mark.parametrize("then_conv", [False, True])
+def test_an_undeclared_rearrangement_raises_instead_of_guessing(then_conv):
+    with pytest.raises(ValueError, match=r"PermuteBackward rearranges the spatial layout.*declare") as err:
+        receptive_field(_HandShuffle(then_conv), (8, 4, 4))
+    assert "F.pixel_shuffle" in str(err.value)
+
+
+def test_transposes_and_flips_of_the_map_raise_but_channel_moves_do_not():
+    class Op(nn.Module):
+        def __init__(self, f):
+            super().__init__()
+            self.f = f
+
+        def forward(self, x):
+            return self.f(x)
+
+    with pytest.raises(ValueError, match="PermuteBackward"):
+        receptive_field(Op(lambda x: x.transpose(2, 3)), (1, 6, 6))  # square: same sizes, rows and columns swapped
+    with pytest.raises(ValueError, match="FlipBackward"):
+        receptive_field(Op(lambda x: x.flip(3)), (1, 6, 6))
+    shuffle = receptive_field(Op(lambda x: x.flip(1).reshape(1, 2, 2, 6, 6).transpose(1, 2).reshape(1, 4, 6, 6)),
+                              (4, 6, 6))
+    assert shuffle.rows[-1]["rf"] == [1, 1]
+
+
+def test_flatten_head_reductions_and_normalisation_stay_global():
+    head = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+    assert receptive_field(head, (1, 8, 8))["2"]["global"]
+    for norm in (nn.GroupNorm(2, 4), nn.GroupNorm(2, 4, affine=False), nn.LayerNorm([4, 6, 6])):
+        rf = receptive_field(nn.Sequential(nn.Conv2d(1, 4, 3), norm, nn.ReLU()), (1, 8, 8))
+        assert rf["1"]["global"] and rf["1"]["rf"] == [8, 8], type(norm).__name__
+
+
+def test_branches_with_and_without_blocks_take_the_envelope():
+    class Skip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.up = nn.PixelShuffle(2)
+            self.near = nn.Upsample(scale_factor=2)
+            self.out = nn.ReLU()
+
+        def forward(self, x):
+            return self.out(self.up(x) + self.near(x[:, :1]))
+
+    rf = receptive_field(Skip(), (4, 4, 4))
+    assert rf["up"]["block"] == [2, 2] and rf["up"]["rf"] == [1, 1]
+    # nearest up-sampling is declared as a transposed window: the envelope of the blocks, which the
+    # add's union then takes for both branches
+    assert rf["near"]["rf"] == [1.5, 1.5] and rf["near"]["block"] == [1, 1]
+    assert (rf["out"]["rf"], rf["out"]["jump"], rf["out"]["block"]) == ([1.5, 1.5], [0.5, 0.5], [1, 1])
