@@ -226,8 +226,12 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ..cli import claim_out_dir
+
     try:
-        run(args)
+        # commands share --out (prune, then kmeans on its export): lock it, refuse no earlier files
+        with claim_out_dir("--out", args.out, markers=(), prog="minitorch_cnn.compress"):
+            run(args)
     except (ValueError, FileNotFoundError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
