@@ -45,6 +45,8 @@ __all__ = ["UsageError", "ArgumentParser", "run_main", "user_errors", "check_ran
 LOCK_NAME = ".lock"
 #: the files of a training run: a folder holding any of them holds a run
 RUN_MARKERS = ("last.npz", "best.npz", "metrics.json", "metrics.csv", "curves.png")
+#: how a command refuses a user's mistake (``UsageError`` is a ``ValueError``): it leaves no folder behind
+_REFUSALS = (ValueError, OSError, LookupError)
 #: a lock file that is still empty or unreadable after this many seconds was left by a crash
 _UNREADABLE_LOCK_GRACE_S = 5.0
 
@@ -365,13 +367,14 @@ def claim_out_dir(flag: str, path: str | os.PathLike, *, overwrite: bool = False
     (:func:`acquire_lock`: a second command on the same folder is refused); the ``markers`` it already
     holds (an earlier run's files) are refused (:func:`refuse_earlier_results`), or with ``overwrite``
     deleted, so no earlier file mixes with the new ones. On every way out (the end, an exception,
-    Ctrl-C, SIGTERM, SIGHUP) the lock is removed, and so are the directories the claim made if they
-    are still empty.
+    Ctrl-C, SIGTERM, SIGHUP) the lock is removed. A command that refuses (a user error: ``ValueError``,
+    ``OSError``) leaves the file system as it found it: the directories the claim made go again if
+    they are still empty. One that fails while working (a diverged loss, a bug, a signal) keeps them.
     """
     folder = check_out_dir(flag, path)
     created = [p for p in (folder, *folder.parents) if not p.exists()]
     folder.mkdir(parents=True, exist_ok=True)
-    lock = None
+    lock, refused = None, False
     try:
         lock = acquire_lock(flag, folder, prog)
         earlier = refuse_earlier_results(flag, folder, markers, overwrite=overwrite, what="an earlier run",
@@ -383,9 +386,12 @@ def claim_out_dir(flag: str, path: str | os.PathLike, *, overwrite: bool = False
                         f"{str(folder)!r}")
         with _unwind_on_signals():
             yield folder
+    except _REFUSALS:
+        refused = True
+        raise
     finally:
         if lock is not None:
             release_lock(lock)
-        for p in created:  # deepest first; a folder with files in it stays
+        for p in created if refused else ():  # deepest first; a folder with files in it stays
             with contextlib.suppress(OSError):
                 p.rmdir()
