@@ -23,8 +23,14 @@ with what a real run needs:
    matplotlib is missing). A checkpoint holds model, optimizer and scheduler state, the epoch, the
    random generators' states, the data loader's position and the configuration (see
    ``checkpoint.py``).
-5. Ctrl-C or SIGTERM finishes the running batch, writes ``last.npz`` and prints the command that
-   resumes; a resumed run is bit-identical to one never interrupted. A second signal aborts at once.
+   A run never destroys another run's files: an ``--out`` that already holds a run is refused
+   before any work (continue it with ``--resume``, give another ``--out``, or pass ``--overwrite``),
+   and a lock file ``<out>/.lock`` (pid, host, start time) makes a second run on the same folder
+   at the same time refuse to start (see ``cli.claim_out_dir``).
+5. Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an SSH connection dropped) finishes the running
+   batch, writes ``last.npz`` and prints the command that resumes; the exit status is 128 + the
+   signal's number (130, 143, 129). A resumed run is bit-identical to one never interrupted. A
+   second signal aborts at once.
 6. A loss that is NaN or infinite stops the run (exit status 1) with the last good checkpoint kept,
    unless ``--skip-nonfinite`` is given (such batches are then skipped and counted).
 7. ``--resume`` continues a run with its own configuration. Flags given with it either *apply*
@@ -38,8 +44,10 @@ From Python: ``train(TrainConfig(epochs=1, limit=512))`` or ``main(["--limit", "
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
+import os
 import signal
 import sys
 import threading
@@ -54,12 +62,14 @@ from . import backend
 from . import train_report as report
 from .checkpoint import load_checkpoint, save_checkpoint, state_dict_mismatch
 from .cli import (
+    RUN_MARKERS,
     ArgumentParser,
     UsageError,
     check_device,
     check_input_file,
     check_out_dir,
     check_range,
+    claim_out_dir,
     run_main,
     user_errors,
 )
@@ -68,7 +78,7 @@ from .data import transforms as T
 from .models import MODELS, build_for_images
 
 __all__ = ["TrainConfig", "TrainState", "RunningStats", "NonFiniteLossError", "train", "train_one_epoch",
-           "evaluate", "preflight", "main", "build_parser", "config_from_args", "BUILTIN_DEFAULT_TRAIN_SIZE",
+           "evaluate", "preflight", "claim_run_dir", "main", "build_parser", "config_from_args", "BUILTIN_DEFAULT_TRAIN_SIZE",
            "MAX_BATCH_SIZE"]
 
 PROG = "minitorch_cnn.train"
@@ -116,6 +126,7 @@ class TrainConfig:
     eval_batch_size: int = 1000
     progress: bool = True
     skip_nonfinite: bool = False
+    overwrite: bool = False  # replace the files of an earlier run in --out (never inherited on --resume)
 
     def __post_init__(self) -> None:
         choices = {"dataset": _DATASETS, "optimizer": _OPTIMIZERS, "scheduler": _SCHEDULERS,
@@ -420,6 +431,28 @@ def preflight(cfg: TrainConfig) -> tuple[dict | None, dict]:
     return ckpt, changes
 
 
+def claim_run_dir(cfg: TrainConfig) -> contextlib.AbstractContextManager[Path]:
+    """``--out``, claimed for this run (:func:`~minitorch_cnn.cli.claim_out_dir`): locked for the run's
+    life, and refused if it holds another run's files unless ``--overwrite``.
+
+    ``--resume`` continues in its checkpoint's own folder, whose files are that run's: no refusal there.
+    """
+    out = cfg.out_dir()
+    own = cfg.resume is not None and _same_dir(out, Path(cfg.resume).parent)
+    last = out / "last.npz"
+    resume = f"continue it with --resume {last}, " if last.is_file() else ""
+    choices = f"{resume}give another --out, or pass --overwrite to replace its files"
+    return claim_out_dir("--out", out, overwrite=cfg.overwrite, markers=() if own else RUN_MARKERS,
+                         choices=choices, prog=PROG)
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
 def _load_training_checkpoint(path: str) -> dict:
     check_input_file("--resume", path)
     with user_errors(f"--resume {path!r}"):
@@ -434,9 +467,13 @@ def _load_training_checkpoint(path: str) -> dict:
 # The run
 # --------------------------------------------------------------------------------------------------
 class _StopRequest:
-    """Turns the first SIGINT or SIGTERM into "stop after this batch"; a second one aborts at once."""
+    """Turns the first SIGINT, SIGTERM or SIGHUP into "stop after this batch"; a second one aborts at once.
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    SIGHUP is what a process gets when its terminal closes or its SSH connection drops: by default it
+    dies on the spot, losing the epoch; here it saves like Ctrl-C.
+    """
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self) -> None:
         self.requested = False
@@ -455,7 +492,8 @@ class _StopRequest:
             raise abort
         self.requested, self.signum = True, signum
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        print(f"\n{name}: finishing this batch and saving a checkpoint (again to abort)...", flush=True)
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone; the save matters more
+            print(f"\n{name}: finishing this batch and saving a checkpoint (again to abort)...", flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         for s, previous in self._previous.items():
@@ -664,16 +702,25 @@ def train(cfg: TrainConfig, callbacks: Sequence[Callable[[TrainState], None]] = 
     console = console or report.make_console()
     started = time.perf_counter()
     ckpt, changes = preflight(cfg)
-    run = _build(cfg, console, ckpt)
-    run.started = started
-    if ckpt is not None:
+    if cfg.eval_only:  # writes nothing, so claims no folder
+        run = _build(cfg, console, ckpt)
         _restore(run, ckpt, changes)
-    if cfg.eval_only:
         res = evaluate(run.model, run.test_loader, run.criterion, cfg.device, len(run.classes))
         report.final_table(console, res, run.classes, run.title)
         return _result(run, res, interrupted=False, signum=None)
+    with claim_run_dir(cfg):
+        run = _build(cfg, console, ckpt)
+        run.started = started
+        if ckpt is not None:
+            _restore(run, ckpt, changes)
+        return _train_loop(run, ckpt is None, callbacks)
+
+
+def _train_loop(run: _Run, fresh: bool, callbacks: Sequence[Callable[[TrainState], None]]) -> dict:
+    """The epochs of a built (and, on resume, restored) run, with its checkpoints and the stop request."""
+    cfg = run.cfg
     _header(run)
-    if ckpt is None:
+    if fresh:
         backend.reseed_device_generator(cfg.device)
     run.out.mkdir(parents=True, exist_ok=True)
     interrupted, res = False, {}
@@ -741,6 +788,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--device", choices=("cpu", "cuda"), help=f"device (default {d.device})")
     p.add_argument("--out", help="output directory (default runs/<dataset>-<model>-seed<seed>, or the "
                    "checkpoint's directory with --resume)")
+    p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out "
+                   "(last.npz, best.npz, metrics.*, curves.png); without it such an --out is refused")
     p.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint with its configuration; "
                    "--lr, --weight-decay, --momentum, --batch-size, --epochs given here are applied (and reported)")
     p.add_argument("--eval-only", action="store_true", help="only evaluate the --resume checkpoint on the test split")
@@ -759,7 +808,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> TrainConfig:
     base = TrainConfig().to_dict()
     if given.get("resume"):
         saved = _load_training_checkpoint(given["resume"])["config"]
-        base.update({k: v for k, v in saved.items() if k in base and k not in ("resume", "eval_only", "out")})
+        base.update({k: v for k, v in saved.items() if k in base and k not in ("resume", "eval_only", "out", "overwrite")})
     if "momentum" in given and given.get("optimizer", base["optimizer"]) != "sgd":
         raise UsageError(f"--momentum applies to --optimizer sgd only; this run uses {given.get('optimizer', base['optimizer'])}")
     base.update(given)
@@ -774,12 +823,13 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"{PROG}: stopped: {exc}", file=sys.stderr)
         return 1
     if result["interrupted"]:
-        return 128 + (result["signal"] or signal.SIGINT)  # 130 for Ctrl-C, 143 for SIGTERM
+        return 128 + (result["signal"] or signal.SIGINT)  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m minitorch_cnn.train``: 0 done, 1 diverged, 2 bad usage, 130/143 interrupted."""
+    """Entry point of ``python -m minitorch_cnn.train``: 0 done, 1 diverged, 2 bad usage (also: --out
+    holds another run, or a run is writing there now), 130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP)."""
     return run_main(PROG, lambda: _main(argv))
 
 

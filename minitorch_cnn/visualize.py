@@ -12,6 +12,11 @@ arrays are saved as ``.npy`` and each picture as a ``.png`` (titled with the lay
 explained class and its probability; without matplotlib a one-line notice says it was skipped).
 Defaults: the first convolution for feature maps and filters, the last convolution for max
 response (regularised gradient ascent, ``viz.REGULARISED``) and Grad-CAM.
+
+Several commands may write into one ``--out`` (``--what gradcam``, then ``--what filters``), but a
+file an earlier command wrote there is never replaced silently: the command refuses, naming it,
+unless ``--overwrite`` is given. While it writes, ``--out`` holds a lock (``.lock``), so a second
+command on the same folder at the same time is refused (``cli.claim_out_dir``).
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ from .cli import (
     ArgumentParser,
     UsageError,
     check_input_file,
+    check_name_in_dir,
     check_out_dir,
     check_range,
+    claim_out_dir,
+    refuse_earlier_results,
     run_main,
     user_errors,
 )
@@ -49,6 +57,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--checkpoint", required=True, help="a .npz written by python -m minitorch_cnn.train")
     p.add_argument("--what", nargs="+", required=True, choices=WHAT + ("all",), help="what to draw")
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--overwrite", action="store_true", help="replace files an earlier command wrote to --out "
+                   "(without it, the command refuses to)")
     p.add_argument("--layer", default=None, help="layer name (e.g. features.3); default depends on --what")
     p.add_argument("--index", type=int, default=0, help=f"which test image to use, 0 to {TEST_SPLIT_SIZE - 1}")
     p.add_argument("--target", type=int, default=None, help="class for gradcam/occlusion/saliency (default: predicted)")
@@ -113,10 +123,35 @@ def load_image(cfg: dict, ckpt: dict, index: int, data_dir: str | None = None) -
     return mt.tensor(batch), label, [str(c) for c in ds.classes]
 
 
+def _stem(what: str, layer: str | None, channel: int) -> str:
+    """The file name (without .npy / .png) of one visualization."""
+    if what == "max-response":
+        return f"max_response_{layer}_c{channel}"
+    if what in ("saliency", "occlusion"):
+        return what
+    return f"{what.replace('-', '_')}_{layer}"
+
+
+def _layer_for(model: Any, what: str, layer: str | None) -> str | None:
+    """``--layer``, or the default layer of ``what`` (None for the visualizations that need no layer)."""
+    if what in ("feature-maps", "filters", "max-response", "gradcam") and layer is None:
+        return _default_layer(model, what)
+    return layer
+
+
+def _planned_files(model: Any, args: argparse.Namespace, whats: Sequence[str]) -> list[str]:
+    """The names of every file this command will write in ``--out``; each must stay inside it."""
+    names = []
+    for what in whats:
+        stem = _stem(what, _layer_for(model, what, args.layer), args.channel)
+        names += [check_name_in_dir("--layer", args.out, f"{stem}{ext}").name for ext in (".npy", ".png")]
+    return names
+
+
 def _default_layer(model: Any, what: str) -> str:
     convs = [n for n, m in model.named_modules() if type(m).__name__ == "Conv2d"]
     if not convs:
-        raise ValueError(f"--what {what} needs a convolution layer; this model has none (use --layer)")
+        raise UsageError(f"--what {what} needs a convolution layer; this model has none (use --layer)")
     return convs[0] if what in ("feature-maps", "filters") else convs[-1]
 
 
@@ -181,49 +216,52 @@ def _draw(what: str, args: argparse.Namespace, sub: Subject, out: Path) -> list[
     from minitorch_cnn.viz import plotting
 
     model, x, image = sub.model, sub.x, sub.x.numpy()[0]
-    layer = args.layer
-    if what in ("feature-maps", "filters", "max-response", "gradcam") and layer is None:
-        layer = _default_layer(model, what)
+    layer = _layer_for(model, what, args.layer)
+    name = _stem(what, layer, args.channel)
     if what == "feature-maps":
         maps = viz.feature_maps(model, layer, x)
         title = f"Feature maps of layer {layer} for a '{sub.true_name}' test image"
-        return _save(out, f"feature_maps_{layer}", maps,
-                     lambda p: plotting.plot_feature_maps(maps, p, title=title, image=image))
+        return _save(out, name, maps, lambda p: plotting.plot_feature_maps(maps, p, title=title, image=image))
     if what == "filters":
         w = viz.filters(layer, model=model, normalize=False)  # raw weights: the sign matters
-        return _save(out, f"filters_{layer}", w, lambda p: plotting.plot_filters(w, p, title=f"Filters of layer {layer}"))
+        return _save(out, name, w, lambda p: plotting.plot_filters(w, p, title=f"Filters of layer {layer}"))
     if what == "max-response":
         settings = {**viz.REGULARISED, "steps": args.steps}
         r = viz.max_filter_response(model, layer, args.channel, input_shape=tuple(x.shape[1:]), **settings)
-        return _save(out, f"max_response_{layer}_c{args.channel}", r.image,
-                     lambda p: plotting.plot_max_response(r, layer, args.channel, p, settings))
+        return _save(out, name, r.image, lambda p: plotting.plot_max_response(r, layer, args.channel, p, settings))
     if what == "gradcam":
         heat = viz.gradcam(model, layer, x, sub.k)[0]
-        return _save(out, f"gradcam_{layer}", heat,
+        return _save(out, name, heat,
                      lambda p: plotting.plot_heatmap(image, heat, p, sub.title(f"Grad-CAM ({layer})")))
     if what == "saliency":
         sal = viz.saliency(model, x, sub.k)[0]
         sal = sal / sal.max() if sal.max() > 0 else sal
-        return _save(out, "saliency", sal, lambda p: plotting.plot_heatmap(
+        return _save(out, name, sal, lambda p: plotting.plot_heatmap(
             image, sal, p, sub.title("Saliency |d logit / d pixel|"), label="|gradient| / max"))
     res = viz.occlusion_sensitivity(model, x, sub.k, patch_sizes=args.patch_sizes, stride=args.stride)
     stack = np.stack([res[p].heatmap[0] for p in sorted(res)])
-    return _save(out, "occlusion", stack,
+    return _save(out, name, stack,
                  lambda p: plotting.plot_occlusion(res, 0, p, image=image, class_name=sub.k_name))
 
 
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     _check(args)
+    with claim_out_dir("--out", args.out, markers=(), prog=PROG) as out:
+        return _visualize(args, out)
+
+
+def _visualize(args: argparse.Namespace, out: Path) -> int:
+    """Load, check the files to be written against earlier ones, draw and save (``--out`` is claimed)."""
     whats = WHAT if "all" in args.what else tuple(dict.fromkeys(args.what))
     with user_errors(f"--checkpoint {args.checkpoint!r}"):
         model, cfg, ckpt = load_model(args.checkpoint)
     _check_layer(model, args.layer, args.channel, whats)
+    planned = _planned_files(model, args, whats)
+    refuse_earlier_results("--out", out, planned, overwrite=args.overwrite)
     with user_errors(f"--index {args.index}"):
         x, label, classes = load_image(cfg, ckpt, args.index, args.data_dir)
     sub = Subject.of(model, x, label, classes, args.target)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for what in whats:
         with user_errors(f"--what {what}"):

@@ -417,7 +417,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 done, 2 a user error (one line on stderr), 130/143 interrupted."""
 
     def body() -> int:
-        run(parse_args(argv))
+        args = parse_args(argv)
+        from ..cli import claim_out_dir
+
+        # commands share --out (prune, then kmeans on its export): lock it, refuse no earlier files
+        with claim_out_dir("--out", args.out, markers=(), prog=PROG):
+            run(args)
         return 0
 
     return run_main(PROG, body)
