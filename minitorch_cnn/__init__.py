@@ -15,14 +15,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import allocator, backend
+from . import backend, fast
 from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_is_available, device, get_default_device, set_default_device
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
 from .tensors import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 
-allocator.tune_malloc()  # large temporaries reuse heap pages instead of faulting in fresh ones
+fast.allocator.tune_malloc()  # large temporaries reuse heap pages instead of faulting in fresh ones
 
 bool = bool_  # noqa: A001 - mt.bool as torch.bool
 float = float32  # noqa: A001 - mt.float as torch.float

@@ -119,3 +119,55 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path) -> None:
         "minitorch_cnn/autograd.py:2: lazy import of minitorch_cnn.nn (nn, rank 5) from layer autograd (rank 1)",
         "minitorch_cnn/ops/probe.py:1: import of minitorch_cnn.nn (nn, rank 5) from layer ops (rank 2)",
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast kernels are reached through one seam
+# --------------------------------------------------------------------------------------------------
+FAST_SUBMODULES = {p.stem for p in (PACKAGE / "fast").glob("*.py") if p.stem != "__init__"}
+
+
+def fast_seam_violations(root: Path = REPO) -> list[str]:
+    """Every place under ``ops/`` or ``nn/`` that reaches a module of ``fast/`` other than through the
+    seam: an import of ``minitorch_cnn.fast.<anything>`` (or ``from ..fast import ...``), or an
+    attribute ``fast.<submodule>`` (``fast.threads``, ``fast.conv_shifted``, ``fast.allocator``, ...)."""
+    package, wrong = root / "minitorch_cnn", []
+    for layer in ("ops", "nn"):
+        for path in sorted((package / layer).rglob("*.py")):
+            name = _module_name(path, root)
+            where = f"{path.relative_to(root)}"
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom):
+                    base = name.split(".")[: len(name.split(".")) - node.level] if node.level else []
+                    target = ".".join(base + ([node.module] if node.module else []))
+                    if target.startswith("minitorch_cnn.fast"):
+                        wrong.append(f"{where}:{node.lineno}: from {target} import ...; use `from .. import fast`")
+                    elif target == "minitorch_cnn" and any(a.name == "fast" and a.asname for a in node.names):
+                        wrong.append(f"{where}:{node.lineno}: import fast under another name")
+                elif isinstance(node, ast.Import):
+                    wrong.extend(f"{where}:{node.lineno}: import {a.name}; use `from .. import fast`"
+                                 for a in node.names if a.name.startswith("minitorch_cnn.fast"))
+                elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "fast"
+                      and node.attr in FAST_SUBMODULES):
+                    wrong.append(f"{where}:{node.lineno}: fast.{node.attr} reaches past the seam")
+    return wrong
+
+
+def test_ops_and_nn_reach_the_fast_kernels_only_through_the_seam() -> None:
+    wrong = fast_seam_violations()
+    assert not wrong, ("ops/ and nn/ may name the fast kernels (thread pool, allocator, shifted conv, ...) only "
+                       "through the seam module, `from .. import fast` (see fast/__init__.py):\n" + "\n".join(wrong))
+    assert {"threads", "allocator", "conv_shifted"} <= FAST_SUBMODULES
+    assert not any((PACKAGE / "ops" / f"{m}.py").exists() for m in FAST_SUBMODULES)
+
+
+def test_the_seam_rule_catches_a_direct_import(tmp_path: Path) -> None:
+    ops = tmp_path / "minitorch_cnn" / "ops"
+    ops.mkdir(parents=True)
+    (ops / "ok.py").write_text("from .. import fast\n\ndef f(a, b):\n    return fast.matmul(a, b)\n")
+    (ops / "bad.py").write_text("from ..fast.threads import parallel_for\nfrom .. import fast\n"
+                                "x = fast.threads.pool_size()\n")
+    assert fast_seam_violations(tmp_path) == [
+        "minitorch_cnn/ops/bad.py:1: from minitorch_cnn.fast.threads import ...; use `from .. import fast`",
+        "minitorch_cnn/ops/bad.py:3: fast.threads reaches past the seam",
+    ]

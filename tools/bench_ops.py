@@ -146,7 +146,7 @@ def child_main(framework: str, repeats: int, measure_memory: bool) -> dict:
         cases = torch_cases(torch)
     else:
         sys.path.insert(0, str(ROOT))
-        from minitorch_cnn.ops import threads
+        from minitorch_cnn.fast import threads
 
         info = blas_info_json()
         out["libraries"] = (f"minitorch_cnn with NumPy {info['numpy']} ({info['blas']}, {info['kernel']} kernels, "
@@ -233,7 +233,7 @@ NOTES = """
 "peak alloc" is tracemalloc's peak of NumPy allocations during one forward+backward (inputs
 excluded). How each op is computed is described in its module docstring (`minitorch_cnn/ops/conv.py`,
 `pool.py`, `nnops.py`); the thread pool that runs non-GEMM work on both cores is
-`minitorch_cnn/ops/threads.py`.
+`minitorch_cnn/fast/threads.py`.
 """
 
 

@@ -68,8 +68,8 @@ def minitorch_fns() -> tuple[Any, Any, str]:
     sys.path.insert(0, str(ROOT))
     import minitorch_cnn as mt
     from minitorch_cnn import nn, optim
+    from minitorch_cnn.fast import threads
     from minitorch_cnn.models import build_model
-    from minitorch_cnn.ops import threads
 
     mt.manual_seed(0)
     model = build_model("cnn")

@@ -219,34 +219,47 @@ t_fast = time.perf_counter() - t0
 print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_loops / t_fast:.0f}x faster)")
 
 # %% [markdown]
-# The backward pass reuses the same machinery; chapter 3 derives it. Measured speeds against
-# PyTorch are in `BENCHMARKS.md` (`python tools/bench_ops.py`).
+# That is the code `F.conv2d` runs, and the code to read: `conv2d` in `minitorch_cnn/ops/conv.py`
+# checks its arguments into one `Window` (kernel, stride, padding per side, dilation, groups, output
+# size) and applies `Conv2dFunction`, whose `forward` is `conv_forward_array` (im2col + GEMM, as
+# above) and whose `backward` is the formulas chapter 3 derives. Measured speeds against PyTorch
+# are in `BENCHMARKS.md` (`python tools/bench_ops.py`).
 #
-# ### What else a fast step needs: memory that stays mapped, and BLAS threads that sleep
+# ### How the fast path works
 #
-# Two costs that no FLOP count shows made a training step of the unit's CNN on a 2-core machine
-# about 5-10% slower (page faults) and 50% slower (spinning BLAS threads: 286 ms instead of
-# 186 ms per step); `BENCHMARKS.md` has the measurements:
+# The unit's CNN does not always run that code: a few ops have a faster kernel for the shapes it
+# uses, kept apart in `minitorch_cnn/fast/`. Each op asks on the first line of its `forward`, e.g.
+# `if fast.conv_applies(x, w, window): return fast.conv_forward(...)`, and its `backward` follows
+# the choice. The kernels compute the same numbers with fewer trips through memory:
 #
-# * **Page faults.** A step allocates and frees hundreds of arrays of 1-30 MiB. By default glibc
-#   returns such arrays to the operating system on `free`, so the next one starts on fresh pages,
-#   and the first write to each 4 KiB page traps into the kernel. `import minitorch_cnn` asks glibc
-#   (`mallopt`, in `minitorch_cnn/allocator.py`) to keep them in the heap for reuse.
-# * **Spinning BLAS threads.** After a multi-threaded matrix product OpenBLAS's worker threads
-#   busy-wait for about a tenth of a second, on the very cores the next operation wants. So the
-#   matrix products of a step (convolutions, Linear layers) run with *one* BLAS thread per thread
-#   of our own small pool, each thread computing one band of the result
-#   (`threads.parallel_matmul`): the same product, split.
+# * `fast/conv_shifted.py` (2-d, stride 1, one group, >= 8 input channels: every convolution of
+#   the CNN but the first): no im2col matrix. Each kernel tap's inputs for all outputs are one
+#   *shifted slice* of the padded input laid out channel-major, so the 9x copy is never built;
+# * `fast/pool2x2.py`: `max_pool2d(2)` in two halving steps over long runs, the arg-max kept as bits;
+# * `fast/batchnorm.py`: BatchNorm's sweeps in cache-sized pieces split over threads;
+# * `fast/threads.py`: a small thread pool for all of the above and for every 2-D matrix product
+#   (`fast.matmul`), each thread computing one band with *one* BLAS thread. After a multi-threaded
+#   product OpenBLAS's worker threads busy-wait for about a tenth of a second on the very cores
+#   the next operation wants (286 ms instead of 186 ms per step on a 2-core machine);
+# * `fast/allocator.py`: `import minitorch_cnn` asks glibc (`mallopt`) to keep freed arrays of
+#   1-30 MiB in the heap, so the next one does not page-fault its way onto fresh pages (5-10%).
+#
+# One switch turns every kernel off: `MINITORCH_CNN_FAST=0`, or `with mt.fast.disabled():`. The
+# results equal the textbook code's (`tests/test_fast_seam.py`):
 
 # %%
-from minitorch_cnn import allocator
-from minitorch_cnn.ops import threads
+from minitorch_cnn import fast
 
-print("glibc malloc tuned at import:", allocator.tune_malloc(), "(False off Linux/glibc or with MINITORCH_CNN_MALLOC=0)")
-print("threads in the pool:", threads.pool_size(), "(MINITORCH_CNN_THREADS=1 turns the pool off)")
 rng = np.random.default_rng(0)
-a, b = rng.normal(size=(512, 288)), rng.normal(size=(288, 1024))
-print("bands of parallel_matmul == one a @ b:", np.allclose(threads.parallel_matmul(a, b), a @ b))
+wt = mt.tensor(rng.normal(size=(16, 8, 3, 3)), requires_grad=True)
+xt = mt.tensor(rng.normal(size=(4, 8, 14, 14)))
+with fast.disabled():
+    y_textbook = F.conv2d(xt, wt, padding=1).detach().numpy()
+y_shifted = F.conv2d(xt, wt, padding=1)
+print("shifted-slice kernel taken:", fast.took(y_shifted.grad_fn.ctx),
+      "| equal to the textbook path:", np.allclose(y_shifted.detach().numpy(), y_textbook))
+print("glibc malloc tuned at import:", fast.allocator.tune_malloc(), "(False off Linux/glibc or MINITORCH_CNN_MALLOC=0)")
+print("threads in the pool:", fast.threads.pool_size(), "(MINITORCH_CNN_THREADS=1 turns the pool off)")
 
 # %% [markdown]
 # ## Summary

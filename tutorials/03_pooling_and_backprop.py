@@ -187,6 +187,25 @@ print("avg_pool2d:", gradcheck(lambda a: F.avg_pool2d(a, 3, stride=2, padding=1,
 print("reflect padding:", gradcheck(lambda a: F.pad(a, (2, 1, 1, 3), "reflect"), [xp]))
 
 # %% [markdown]
+# BatchNorm (task 3.7) is checked the same way. Its training-mode input gradient is a derivation of
+# its own: `mu` and `var` depend on every `x` of the channel, so with `m` values per channel and
+# `g = dL/dy`, `dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g * xhat))`. You write it
+# in `BatchNormFunction.backward` (`ops/nnops.py`), the textbook code. The unit's CNN normally runs
+# `fast/batchnorm.py` instead (the same formula in cache-sized pieces over threads); with the fast
+# kernels switched off it is your formula that trains the network:
+
+# %%
+from minitorch_cnn import fast
+
+xb = mt.randn(4, 3, 5, 5, dtype=mt.float64, requires_grad=True)
+gb = mt.randn(3, dtype=mt.float64, requires_grad=True)
+with fast.disabled():
+    print("batch_norm (training, textbook):",
+          gradcheck(lambda a, g: F.batch_norm(a, None, None, g, None, training=True), [xb, gb]))
+print("batch_norm (training, fast kernel):",
+      gradcheck(lambda a, g: F.batch_norm(a, None, None, g, None, training=True), [xb, gb]))
+
+# %% [markdown]
 # Padding's backward has a picture too: reflect padding copies pixels into the border, so the
 # border's gradient is *folded back* onto the pixels it copied. Summing the padded output sends
 # each pixel one unit per copy of it:

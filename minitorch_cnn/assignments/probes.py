@@ -315,11 +315,13 @@ def probe_3_3__routes(x: dict) -> dict:
 
 def probe_3_4__spreads(x: dict) -> dict:
     """AvgPool2dFunction.backward with count_include_pad=False (Q = the real pixels of a window)."""
+    from minitorch_cnn.ops.geometry import Window
     from minitorch_cnn.ops.pool import AvgPool2dFunction
 
     ctx = _ctx(True)
-    AvgPool2dFunction.forward(ctx, np.ones((1, 1, 3, 3)), kernel=(3, 3), stride=(1, 1), padding=(1, 1), out=(3, 3),
-                              pads=((1, 1), (1, 1)), count_include_pad=False)
+    window = Window((3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), out=(3, 3))
+    AvgPool2dFunction.forward(ctx, np.ones((1, 1, 3, 3)), window=window,
+                              count_include_pad=False)
     gx = AvgPool2dFunction.backward(ctx, np.arange(1.0, 10.0).reshape(1, 1, 3, 3))
     return {"grad": np.asarray(gx)}
 
@@ -360,13 +362,15 @@ def inputs_3_7__backward(rng: np.random.Generator) -> dict:
 
 
 def probe_3_7__backward(x: dict) -> dict:
-    """BatchNormFunction.backward to x in training mode, and its per-channel sums (zero)."""
+    """Textbook BatchNormFunction.backward to x in training mode (fast off); per-channel sums (zero)."""
+    from minitorch_cnn import fast
     from minitorch_cnn.ops.nnops import BatchNormFunction
 
     gamma, beta = np.array([1.5, -0.5]), np.array([0.1, 0.2])
     ctx = _ctx(True, True, True, False, False)
-    BatchNormFunction.forward(ctx, x["x"], gamma, beta)
-    gx = np.asarray(BatchNormFunction.backward(ctx, x["g"])[0])
+    with fast.disabled():
+        BatchNormFunction.forward(ctx, x["x"], gamma, beta)
+        gx = np.asarray(BatchNormFunction.backward(ctx, x["g"])[0])
     return {"grad_x": gx, "channel_sums_vanish": np.array(abs(gx.sum(axis=(0, 2, 3))).max() < 1e-9)}
 
 

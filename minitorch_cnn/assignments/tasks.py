@@ -222,7 +222,7 @@ _HINTS: dict[str, str] = {
     "3.5": _h(_T3, _CONV_BACK, "pads per axis (lo, used - I - lo), used = (O-1)S + D(K-1) + 1 rows some window touched"),
     "3.6": _h(_T2, "3. Padding, stride and dilation", "reflect mirrors, replicate repeats the edge, circular wraps"),
     "3.7": _h(_T3, "4. Checking gradients numerically",
-              "dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps); gradcheck it"),
+              "per channel dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g * xhat)); gradcheck it"),
     "4.1": _h(_T4, _LOOP, "buf = momentum * buf + g; step along buf (Nesterov: along g + momentum * buf)"),
     "4.2": _h(_T4, _LOOP, "m, v are moving averages of g and g^2; divide by 1 - beta^t to correct the bias"),
     "4.3": _h(_T4, _LOOP, "total = sqrt(sum of all squared grads); scale by max_norm / (total + 1e-6) if larger"),

@@ -21,7 +21,6 @@ from typing import Any
 from .. import creation
 from ..ops._checks import check_positive, conv_padding, ntuple
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
-from ..ops.geometry import Window
 from ..ops.pad import pad
 from ..tensors import Tensor
 from . import init
@@ -76,10 +75,6 @@ class _ConvNd(Module):
         # F.pad wants the last axis first: (left, right, top, bottom, ...)
         self._reversed_padding_repeated_twice = tuple(v for lo_hi in reversed(pads) for v in lo_hi)
         if self._transposed:
-            pads = [(p, p - o_p) for (p, _), o_p in zip(pads, self.output_padding)]
-        # the same resolved window the op declares on its graph node (see ops/geometry.py)
-        self.geometry = Window(self.kernel_size, self.stride, tuple(pads), self.dilation, self._transposed)
-        if self._transposed:
             if padding_mode != "zeros":
                 raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
             shape = (in_channels, out_channels // groups, *self.kernel_size)
@@ -114,11 +109,15 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
-    def _conv_forward(self, input: Tensor, fn: Any) -> Tensor:
+    def _padded(self, input: Tensor) -> tuple[Tensor, Any]:
+        """``(input, padding)`` for the functional op: a non-zero ``padding_mode`` pads here, first."""
         if self.padding_mode != "zeros":
-            padded = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return fn(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-        return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
+        return input, self.padding
+
+    def _conv_forward(self, input: Tensor, fn: Any) -> Tensor:
+        x, padding = self._padded(input)
+        return fn(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _Conv(_ConvNd):
@@ -154,6 +153,11 @@ class Conv2d(_Conv):
 
     _nd = 2
     _fn = staticmethod(conv2d)
+
+    def forward(self, input: Tensor) -> Tensor:
+        # the op, its forward and backward: ops/conv.py (conv2d -> Conv2dFunction)
+        x, padding = self._padded(input)
+        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv3d(_Conv):

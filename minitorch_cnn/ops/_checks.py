@@ -24,6 +24,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any, Union
 
+from .geometry import Window
 from .windows import out_size
 
 __all__ = [
@@ -180,13 +181,12 @@ def _check_conv_channels(op: str, nd: int, x: Any, w: Any, groups: int) -> None:
         )
 
 
-def _check_kernel_fits(op: str, sizes: Sequence[int], kernel: Sequence[int], dilation: Sequence[int],
-                       pads: Sequence[tuple[int, int]]) -> None:
-    for size, k, d, (lo, hi) in zip(sizes, kernel, dilation, pads):
-        if size + lo + hi < d * (k - 1) + 1:
+def _check_kernel_fits(op: str, sizes: Sequence[int], window: Window) -> None:
+    for size, span, (lo, hi) in zip(sizes, window.effective_kernel, window.pads):
+        if size + lo + hi < span:
             raise ValueError(
-                f"{op}: the (dilated) kernel {tuple(kernel)} with dilation={tuple(dilation)} is larger than "
-                f"the padded input: input spatial size {tuple(sizes)} plus padding {tuple(pads)}; pad more "
+                f"{op}: the (dilated) kernel {window.kernel} with dilation={window.dilation} is larger than "
+                f"the padded input: input spatial size {tuple(sizes)} plus padding {window.pads}; pad more "
                 "or use a smaller kernel"
             )
 
@@ -204,15 +204,18 @@ def _check_conv_common(op: str, nd: int, x: Any, w: Any, stride: Any, dilation: 
 
 
 def check_conv(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, padding: Padding, dilation: Any,
-               groups: Any) -> tuple[tuple[int, ...], list[tuple[int, int]], tuple[int, ...]]:
-    """Validate ``conv{nd}d(x, w, b, ...)``; return ``(stride, pads, dilation)`` normalised."""
+               groups: Any) -> Window:
+    """Validate ``conv{nd}d(x, w, b, ...)``; return its resolved ``Window`` (output size included)."""
     stride_t, dilation_t = _check_conv_common(op, nd, x, w, stride, dilation, groups)
     _check_conv_channels(op, nd, x, w, groups)
     kernel = tuple(w.shape[2:])
     pads = conv_padding(padding, kernel, dilation_t, stride_t, op)
-    _check_kernel_fits(op, tuple(x.shape[-nd:]), kernel, dilation_t, pads)
+    window = Window(kernel, stride_t, tuple(pads), dilation_t, groups=groups)
+    sizes = tuple(x.shape[-nd:])
+    _check_kernel_fits(op, sizes, window)
     _check_bias(op, b, w.shape[0], x.dtype)
-    return stride_t, pads, dilation_t
+    out = tuple(out_size(n, k, s, lo, hi, d) for n, k, s, (lo, hi), d in zip(sizes, kernel, stride_t, pads, dilation_t))
+    return window.replace(out=out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -249,9 +252,8 @@ def transposed_out_sizes(sizes: Sequence[int], kernel: Sequence[int], stride: Se
 
 
 def check_conv_transpose(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, padding: Any,
-                         output_padding: Any, groups: Any, dilation: Any
-                         ) -> tuple[tuple[int, ...], list[tuple[int, int]], tuple[int, ...]]:
-    """Validate ``conv_transpose{nd}d``; return ``(stride, pads, dilation)`` of the adjoint convolution.
+                         output_padding: Any, groups: Any, dilation: Any) -> Window:
+    """Validate ``conv_transpose{nd}d``; return the ``Window`` (``transposed=True``) of the adjoint convolution.
 
     The pads are the ones of the convolution this is the adjoint of: ``(padding, padding -
     output_padding)`` per axis (the extra output rows are the ones that convolution's last window
@@ -270,7 +272,8 @@ def check_conv_transpose(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, 
             f"{tuple(w.shape)}, stride={stride_t}, padding={p}; use less padding"
         )
     _check_bias(op, b, w.shape[1] * groups, x.dtype)
-    return stride_t, [(pp, pp - o_p) for pp, o_p in zip(p, op_t)], dilation_t
+    pads = tuple((pp, pp - o_p) for pp, o_p in zip(p, op_t))
+    return Window(tuple(w.shape[2:]), stride_t, pads, dilation_t, transposed=True, groups=groups, out=sizes)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -302,10 +305,10 @@ def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> in
 
 
 def pool_geometry(op: str, nd: int, shape: Sequence[int], kernel_size: Any, stride: Any, padding: Any,
-                  dilation: Any, ceil_mode: bool) -> tuple:
-    """Validate pooling arguments; return ``(kernel, stride, padding, dilation, out, pads)``.
+                  dilation: Any, ceil_mode: bool) -> Window:
+    """Validate pooling arguments; return their ``Window`` (output size included).
 
-    ``pads`` holds ``(before, after)`` per axis: the symmetric ``padding`` plus, with ceil_mode,
+    Its ``pads`` hold ``(before, after)`` per axis: the symmetric ``padding`` plus, with ceil_mode,
     whatever the last partial window needs beyond the input.
     """
     check_input_rank(op, nd, shape)
@@ -317,10 +320,11 @@ def pool_geometry(op: str, nd: int, shape: Sequence[int], kernel_size: Any, stri
             f"{op}: the output would be empty: input spatial size {sizes}, kernel_size={k}, stride={s}, "
             f"padding={p}, dilation={d}; the (dilated) kernel is larger than the padded input"
         )
+    window = Window(k, s, tuple((pi, pi) for pi in p), d, out=out)
     # the padded length the windows reach decides the after-side padding
-    pads = [(pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
-            for n, o, ki, si, pi, di in zip(sizes, out, k, s, p, d)]
-    return k, s, p, d, out, pads
+    pads = tuple((pi, max(pi, (o - 1) * si + span - n - pi))
+                 for n, o, si, pi, span in zip(sizes, out, s, p, window.effective_kernel))
+    return window.replace(pads=pads)
 
 
 def check_avg_pool(op: str, x: Any, divisor_override: Any) -> None:

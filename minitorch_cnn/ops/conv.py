@@ -7,7 +7,7 @@ The formula (2-d, one group; see ``conv_reference.py`` for it as plain loops)::
     shapes: x (N, C_in, H_in, W_in), w (C_out, C_in / groups, kH, kW) -> y (N, C_out, H_out, W_out)
     H_out = floor((H_in + pad_top + pad_bottom - d*(kH - 1) - 1) / s) + 1
 
-Fast path, forward ("im2col + one GEMM"):
+Forward ("im2col + one GEMM"):
 
 1. zero-pad x once;
 2. take a strided *view* of every window (``as_strided``, no copy) ordered as the im2col matrix
@@ -37,11 +37,11 @@ PyTorch keeps only the input). A strided convolution's input gradient works on t
 gradient, so it costs as much as a stride-1 convolution at the input's resolution.
 
 The faster kernel: for 2-d, stride-1, single-group convolutions with at least 8 input channels
-(every layer of the unit's CNN but the first), ``conv_shifted.py`` computes the same three
-products without any im2col matrix: on the zero-padded input laid out channel-major, each kernel
-tap's inputs for all outputs are one *shifted slice*, and the input gradient is the correlation of
-the output gradient with the reflected kernel, as above (its docstring derives it). Both kernels
-equal ``conv_reference.py``'s loops in the tests.
+(every layer of the unit's CNN but the first), ``fast/conv_shifted.py`` computes the same three
+products without any im2col matrix (its docstring derives it). ``_ConvNdFunction.forward`` hands
+such a call to it on its first line (``if fast.conv_applies(...)``); ``MINITORCH_CNN_FAST=0`` or
+``with mt.fast.disabled():`` keeps every convolution on the code of this file. Both equal
+``conv_reference.py``'s loops in the tests, and each other in ``tests/test_fast_seam.py``.
 
 Padding: an int or tuple (symmetric), ``'valid'`` (none), ``'same'`` (output size = input size at
 stride 1; an even kernel puts the extra row/column on the bottom/right, as PyTorch does) and
@@ -55,12 +55,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .. import fast
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import Padding, check_conv, check_conv_transpose, conv_padding
-from .conv_shifted import shifted_backward, shifted_forward, use_shifted
 from .geometry import Window, declare
-from .threads import parallel_matmul
 from .windows import dilate, offset_slices, out_size, pad_or_crop, window_view
 
 __all__ = [
@@ -124,7 +123,7 @@ def conv_forward_array(x: Any, w: Any, stride: Sequence[int], pads: Sequence[tup
         view = window_view(xpd[n0:n1], kernel, stride, dilation, out, order="im2col")  # (C, *k, n, *out)
         cols = view.reshape(groups, (c // groups) * K, (n1 - n0) * P).astype(acc, copy=False)  # the one big copy
         # (groups, C_out/groups, n*P): one GEMM per group, groups batched by matmul
-        yc = parallel_matmul(wm[0], cols[0])[None] if groups == 1 else wm @ cols
+        yc = fast.matmul(wm[0], cols[0])[None] if groups == 1 else wm @ cols
         y[n0:n1] = yc.reshape(o, n1 - n0, *out).swapaxes(0, 1)
     return y
 
@@ -156,9 +155,9 @@ def conv_weight_grad_array(x: Any, gy: Any, w_shape: Sequence[int], stride: Sequ
             # dimension (n*P ~ 1e5) and a small result it sometimes stalled for seconds when the
             # *smaller* side was M, never with the larger side as M (kept: it costs nothing).
             if cols.shape[1] >= o:
-                gwt[0] += parallel_matmul(cols[0], gy2.T)  # grad_w^T (C_in*K, C_out)
+                gwt[0] += fast.matmul(cols[0], gy2.T)  # grad_w^T (C_in*K, C_out)
             else:
-                gwt[0] += parallel_matmul(gy2, cols[0].T).T  # grad_w (C_out, C_in*K)
+                gwt[0] += fast.matmul(gy2, cols[0].T).T  # grad_w (C_out, C_in*K)
         else:
             # NumPy's *batched* matmul has no BLAS path for a transposed operand: make it contiguous
             gyt = gy[n0:n1].reshape(n1 - n0, groups, o // groups, P).transpose(1, 0, 3, 2)
@@ -215,7 +214,7 @@ def transposed_scatter_array(y: Any, w: Any, stride: Sequence[int], pads: Sequen
     full = xp.zeros((n, c, *span), dtype=y.dtype)
     for n0, n1 in _batch_chunks(n, c * K * P * y.itemsize, IM2COL_LIMIT_BYTES if limit is None else limit):
         yt = y[n0:n1].reshape(n1 - n0, groups, og, P).transpose(1, 2, 0, 3).reshape(groups, og, (n1 - n0) * P)
-        prod = parallel_matmul(wt[0], yt[0])[None] if groups == 1 else wt @ yt
+        prod = fast.matmul(wt[0], yt[0])[None] if groups == 1 else wt @ yt
         cols = prod.reshape(c, *kernel, n1 - n0, *out_y)  # (C_in, *k, n, *out)
         target = full[n0:n1]
         for m, index in offset_slices(kernel, stride, dilation, out_y):
@@ -263,38 +262,35 @@ def conv_input_grad_array(gy: Any, w: Any, in_shape: Sequence[int], stride: Sequ
 # Differentiable ops
 # --------------------------------------------------------------------------------------------------
 class _ConvNdFunction(Function):
-    """``y = conv(x, w) + b``; options: stride, pads (before, after) per axis, dilation, groups.
+    """``y = conv(x, w) + b``; ``window`` (a ``geometry.Window``) holds stride, pads, dilation, groups.
 
-    ``dL/dx = conv_transpose(dL/dy, w)``, ``dL/dw = correlation of x with dL/dy``,
-    ``dL/db = sum of dL/dy`` over batch and positions.
+    Forward: ``y = W @ im2col(x)`` (``conv_forward_array``). Backward, as the unit derives it::
 
-    Two kernels compute the same thing: the shifted-slice GEMMs of ``conv_shifted.py`` for 2-d,
-    stride-1, single-group convolutions with enough input channels (the unit's CNN), else im2col
-    (this module). What is saved for backward is only what the needed gradients use: the weight
-    gradient needs the input (the shifted path keeps it padded and channel-major, as it already
-    built it), the input gradient needs the weight; nothing at all when no input needs a gradient
-    (e.g. under ``no_grad``).
+        dL/db[o]       = sum_{n, i} dL/dy[n, o, i]
+        dL/dw[o, c, m] = sum_{n, i} dL/dy[n, o, i] * xpad[n, c, i*s + m*d]     (x correlated with dL/dy)
+        dL/dx          = dilate(dL/dy, s), padded by d*(k - 1) - pad, correlated with the kernel
+                         reflected along every spatial axis, in/out channels swapped per group
+
+    The first line of each method is the seam to the shifted-slice kernel (``fast/``), taken for
+    the unit's CNN unless the fast kernels are switched off. What is saved for backward is only
+    what the needed gradients use: the input for the weight gradient, the weight for the input
+    gradient; nothing at all when no input needs a gradient (e.g. under ``no_grad``).
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, b: Any, stride: tuple = (1,), pads: tuple = (),
-                dilation: tuple = (1,), groups: int = 1) -> Any:
+    def forward(ctx: Context, x: Any, w: Any, b: Any, window: Window) -> Any:
+        if fast.conv_applies(x, w, window):
+            return fast.conv_forward(ctx, x, w, b, window)
         unbatched = x.ndim == w.ndim - 1
         if unbatched:
             x = x[None]
-        need_x, need_w = ctx.needs_input_grad[:2]
-        ctx.grid = None
-        if use_shifted(x.shape, w.shape, stride, pads, groups):
-            y, X, ctx.grid = shifted_forward(x, w, pads, dilation)
-            source = X
-        else:
-            y = conv_forward_array(x, w, stride, pads, dilation, groups)
-            source = x
+        y = conv_forward_array(x, w, window.stride, window.pads, window.dilation, window.groups)
         if b is not None:
             y += b.reshape((1, -1) + (1,) * (w.ndim - 2))
+        need_x, need_w = ctx.needs_input_grad[:2]
         if any(ctx.needs_input_grad):
-            ctx.save_for_backward(source if need_w else None, w if need_x else None)
-        ctx.options = (stride, pads, dilation, groups)
+            ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        ctx.geometry = window
         ctx.in_shape = tuple(x.shape)
         ctx.w_shape = tuple(w.shape)
         ctx.unbatched = unbatched
@@ -303,22 +299,27 @@ class _ConvNdFunction(Function):
 
     @staticmethod
     def backward(ctx: Context, gy: Any) -> tuple:
-        source, w = ctx.saved_tensors
-        stride, pads, dilation, groups = ctx.options
+        if fast.took(ctx):
+            return fast.conv_backward(ctx, gy)
+        x, w = ctx.saved_tensors
+        win = ctx.geometry
         if ctx.unbatched:
             gy = gy[None]
-        need_x, need_w = ctx.needs_input_grad[:2]
-        if ctx.grid is not None:
-            gx, gw = shifted_backward(gy, w if need_x else None, source if need_w else None, ctx.w_shape, ctx.grid)
-        else:
-            gx = conv_input_grad_array(gy, w, ctx.in_shape, stride, pads, dilation, groups) if need_x else None
-            gw = conv_weight_grad_array(source, gy, ctx.w_shape, stride, pads, dilation, groups) if need_w else None
-        if gx is not None and ctx.unbatched:
-            gx = gx[0]
-        gb = None
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            # contiguous axes first; the explicit size (not -1) keeps an empty batch (N = 0) legal
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if ctx.has_bias and need_b:
+            # dL/db: the sum of dL/dy over batch and positions (contiguous axes first; the explicit
+            # size, not -1, keeps an empty batch legal)
             gb = gy.reshape(gy.shape[0], gy.shape[1], math.prod(gy.shape[2:])).sum(axis=2).sum(axis=0)
+        if need_w:
+            # dL/dw: the correlation of the input with dL/dy, one GEMM dL/dy @ im2col(x)^T
+            gw = conv_weight_grad_array(x, gy, ctx.w_shape, win.stride, win.pads, win.dilation, win.groups)
+        if need_x:
+            # dL/dx: dL/dy dilated by the stride, padded by d*(k - 1) - pad, correlated with the
+            # reflected, channel-swapped kernel (a transposed convolution)
+            gx = conv_input_grad_array(gy, w, ctx.in_shape, win.stride, win.pads, win.dilation, win.groups)
+            if ctx.unbatched:
+                gx = gx[0]
         return gx, gw, gb
 
 
@@ -344,17 +345,16 @@ class _ConvTransposeNdFunction(Function):
     """
 
     @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, b: Any, stride: tuple = (1,), pads: tuple = (),
-                dilation: tuple = (1,), groups: int = 1) -> Any:
+    def forward(ctx: Context, x: Any, w: Any, b: Any, window: Window) -> Any:
         unbatched = x.ndim == w.ndim - 1
         if unbatched:
             x = x[None]
-        z = transposed_conv_array(x, w, stride, pads, dilation, groups)
+        z = transposed_conv_array(x, w, window.stride, window.pads, window.dilation, window.groups)
         if b is not None:
             z += b.reshape((1, -1) + (1,) * (w.ndim - 2))
         if any(ctx.needs_input_grad):  # grad_x needs w, grad_w needs x; nothing under no_grad
             ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
-        ctx.options = (stride, pads, dilation, groups)
+        ctx.geometry = window
         ctx.w_shape = tuple(w.shape)
         ctx.unbatched = unbatched
         ctx.has_bias = b is not None
@@ -363,7 +363,8 @@ class _ConvTransposeNdFunction(Function):
     @staticmethod
     def backward(ctx: Context, gz: Any) -> tuple:
         x, w = ctx.saved_tensors
-        stride, pads, dilation, groups = ctx.options
+        win = ctx.geometry
+        stride, pads, dilation, groups = win.stride, win.pads, win.dilation, win.groups
         if ctx.unbatched:
             gz = gz[None]
         gx = gw = gb = None
@@ -400,12 +401,10 @@ _CONV_T = {1: ConvTranspose1dFunction, 2: ConvTranspose2dFunction, 3: ConvTransp
 # --------------------------------------------------------------------------------------------------
 def _conv(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Padding, dilation: Any,
           groups: int) -> Any:
-    op = f"conv{nd}d"
-    stride_t, pads, dilation_t = check_conv(op, nd, input, weight, bias, stride, padding, dilation, groups)
-    y = _CONV[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t, groups=groups)
+    window = check_conv(f"conv{nd}d", nd, input, weight, bias, stride, padding, dilation, groups)
+    y = _CONV[nd].apply(input, weight, bias, window=window)
     # each output element: C_in/groups * K multiply-adds
-    return declare(y, Window(tuple(weight.shape[2:]), stride_t, tuple(pads), dilation_t),
-                   mult_adds=y.numel() * math.prod(weight.shape[1:]))
+    return declare(y, window, mult_adds=y.numel() * math.prod(weight.shape[1:]))
 
 
 def conv1d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
@@ -420,8 +419,11 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
 
     ``y[n, o, i, j] = b[o] + sum_{c, m, k} w[o, c, m, k] * xpad[n, g*C_in/groups + c, i*s + m*d, j*s + k*d]``
     with ``g = o // (C_out/groups)``. ``padding``: int, (pH, pW), 'valid', 'same' or 'full'.
+    Forward and backward: ``_ConvNdFunction`` (the base of ``Conv2dFunction``) above.
     """
-    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+    window = check_conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+    y = Conv2dFunction.apply(input, weight, bias, window=window)
+    return declare(y, window, mult_adds=y.numel() * math.prod(weight.shape[1:]))
 
 
 def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,
@@ -432,14 +434,11 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int
 
 def _conv_t(nd: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
             groups: int, dilation: Any) -> Any:
-    op = f"conv_transpose{nd}d"
-    stride_t, pads, dilation_t = check_conv_transpose(op, nd, input, weight, bias, stride, padding,
-                                                      output_padding, groups, dilation)
-    z = _CONV_T[nd].apply(input, weight, bias, stride=stride_t, pads=tuple(pads), dilation=dilation_t,
-                          groups=groups)
+    window = check_conv_transpose(f"conv_transpose{nd}d", nd, input, weight, bias, stride, padding,
+                                  output_padding, groups, dilation)
+    z = _CONV_T[nd].apply(input, weight, bias, window=window)
     # each input element scatters C_out/groups * K multiply-adds
-    return declare(z, Window(tuple(weight.shape[2:]), stride_t, tuple(pads), dilation_t, transposed=True),
-                   mult_adds=input.numel() * math.prod(weight.shape[1:]))
+    return declare(z, window, mult_adds=input.numel() * math.prod(weight.shape[1:]))
 
 
 def conv_transpose1d(input: Any, weight: Any, bias: Any = None, stride: int | Sequence[int] = 1,

@@ -30,9 +30,9 @@ everything.
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 __all__ = ["Window", "Global", "Declared", "declare", "declared"]
@@ -40,13 +40,22 @@ __all__ = ["Window", "Global", "Declared", "declare", "declared"]
 
 @dataclass(frozen=True)
 class Window:
-    """A sliding window per spatial axis (see the module docstring); ``pads`` are ``(before, after)``."""
+    """A sliding window per spatial axis (see the module docstring); ``pads`` are ``(before, after)``.
+
+    The checks (``_checks.py``) resolve every spatial op's arguments into one ``Window``; the op's
+    ``Function`` and its kernels take it whole, and it is what the op declares on its graph node.
+    ``groups`` (convolutions) and ``out`` (the output's spatial size, where the op knows it) do not
+    take part in comparisons: two ops with the same kernel, stride, padding and dilation see the
+    same pixels.
+    """
 
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     pads: tuple[tuple[int, int], ...]
     dilation: tuple[int, ...]
     transposed: bool = False
+    groups: int = field(default=1, compare=False)
+    out: tuple[int, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.kernel)
@@ -55,17 +64,17 @@ class Window:
 
     @property
     def effective_kernel(self) -> tuple[int, ...]:
-        """``d*(k - 1) + 1``: the span of a dilated kernel."""
+        """``d*(k - 1) + 1``: the span of a dilated kernel (the one place this is computed)."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
 
-    def out_sizes(self, sizes: Sequence[int]) -> tuple[int, ...]:
-        """Output size per axis for input ``sizes`` (the floor formula; pads already hold any
-        ``ceil_mode`` extension)."""
-        if self.transposed:
-            return tuple((n - 1) * s + e - lo - hi
-                         for n, s, e, (lo, hi) in zip(sizes, self.stride, self.effective_kernel, self.pads))
-        return tuple((n + lo + hi - e) // s + 1
-                     for n, s, e, (lo, hi) in zip(sizes, self.stride, self.effective_kernel, self.pads))
+    @property
+    def padding(self) -> tuple[int, ...]:
+        """The ``before`` padding per axis (pooling's symmetric ``padding`` argument)."""
+        return tuple(lo for lo, _ in self.pads)
+
+    def replace(self, **changes: Any) -> Window:
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import fast
 from ..autograd import Context, Function
 from ._util import unbroadcast
-from .threads import parallel_matmul
 
 
 class MatMulFunction(Function):
@@ -52,5 +52,5 @@ class MatMulFunction(Function):
 
 
 def _mm(a: Any, b: Any) -> Any:
-    """``a @ b``; 2-D products go through the thread pool with one BLAS thread (``threads.parallel_matmul``)."""
-    return parallel_matmul(a, b) if a.ndim == 2 and b.ndim == 2 else a @ b
+    """``a @ b``; 2-D products go through the thread pool with one BLAS thread (``fast.matmul``)."""
+    return fast.matmul(a, b)

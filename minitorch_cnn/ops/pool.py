@@ -13,9 +13,12 @@ its left padding (PyTorch's rule). ``Q`` is the window size counted inside the p
 (``count_include_pad=True``) or the number of real input pixels in the window (``False``), or
 ``divisor_override``.
 
-Fast path: one loop over the k*k kernel *offsets*; for each offset the strided slice
+Vectorised: one loop over the k*k kernel *offsets*; for each offset the strided slice
 ``xpad[..., m::s, k::s]`` holds that tap of every window at once, so all the arithmetic is
-whole-array (no loop over batch, channels or positions).
+whole-array (no loop over batch, channels or positions). The unit's ``max_pool2d(2)`` has a faster
+kernel (``fast/pool2x2.py``: two halving steps, bool arg-max state), taken on the first line of
+``_MaxPoolNdFunction.forward`` unless the fast kernels are switched off (``MINITORCH_CNN_FAST=0``);
+it returns the same values and gradients.
 
 Backward:
 
@@ -42,11 +45,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import fast
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import check_adaptive, check_avg_pool, check_max_unpool, check_tensor, pool_geometry
 from .geometry import Global, Window, declare
-from .threads import parallel_for
 from .windows import offset_slices, pad_or_crop
 
 __all__ = [
@@ -73,80 +76,6 @@ def _lowest(dtype: Any) -> float:
 # --------------------------------------------------------------------------------------------------
 # Max pooling
 # --------------------------------------------------------------------------------------------------
-def is_2x2_pooling(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
-                   pads: Sequence[tuple[int, int]]) -> bool:
-    """The CNN's ``max_pool2d(2)``: 2x2 windows, stride 2, no padding, no dilation."""
-    return (tuple(kernel) == (2, 2) and tuple(stride) == (2, 2) and tuple(dilation) == (1, 1)
-            and all(lo == 0 and hi == 0 for lo, hi in pads))
-
-
-def max_pool_2x2_forward_array(x: Any, out: Sequence[int], need_state: bool) -> tuple:
-    """2x2/stride-2 max pooling without window views, in two halving steps.
-
-    Columns: ``h[.., r, j] = max(x[.., r, 2j], x[.., r, 2j+1])``, and ``right[.., r, j]`` = "the right
-    one was strictly larger". Rows: ``y[.., i, j] = max(h[.., 2i, j], h[.., 2i+1, j])``, and
-    ``lower[.., i, j]`` = "the lower row was strictly larger". Strict comparisons keep the *first*
-    maximum in row-major window order, like PyTorch. Each step reads its input as long 1-d/2-d
-    strided runs (NumPy is slow on arrays whose innermost axis has length 2). Work is split over
-    the batch (``threads.parallel_for``). Returns ``(y, lower, right)``; the two bool arrays (3/4 of
-    a byte per input element) are the backward state, None unless ``need_state``.
-    """
-    xp = get_array_module(x)
-    oh, ow = out
-    n, c = x.shape[:2]
-    x = x[..., : 2 * oh, : 2 * ow]  # an odd last row/column is in no window
-    y = xp.empty((n, c, oh, ow), dtype=x.dtype)
-    lower = xp.empty(y.shape, dtype=bool) if need_state else None
-    right = xp.empty((n, c, 2 * oh, ow), dtype=bool) if need_state else None
-
-    def work(s: slice) -> None:
-        pairs = x[s].reshape(-1, 2)  # (n*C*2oh*ow, 2): horizontal neighbours
-        h = xp.maximum(pairs[:, 0], pairs[:, 1]).reshape(-1, 2, ow)  # (n*C*oh, 2, ow): row pairs
-        xp.maximum(h[:, 0], h[:, 1], out=y[s].reshape(-1, ow))
-        if need_state:
-            xp.greater(pairs[:, 1], pairs[:, 0], out=right[s].reshape(-1))
-            xp.greater(h[:, 1], h[:, 0], out=lower[s].reshape(-1, ow))
-
-    parallel_for(xp, n, x.nbytes, work)
-    return y, lower, right
-
-
-def max_pool_2x2_arg_array(lower: Any, right: Any) -> Any:
-    """The arg-max as the general path numbers it (0..3, row-major in the window):
-    ``2*lower + right`` of the row that won."""
-    xp = get_array_module(lower)
-    n, c, oh, ow = lower.shape
-    rows = right.reshape(n, c, oh, 2, ow)
-    return xp.where(lower, rows[:, :, :, 1], rows[:, :, :, 0]).astype(xp.int32) + 2 * lower.astype(xp.int32)
-
-
-def max_pool_2x2_backward_array(gy: Any, lower: Any, right: Any, in_shape: Sequence[int]) -> Any:
-    """Undo the two halving steps: the gradient goes to the winning row, then to the winning
-    column of that row (the losing row receives zeros, so its ``right`` does not matter). Every
-    input element is written exactly once: no zero-filled buffer, no scatter-add."""
-    xp = get_array_module(gy)
-    n, c, oh, ow = gy.shape
-    gx = xp.empty((n, c, 2 * oh, 2 * ow), dtype=gy.dtype)
-
-    def work(s: slice) -> None:
-        # multiplying by a bool mask is several times faster in NumPy than ``where``
-        g, low = gy[s].reshape(-1, ow), lower[s].reshape(-1, ow)
-        gh = xp.empty((g.shape[0], 2, ow), dtype=gy.dtype)  # gradient of h, (n*C*oh, 2, ow)
-        xp.multiply(g, ~low, out=gh[:, 0])
-        xp.multiply(g, low, out=gh[:, 1])
-        gh, r = gh.reshape(-1), right[s].reshape(-1)
-        pairs = gx[s].reshape(-1, 2)
-        xp.multiply(gh, ~r, out=pairs[:, 0])
-        xp.multiply(gh, r, out=pairs[:, 1])
-
-    parallel_for(xp, n, gx.nbytes, work)
-    if gx.shape == tuple(in_shape):
-        return gx
-    full = xp.zeros(tuple(in_shape), dtype=gy.dtype)  # odd H or W: the last row/column gets nothing
-    full[..., : 2 * oh, : 2 * ow] = gx
-    return full
-
-
 def max_pool_forward_array(x: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
                            pads: Sequence[tuple[int, int]], out: Sequence[int], need_arg: bool) -> tuple:
     """Return ``(y, arg)``: the window maxima and, if ``need_arg``, the kernel offset (0..K-1,
@@ -211,36 +140,33 @@ def flat_indices_array(arg: Any, kernel: Sequence[int], stride: Sequence[int], d
 
 class _MaxPoolNdFunction(Function):
     """``y[i] = max_m xpad[i*s + m*d]``; ``dL/dx[j] = sum of dL/dy[i] over the windows i whose
-    (first) arg-max is j``: the gradient is routed, not spread."""
+    (first) arg-max is j``: the gradient is routed, not spread. ``window``: a ``geometry.Window``."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, kernel: tuple = (), stride: tuple = (), padding: tuple = (),
-                dilation: tuple = (), out: tuple = (), pads: tuple = (), return_indices: bool = False) -> Any:
-        ctx.geometry = (tuple(x.shape), kernel, stride, dilation, pads, out)
-        ctx.fast_2x2 = x.ndim == 4 and is_2x2_pooling(kernel, stride, dilation, pads)
+    def forward(ctx: Context, x: Any, window: Window, return_indices: bool = False) -> Any:
+        if fast.max_pool_applies(x, window, return_indices):
+            return fast.max_pool_forward(ctx, x, window)
+        w = window
         # the arg-max is backward state: computed and kept only when a gradient will flow
         # (not under no_grad), or for return_indices
-        if ctx.fast_2x2:
-            y, lower, right = max_pool_2x2_forward_array(x, out, ctx.needs_input_grad[0] or return_indices)
-            ctx.save_for_backward(*((lower, right) if ctx.needs_input_grad[0] else ()))
-            arg = max_pool_2x2_arg_array(lower, right) if return_indices else None
-        else:
-            y, arg = max_pool_forward_array(x, kernel, stride, dilation, pads, out,
-                                            ctx.needs_input_grad[0] or return_indices)
-            ctx.save_for_backward(*((arg,) if ctx.needs_input_grad[0] else ()))
+        y, arg = max_pool_forward_array(x, w.kernel, w.stride, w.dilation, w.pads, w.out,
+                                        ctx.needs_input_grad[0] or return_indices)
+        ctx.save_for_backward(*((arg,) if ctx.needs_input_grad[0] else ()))
+        ctx.geometry = window
+        ctx.in_shape = tuple(x.shape)
         if not return_indices:
             return y
         ctx.mark_non_differentiable(1)
-        nd = len(kernel)
-        return y, flat_indices_array(arg, kernel, stride, dilation, padding, x.shape[-nd:])
+        nd = len(w.kernel)
+        return y, flat_indices_array(arg, w.kernel, w.stride, w.dilation, w.padding, x.shape[-nd:])
 
     @staticmethod
     def backward(ctx: Context, gy: Any, *_: Any) -> Any:
-        in_shape, kernel, stride, dilation, pads, out = ctx.geometry
-        if ctx.fast_2x2:
-            return max_pool_2x2_backward_array(gy, *ctx.saved_tensors, in_shape)
+        if fast.took(ctx):
+            return fast.max_pool_backward(ctx, gy)
         (arg,) = ctx.saved_tensors
-        return max_pool_backward_array(gy, arg, in_shape, kernel, stride, dilation, pads, out)
+        w = ctx.geometry
+        return max_pool_backward_array(gy, arg, ctx.in_shape, w.kernel, w.stride, w.dilation, w.pads, w.out)
 
 
 class MaxPool1dFunction(_MaxPoolNdFunction):
@@ -262,10 +188,9 @@ def _max_pool(nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any, 
               ceil_mode: bool, return_indices: bool) -> Any:
     op = f"max_pool{nd}d"
     check_tensor(input, "input", op)
-    k, s, p, d, out, pads = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    y = _MAX[nd].apply(input, kernel=k, stride=s, padding=p, dilation=d, out=out, pads=tuple(pads),
-                       return_indices=return_indices)
-    return declare(y, Window(k, s, tuple(pads), d))
+    window = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    y = _MAX[nd].apply(input, window=window, return_indices=return_indices)
+    return declare(y, window)
 
 
 def max_pool1d(input: Any, kernel_size: int | Sequence[int], stride: Any = None, padding: Any = 0,
@@ -315,29 +240,29 @@ class _AvgPoolNdFunction(Function):
     dL/dy[i] / Q_i``: each window spreads its gradient evenly over its taps."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, kernel: tuple = (), stride: tuple = (), padding: tuple = (),
-                out: tuple = (), pads: tuple = (), count_include_pad: bool = True,
+    def forward(ctx: Context, x: Any, window: Window, count_include_pad: bool = True,
                 divisor_override: int | None = None) -> Any:
         xp = get_array_module(x)
-        nd = len(kernel)
-        xpd = pad_or_crop(x, pads)
-        ones = (1,) * nd
+        w = window
+        xpd = pad_or_crop(x, w.pads)
         total = None
-        for _, index in offset_slices(kernel, stride, ones, out):
+        for _, index in offset_slices(w.kernel, w.stride, w.dilation, w.out):
             if total is None:
                 total = xpd[index].copy()
             else:
                 total += xpd[index]
-        q = avg_divisor_array(xp, x.dtype, x.shape[-nd:], kernel, stride, padding, out, count_include_pad,
-                              divisor_override)
-        ctx.geometry = (tuple(x.shape), kernel, stride, pads, out)
+        q = avg_divisor_array(xp, x.dtype, x.shape[-len(w.kernel):], w.kernel, w.stride, w.padding, w.out,
+                              count_include_pad, divisor_override)
+        ctx.geometry = window
+        ctx.in_shape = tuple(x.shape)
         ctx.q = q
         return total / q
 
     @staticmethod
     def backward(ctx: Context, gy: Any) -> Any:
         xp = get_array_module(gy)
-        in_shape, kernel, stride, pads, out = ctx.geometry
+        in_shape, win = ctx.in_shape, ctx.geometry
+        kernel, stride, pads, out = win.kernel, win.stride, win.pads, win.out
         nd = len(kernel)
         # BEGIN SOLUTION 3.4
         share = gy / ctx.q  # each tap of a window gets 1/Q of its output's gradient
@@ -368,10 +293,10 @@ def _avg_pool(nd: int, input: Any, kernel_size: Any, stride: Any, padding: Any, 
               count_include_pad: bool, divisor_override: int | None) -> Any:
     op = f"avg_pool{nd}d"
     check_avg_pool(op, input, divisor_override)
-    k, s, p, _, out, pads = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, 1, ceil_mode)
-    y = _AVG[nd].apply(input, kernel=k, stride=s, padding=p, out=out, pads=tuple(pads),
-                       count_include_pad=count_include_pad, divisor_override=divisor_override)
-    return declare(y, Window(k, s, tuple(pads), (1,) * nd))
+    window = pool_geometry(op, nd, input.shape, kernel_size, stride, padding, 1, ceil_mode)
+    y = _AVG[nd].apply(input, window=window, count_include_pad=count_include_pad,
+                       divisor_override=divisor_override)
+    return declare(y, window)
 
 
 def avg_pool1d(input: Any, kernel_size: int | Sequence[int], stride: Any = None, padding: Any = 0,

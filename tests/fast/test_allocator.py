@@ -1,4 +1,4 @@
-"""allocator.tune_malloc: arrays up to 32 MiB come from the heap (their pages are reused), not mmap."""
+"""fast/allocator.tune_malloc: arrays up to 32 MiB come from the heap (their pages are reused), not mmap."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ma
 # is an mmap of its own; tuned (threshold 32 MiB) it lives in the heap.
 PROBE = r"""
 import ctypes
-import minitorch_cnn, minitorch_cnn.allocator as a
+import minitorch_cnn, minitorch_cnn.fast.allocator as a
 import numpy as np
 
 class Info(ctypes.Structure):
@@ -31,7 +31,7 @@ print(a._tuned, libc.mallinfo2().hblkhd - before >= 20 << 20)
 
 
 def _has_mallinfo2() -> bool:
-    from minitorch_cnn import allocator
+    from minitorch_cnn.fast import allocator
 
     try:
         return hasattr(allocator.libc(), "mallinfo2")
