@@ -13,11 +13,11 @@ The whole idea on one screen:
   node's ``backward`` once all gradients flowing into it have been summed (chain rule), and adds
   the results into ``.grad`` of the leaf tensors.
 
-Beside this file: ``grad_mode.py`` holds the switch ``no_grad`` / ``enable_grad`` reads, and
-``inplace.py`` PyTorch's in-place rules (``x += 1``, ``x.mul_(2)``, ``x[0] = 5``): every tensor has
-a version counter, shared with its views, that each in-place change bumps; a node remembers the
-versions of the tensors it saved and ``backward`` refuses to use a saved tensor that was changed
-since. Their names are importable from here too.
+Beside this file: ``grad_mode.py`` holds the switch that turns recording off and on (``no_grad``,
+``enable_grad``), and ``inplace.py`` PyTorch's in-place rules (``x += 1``, ``x.mul_(2)``,
+``x[0] = 5``): every tensor has a version counter, shared with its views, that each in-place change
+bumps; a node remembers the versions of the tensors it saved and ``backward`` refuses to use a saved
+tensor that was changed since. Their names are importable from here too.
 
 One deliberate difference from PyTorch: ``forward`` and ``backward`` receive and return backend
 arrays (``numpy.ndarray`` / ``cupy.ndarray``), not Tensors. Ops are therefore plain array code,
