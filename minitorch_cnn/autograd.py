@@ -13,10 +13,11 @@ The whole idea on one screen:
   node's ``backward`` once all gradients flowing into it have been summed (chain rule), and adds
   the results into ``.grad`` of the leaf tensors.
 
-In-place ops (``x += 1``, ``x.mul_(2)``, ``x[0] = 5``) follow PyTorch's rules (see
-``apply_inplace``): every tensor has a version counter, shared with its views, that each in-place
-change bumps; a node remembers the versions of the tensors it saved and ``backward`` refuses to
-use a saved tensor that was changed since.
+Beside this file: ``grad_mode.py`` holds the switch that turns recording off and on (``no_grad``,
+``enable_grad``), and ``inplace.py`` PyTorch's in-place rules (``x += 1``, ``x.mul_(2)``,
+``x[0] = 5``): every tensor has a version counter, shared with its views, that each in-place change
+bumps; a node remembers the versions of the tensors it saved and ``backward`` refuses to use a saved
+tensor that was changed since. Their names are importable from here too.
 
 One deliberate difference from PyTorch: ``forward`` and ``backward`` receive and return backend
 arrays (``numpy.ndarray`` / ``cupy.ndarray``), not Tensors. Ops are therefore plain array code,
@@ -26,116 +27,31 @@ gradients, is not supported.)
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import backend
+from . import backend, grad_mode
+from .autograd_hooks import forward_observers as _forward_observers
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .inplace import (
+    _check_saved_versions,
+    _check_views_current,
+    _note_saved_versions,
+    _share_version,
+    apply_inplace,
+    check_inplace,
+)
+from .inplace import write_inplace as write_inplace
 
 if TYPE_CHECKING:
+    from .inplace import _SavedVersion
     from .tensors import Tensor
 
 __all__ = [
-    "Function",
-    "Context",
-    "Node",
-    "no_grad",
-    "enable_grad",
-    "inference_mode",
-    "set_grad_enabled",
-    "is_grad_enabled",
-    "backward",
-    "topological_order",
-    "apply_inplace",
-    "check_inplace",
-    "zero_grads",
+    "Function", "Context", "Node", "backward", "topological_order", "zero_grads",
+    "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",  # grad_mode.py
+    "apply_inplace", "check_inplace",  # inplace.py
 ]
-
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801 - torch's name
-    """Context manager (and decorator) that turns graph recording on or off."""
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self.prev = _grad_enabled
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = self.mode
-
-    def __exit__(self, *exc: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
-
-
-class _AlsoBareDecorator:
-    """Lets ``@no_grad`` (no parentheses) decorate a function, as in PyTorch, besides ``@no_grad()``."""
-
-    def __new__(cls, *args: Any) -> Any:
-        self = super().__new__(cls)
-        if len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool):
-            self.__init__()
-            return self(args[0])  # ContextDecorator.__call__: the wrapped function
-        return self
-
-
-class no_grad(_AlsoBareDecorator, set_grad_enabled):  # noqa: N801
-    """``with no_grad():`` ops record no graph and save nothing for backward (evaluation, optimizer updates)."""
-
-    def __init__(self, func: Any = None) -> None:
-        super().__init__(False)
-
-
-class enable_grad(_AlsoBareDecorator, set_grad_enabled):  # noqa: N801
-    """``with enable_grad():`` re-enables recording inside a ``no_grad`` block."""
-
-    def __init__(self, func: Any = None) -> None:
-        super().__init__(True)
-
-
-class inference_mode(_AlsoBareDecorator, set_grad_enabled):  # noqa: N801
-    """``with inference_mode():`` as ``no_grad`` (PyTorch's faster variant; here the two are the same).
-
-    ``inference_mode(False)`` leaves recording as it is, as PyTorch's does.
-    """
-
-    def __init__(self, mode: bool = True) -> None:
-        super().__init__(False)
-        self.enabled = bool(mode) if isinstance(mode, bool) else True
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        if self.enabled:
-            _grad_enabled = False
-
-
-class _VersionCounter:
-    """How many times a tensor's memory was changed in place. Views of one array share one counter."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def bump(self) -> None:
-        self.value += 1
-
-
-class _SavedVersion:
-    """A tensor saved for backward: its counter, the version it had, and words to name it in errors."""
-
-    __slots__ = ("counter", "version", "where", "shape", "dtype")
-
-    def __init__(self, counter: _VersionCounter, where: str, shape: tuple, dtype: Any) -> None:
-        self.counter, self.version, self.where, self.shape, self.dtype = counter, counter.value, where, shape, dtype
 
 
 class Context:
@@ -205,10 +121,6 @@ class Node:
         return f"<{self.name()}>"
 
 
-# Called as observer(function_class, ctx) after every forward (used by testing.saved_by_forward).
-_forward_observers: list[Callable[[type, Context], None]] = []
-
-
 class Function:
     """Base class of every differentiable op. Subclass it and write two static methods.
 
@@ -246,7 +158,8 @@ class Function:
 
         tensors, arrays = _split_inputs(cls.__name__, args)
         ctx = Context()
-        ctx.needs_input_grad = tuple(_grad_enabled and t is not None and t.requires_grad for t in tensors)
+        enabled = grad_mode._grad_enabled
+        ctx.needs_input_grad = tuple(enabled and t is not None and t.requires_grad for t in tensors)
         record = any(ctx.needs_input_grad)
         ctx._saving = record
         if record:
@@ -259,7 +172,7 @@ class Function:
             _share_version(tensors[0], results[0])
         if record:
             _connect(cls, ctx, tensors, results)
-        for observer in _forward_observers:
+        for observer in _forward_observers:  # test-only (autograd_hooks.py); empty in use
             observer(cls, ctx)
         return tuple(results) if multiple else results[0]
 
@@ -297,124 +210,7 @@ def _connect(cls: type[Function], ctx: Context, tensors: list, results: list) ->
             r.grad_fn = node
             r._output_index = i
             r.requires_grad = True
-    owners = {id(t.data): (t, f"input {i}") for i, t in enumerate(tensors) if t is not None}
-    owners.update({id(r.data): (r, f"output {k}") for k, r in enumerate(results)})
-    for a in ctx.saved_tensors:
-        owner = owners.get(id(a))
-        if owner is not None:
-            t, where = owner
-            ctx._saved_versions.append(_SavedVersion(t._version_counter, where, t.shape, t.dtype))
-
-
-def _share_version(base: Tensor, view: Tensor) -> None:
-    """Give ``view`` the counter of ``base`` when their arrays overlap (a view, not a copy)."""
-    xp = backend.get_array_module(base.data)
-    if xp.may_share_memory(view.data, base.data):
-        view._version_counter = base._version_counter
-        view._view_base = base._view_base if base._view_base is not None else base
-        view._view_version = base._version_counter.value
-
-
-def _check_views_current(op: str, tensors: list) -> None:
-    """Refuse a graph view whose memory was changed in place after it was taken: its grad_fn is stale."""
-    for t in tensors:
-        if t is not None and t.grad_fn is not None and t._view_base is not None and (
-            t._version_counter.value != t._view_version
-        ):
-            raise RuntimeError(
-                f"{op}: an input of shape {t.shape} is a view (indexing, reshape, permute, ...) whose "
-                "memory was modified by an in-place operation after the view was taken, so its "
-                "graph no longer describes its values; take the view again after the in-place change"
-            )
-
-
-# --------------------------------------------------------------------------------------------------
-# In-place ops: compute out of place, write the result into the tensor's memory, rewire the graph
-# --------------------------------------------------------------------------------------------------
-_LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
-
-
-def check_inplace(target: Tensor, op: str, args: Sequence[Any] = ()) -> bool:
-    """PyTorch's rules for changing ``target`` in place; returns whether the change is recorded.
-
-    * a leaf that requires grad may change only under ``no_grad`` (optimizer steps, init);
-    * when the graph records (grad mode on and ``target`` or an argument requires grad) the
-      change becomes a node of the graph, except on a view, which would need its base rewired.
-    """
-    from .tensors import Tensor
-
-    if not _grad_enabled:
-        return False
-    if target.requires_grad and target.grad_fn is None:
-        raise RuntimeError(
-            f"{_LEAF_MESSAGE} ({op} on a leaf of shape {target.shape}: do the update under "
-            "`with minitorch_cnn.no_grad():` as an optimizer does, or work on a copy, y = x.clone())"
-        )
-    record = target.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
-    if record and target._view_base is not None:
-        raise RuntimeError(
-            f"{op}: in-place change of a view (indexing, reshape, permute, ...) of shape {target.shape} "
-            "that would have to be recorded in the graph; minitorch_cnn records in-place ops only on "
-            "tensors that own their memory. Use the out-of-place op (y = v + w), x[index] = value on "
-            "the base tensor, or clone() the view first"
-        )
-    return record
-
-
-def apply_inplace(function: type[Function], target: Tensor, *args: Any, op: str, **kwargs: Any) -> Tensor:
-    """``target <- function(target, *args)`` in place, as PyTorch's ``op_`` methods.
-
-    The result is computed out of place (with a copy of ``target``'s old values standing in for
-    it in the graph), checked to have ``target``'s shape and dtype, written into ``target``'s
-    memory (so views see it), and ``target``'s version is bumped. When recorded, ``target``'s
-    ``grad_fn`` becomes the new node.
-    """
-    record = check_inplace(target, op, args)
-    source = _snapshot(target) if record else target
-    result = function.apply(source, *args, **kwargs)
-    if result.shape != target.shape or result.dtype != target.dtype:
-        raise RuntimeError(
-            f"{op}: the result has shape {result.shape} and dtype {result.dtype} but the tensor changed "
-            f"in place has shape {target.shape} and dtype {target.dtype}; an in-place op cannot change "
-            "either. Use the out-of-place op instead (y = x + other)"
-        )
-    write_inplace(target, result.data, op)
-    if record:
-        _rewire(target, result)
-    return target
-
-
-def write_inplace(target: Tensor, array: Any, op: str, key: Any = Ellipsis) -> None:
-    """``target.data[key] = array`` and bump the version (the one place in-place writes happen)."""
-    flags = getattr(target.data, "flags", None)
-    if flags is not None and not getattr(flags, "writeable", True):
-        raise RuntimeError(
-            f"{op}: this tensor of shape {target.shape} is a broadcast view (expand / broadcast_to) whose "
-            "elements share memory, so it cannot be written in place; clone() it first"
-        )
-    target.data[key] = array
-    target._version_counter.bump()
-
-
-def _snapshot(t: Tensor) -> Tensor:
-    """A copy of ``t``'s current values standing where ``t`` stands in the graph (its old self)."""
-    from .tensors import Tensor
-
-    s = Tensor._from_array(t.data.copy())
-    s.grad_fn, s._output_index, s.requires_grad = t.grad_fn, t._output_index, t.requires_grad
-    return s
-
-
-def _rewire(target: Tensor, result: Tensor) -> None:
-    """Make ``target`` the output of ``result``'s node (it now holds that node's output values)."""
-    node = result.grad_fn
-    for saved in node.ctx._saved_versions:  # a saved output is now target's memory
-        if saved.counter is result._version_counter:
-            saved.counter, saved.version = target._version_counter, target._version_counter.value
-    if target._retains_grad and target.grad_fn is not None:
-        target.grad_fn.retained.pop(target._output_index, None)
-        node.retained[result._output_index] = target
-    target.grad_fn, target._output_index, target.requires_grad = node, result._output_index, True
+    _note_saved_versions(ctx, tensors, results)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -537,18 +333,6 @@ def _run_node(node: Node, out_grads: list, retain_graph: bool) -> tuple:
         node.ctx._freed = True
     return in_grads
 
-
-def _check_saved_versions(node: Node) -> None:
-    """PyTorch's error when a tensor that ``node`` saved was changed in place afterwards."""
-    for saved in node.ctx._saved_versions:
-        if saved.counter.value != saved.version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{saved.dtype} tensor {list(saved.shape)}], which is {saved.where} of "
-                f"{node.name()}, is at version {saved.counter.value}; expected version {saved.version} "
-                "instead. Hint: the in-place change came after the op saved the tensor for backward; "
-                "make it before, or change a copy (x = x.clone()) or use the out-of-place op (x = x + 1)."
-            )
 
 
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:

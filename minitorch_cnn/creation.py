@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .ops import elementwise as E
-from .ops import shape as S
+from .ops import elementwise
+from .ops import shape as shape_ops  # `shape` is a parameter name here
 from .ops._checks import check_tensor
 from .ops._util import check_size, normalize_dims
 from .tensors import Tensor, _shape_arg, float32, int64
@@ -222,8 +222,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     tensors = _tensors("cat", tensors)
     (d,) = normalize_dims(dim, tensors[0].ndim)
-    S.check_same_rank("cat", [t.shape for t in tensors], d, stacking=False)
-    return S.CatFunction.apply(*tensors, dim=d)
+    shape_ops.check_same_rank("cat", [t.shape for t in tensors], d, stacking=False)
+    return shape_ops.CatFunction.apply(*tensors, dim=d)
 
 
 concatenate = cat
@@ -233,8 +233,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join equally-shaped tensors along a new dimension."""
     tensors = _tensors("stack", tensors)
     (d,) = normalize_dims(dim, tensors[0].ndim + 1)
-    S.check_same_rank("stack", [t.shape for t in tensors], d, stacking=True)
-    return S.StackFunction.apply(*tensors, dim=d)
+    shape_ops.check_same_rank("stack", [t.shape for t in tensors], d, stacking=True)
+    return shape_ops.StackFunction.apply(*tensors, dim=d)
 
 
 def split(t: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
@@ -265,7 +265,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
     cond = condition.data if isinstance(condition, Tensor) else condition
     a = ref._coerce(input) if isinstance(ref, Tensor) else input
     b = ref._coerce(other) if isinstance(ref, Tensor) else other
-    return E.WhereFunction.apply(Tensor._from_array(cond), a, b)
+    return elementwise.WhereFunction.apply(Tensor._from_array(cond), a, b)
 
 
 def maximum(a: Tensor, b: Any) -> Tensor:

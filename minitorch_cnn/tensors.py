@@ -21,11 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import autograd, backend
-from .ops import elementwise as E
-from .ops import indexing as I
-from .ops import matmul as M
-from .ops import reduce as R
-from .ops import shape as S
+from .inplace import _VersionCounter, apply_inplace, check_inplace, write_inplace
+from .ops import elementwise, indexing, matmul, reduce
+from .ops import shape as shape_ops  # `shape` is a parameter and property name throughout
 from .ops._util import normalize_dims
 
 __all__ = ["Tensor", "float32", "float64", "int64", "int32", "bool_", "uint8", "float16"]
@@ -117,7 +115,7 @@ class Tensor:
         self._leaf_hooks: list[Callable] = []
         self._retains_grad = False
         self.requires_grad = False
-        self._version_counter = autograd._VersionCounter()
+        self._version_counter = _VersionCounter()
         self._view_base: Tensor | None = None  # the tensor whose memory this one views, if any
         self._view_version = 0  # the shared version when the view was taken
         if requires_grad:
@@ -133,7 +131,7 @@ class Tensor:
         t._leaf_hooks = []
         t._retains_grad = False
         t.requires_grad = False
-        t._version_counter = autograd._VersionCounter()
+        t._version_counter = _VersionCounter()
         t._view_base = None
         t._view_version = 0
         return t
@@ -439,46 +437,46 @@ class Tensor:
         return getattr(ufunc, method)(*arrays, **kwargs)
 
     def __add__(self, other: Any) -> Tensor:
-        return E.AddFunction.apply(self, self._coerce(other))
+        return elementwise.AddFunction.apply(self, self._coerce(other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return E.AddFunction.apply(self._coerce(other), self)
+        return elementwise.AddFunction.apply(self._coerce(other), self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return E.SubFunction.apply(self, self._coerce(other))
+        return elementwise.SubFunction.apply(self, self._coerce(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return E.SubFunction.apply(self._coerce(other), self)
+        return elementwise.SubFunction.apply(self._coerce(other), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return E.MulFunction.apply(self, self._coerce(other))
+        return elementwise.MulFunction.apply(self, self._coerce(other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return E.MulFunction.apply(self._coerce(other), self)
+        return elementwise.MulFunction.apply(self._coerce(other), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return E.DivFunction.apply(self, self._coerce(other))
+        return elementwise.DivFunction.apply(self, self._coerce(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return E.DivFunction.apply(self._coerce(other), self)
+        return elementwise.DivFunction.apply(self._coerce(other), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return E.PowFunction.apply(self, self._coerce(other))
+        return elementwise.PowFunction.apply(self, self._coerce(other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return E.PowFunction.apply(self._coerce(other), self)
+        return elementwise.PowFunction.apply(self._coerce(other), self)
 
     def __neg__(self) -> Tensor:
-        return E.NegFunction.apply(self)
+        return elementwise.NegFunction.apply(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        return M.MatMulFunction.apply(self, self._coerce(other))
+        return matmul.MatMulFunction.apply(self, self._coerce(other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return M.MatMulFunction.apply(self._coerce(other), self)
+        return matmul.MatMulFunction.apply(self._coerce(other), self)
 
     def __abs__(self) -> Tensor:
         return self.abs()
@@ -508,42 +506,44 @@ class Tensor:
         return self @ other
 
     def exp(self) -> Tensor:
-        return E.ExpFunction.apply(self)
+        return elementwise.ExpFunction.apply(self)
 
     def log(self) -> Tensor:
-        return E.LogFunction.apply(self)
+        return elementwise.LogFunction.apply(self)
 
     def sqrt(self) -> Tensor:
-        return E.SqrtFunction.apply(self)
+        return elementwise.SqrtFunction.apply(self)
 
     def abs(self) -> Tensor:
-        return E.AbsFunction.apply(self)
+        return elementwise.AbsFunction.apply(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        return E.ClampFunction.apply(self, min=min, max=max)
+        return elementwise.ClampFunction.apply(self, min=min, max=max)
 
     clip = clamp
 
     def relu(self) -> Tensor:
-        return E.ReLUFunction.apply(self)
+        return elementwise.ReLUFunction.apply(self)
 
     def sigmoid(self) -> Tensor:
-        return E.SigmoidFunction.apply(self)
+        return elementwise.SigmoidFunction.apply(self)
 
     def tanh(self) -> Tensor:
-        return E.TanhFunction.apply(self)
+        return elementwise.TanhFunction.apply(self)
 
     def softmax(self, dim: int = -1) -> Tensor:
-        return E.SoftmaxFunction.apply(self, dim=normalize_dims(dim, self.ndim)[0] if self.ndim else 0)
+        axis = normalize_dims(dim, self.ndim)[0] if self.ndim else 0
+        return elementwise.SoftmaxFunction.apply(self, dim=axis)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
-        return E.LogSoftmaxFunction.apply(self, dim=normalize_dims(dim, self.ndim)[0] if self.ndim else 0)
+        axis = normalize_dims(dim, self.ndim)[0] if self.ndim else 0
+        return elementwise.LogSoftmaxFunction.apply(self, dim=axis)
 
     def maximum(self, other: Any) -> Tensor:
-        return E.MaximumFunction.apply(self, self._coerce(other))
+        return elementwise.MaximumFunction.apply(self, self._coerce(other))
 
     def minimum(self, other: Any) -> Tensor:
-        return E.MinimumFunction.apply(self, self._coerce(other))
+        return elementwise.MinimumFunction.apply(self, self._coerce(other))
 
     # comparisons: no gradient, boolean result
     def _compare(self, other: Any, op: Callable) -> Tensor:
@@ -595,12 +595,12 @@ class Tensor:
     # Reductions
     # ----------------------------------------------------------------------------------------------
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return R.SumFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.SumFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         if self.dtype.kind not in _FLOAT_KINDS:
             raise TypeError(f"mean(): needs a floating-point tensor, got dtype {self.dtype}; use .float() first")
-        return R.MeanFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim)
+        return reduce.MeanFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim)
 
     def var(
         self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False,
@@ -609,7 +609,8 @@ class Tensor:
         """Variance; ``correction=1`` (default, Bessel) divides by n - 1, ``correction=0`` by n."""
         if correction is None:
             correction = 1 if unbiased in (None, True) else 0
-        return R.VarFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim, correction=correction)
+        axes = normalize_dims(dim, self.ndim)
+        return reduce.VarFunction.apply(self, axes=axes, keepdim=keepdim, correction=correction)
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None) -> Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
@@ -617,10 +618,10 @@ class Tensor:
     def _extreme(self, dim: int | None, keepdim: bool, mode: str) -> Any:
         if dim is None:
             _check_nonempty_reduction(mode, self.shape, None)
-            return R.MaxMinFunction.apply(self, axes=None, keepdim=False, mode=mode)
+            return reduce.MaxMinFunction.apply(self, axes=None, keepdim=False, mode=mode)
         (d,) = normalize_dims(dim, self.ndim)
         _check_nonempty_reduction(mode, self.shape, (d,))
-        values, indices = R.MaxMinDimFunction.apply(self, dim=d, keepdim=keepdim, mode=mode)
+        values, indices = reduce.MaxMinDimFunction.apply(self, dim=d, keepdim=keepdim, mode=mode)
         return MaxResult(values, indices)
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -637,12 +638,12 @@ class Tensor:
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         axes = normalize_dims(dim, self.ndim)
         _check_nonempty_reduction("amax", self.shape, axes)
-        return R.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="max")
+        return reduce.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="max")
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         axes = normalize_dims(dim, self.ndim)
         _check_nonempty_reduction("amin", self.shape, axes)
-        return R.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="min")
+        return reduce.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="min")
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg(dim, keepdim, "argmax")
@@ -662,12 +663,12 @@ class Tensor:
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Product of the elements (over ``dim``, or all of them)."""
         d = None if dim is None else normalize_dims(dim, self.ndim)[0]
-        return R.ProdFunction.apply(self, dim=d, keepdim=keepdim)
+        return reduce.ProdFunction.apply(self, dim=d, keepdim=keepdim)
 
     def cumsum(self, dim: int) -> Tensor:
         """Running sum along ``dim``: out[i] = x[0] + ... + x[i]."""
         (d,) = normalize_dims(dim, self.ndim)
-        return R.CumsumFunction.apply(self, dim=d)
+        return reduce.CumsumFunction.apply(self, dim=d)
 
     def norm(self, p: Any = "fro", dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """The p-norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all elements by default): p = 2 / 'fro'
@@ -676,7 +677,7 @@ class Tensor:
             raise TypeError(f"norm(): needs a floating-point tensor, got dtype {self.dtype}; use .float() first")
         axes = normalize_dims(dim, self.ndim)
         if p in ("fro", 2):
-            return R.Norm2Function.apply(self, axes=axes, keepdim=keepdim)
+            return reduce.Norm2Function.apply(self, axes=axes, keepdim=keepdim)
         if p == 1:
             return self.abs().sum(axes, keepdim)
         if p in (float("inf"), -float("inf")):
@@ -735,7 +736,7 @@ class Tensor:
                 f"gather(): index values must be in [0, {self.shape[d] - 1}] for dim {d} of shape {self.shape}, "
                 f"got values in [{int(idx.min())}, {int(idx.max())}]"
             )
-        return I.GatherFunction.apply(self, Tensor._from_array(idx), dim=d)
+        return indexing.GatherFunction.apply(self, Tensor._from_array(idx), dim=d)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` where the boolean ``mask`` (broadcast to this shape) is True, the tensor elsewhere."""
@@ -763,14 +764,14 @@ class Tensor:
                 f"repeat(): needs one non-negative integer per dim (at least {self.ndim} for shape {self.shape}), "
                 f"got {reps}"
             )
-        return S.RepeatFunction.apply(self, reps=tuple(int(r) for r in reps))
+        return shape_ops.RepeatFunction.apply(self, reps=tuple(int(r) for r in reps))
 
     # ----------------------------------------------------------------------------------------------
     # Shape
     # ----------------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         shape = _resolve_shape(_shape_arg(shape), self.numel(), self.shape)
-        return S.ReshapeFunction.apply(self, shape=shape)
+        return shape_ops.ReshapeFunction.apply(self, shape=shape)
 
     view = reshape
 
@@ -808,13 +809,13 @@ class Tensor:
         dims = _shape_arg(dims)
         if sorted(normalize_dims(dims, self.ndim) or ()) != list(range(self.ndim)) or len(dims) != self.ndim:
             raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims of shape {self.shape}")
-        return S.PermuteFunction.apply(self, dims=tuple(d % self.ndim for d in dims))
+        return shape_ops.PermuteFunction.apply(self, dims=tuple(d % self.ndim for d in dims))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         d0, d1 = (normalize_dims(d, self.ndim)[0] for d in (dim0, dim1))
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
-        return S.PermuteFunction.apply(self, dims=tuple(order))
+        return shape_ops.PermuteFunction.apply(self, dims=tuple(order))
 
     def t(self) -> Tensor:
         if self.ndim > 2:
@@ -840,13 +841,13 @@ class Tensor:
                 raise ValueError
         except ValueError:
             raise ValueError(f"expand/broadcast_to: cannot broadcast shape {self.shape} to {shape}") from None
-        return S.ExpandFunction.apply(self, shape=shape)
+        return shape_ops.ExpandFunction.apply(self, shape=shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
 
     def flip(self, dims: int | Sequence[int]) -> Tensor:
-        return S.FlipFunction.apply(self, dims=normalize_dims(dims, self.ndim))
+        return shape_ops.FlipFunction.apply(self, dims=normalize_dims(dims, self.ndim))
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
         from .creation import split
@@ -861,13 +862,13 @@ class Tensor:
         return self.split(size, dim)
 
     def __getitem__(self, key: Any) -> Tensor:
-        key = I.normalize_key(key, self._host_to_device)
+        key = indexing.normalize_key(key, self._host_to_device)
         self._selected_shape(key)  # validates the key before any work
-        return I.GetItemFunction.apply(self, key=key)
+        return indexing.GetItemFunction.apply(self, key=key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         """``x[key] = value``, in place; recorded in the graph when ``x`` or ``value`` requires grad."""
-        key = I.normalize_key(key, self._host_to_device)
+        key = indexing.normalize_key(key, self._host_to_device)
         selected = self._selected_shape(key)
         value_shape = tuple(getattr(value, "shape", ()))
         fitted = value_shape
@@ -880,11 +881,11 @@ class Tensor:
             )
         if fitted != value_shape:
             value = value.reshape(fitted)
-        if autograd.check_inplace(self, "x[key] = value", (value,)):
+        if check_inplace(self, "x[key] = value", (value,)):
             value = value if isinstance(value, Tensor) else self._coerce(value)
-            autograd.apply_inplace(I.SetItemFunction, self, value, key=key, op="x[key] = value")
+            apply_inplace(indexing.SetItemFunction, self, value, key=key, op="x[key] = value")
         else:
-            autograd.write_inplace(self, self._inplace_operand(value), "x[key] = value", key=key)
+            write_inplace(self, self._inplace_operand(value), "x[key] = value", key=key)
 
     def _host_to_device(self, k: Any) -> Any:
         return backend.to_device(np.asarray(k), self.device)
@@ -902,7 +903,7 @@ class Tensor:
             yield self[i]
 
     # ----------------------------------------------------------------------------------------------
-    # In-place ops (``x += 1``, ``x.mul_(2)``): PyTorch's rules, see ``autograd.apply_inplace``.
+    # In-place ops (``x += 1``, ``x.mul_(2)``): PyTorch's rules, see ``apply_inplace``.
     # Allowed on leaves under no_grad (optimizers, init), refused on a leaf that requires grad
     # otherwise, recorded in the graph on other tensors; every change bumps ``x._version``.
     # ----------------------------------------------------------------------------------------------
@@ -927,22 +928,22 @@ class Tensor:
                 f"tensor's shape {self.shape}; an in-place op cannot change the shape (PyTorch: output "
                 f"with shape {list(self.shape)} doesn't match the broadcast shape)"
             )
-        return autograd.apply_inplace(function, self, other, op=op)
+        return apply_inplace(function, self, other, op=op)
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._inplace_binary("add_", E.AddFunction, other if alpha == 1 else other * alpha)
+        return self._inplace_binary("add_", elementwise.AddFunction, other if alpha == 1 else other * alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self._inplace_binary("sub_", E.SubFunction, other if alpha == 1 else other * alpha)
+        return self._inplace_binary("sub_", elementwise.SubFunction, other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace_binary("mul_", E.MulFunction, other)
+        return self._inplace_binary("mul_", elementwise.MulFunction, other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace_binary("div_", E.DivFunction, other)
+        return self._inplace_binary("div_", elementwise.DivFunction, other)
 
     def pow_(self, other: Any) -> Tensor:
-        return self._inplace_binary("pow_", E.PowFunction, other)
+        return self._inplace_binary("pow_", elementwise.PowFunction, other)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -961,19 +962,19 @@ class Tensor:
 
     def addcmul_(self, t1: Any, t2: Any, value: float = 1) -> Tensor:
         """``self += value * t1 * t2``."""
-        return self._inplace_binary("addcmul_", E.AddFunction, self._coerce(t1) * t2 * value)
+        return self._inplace_binary("addcmul_", elementwise.AddFunction, self._coerce(t1) * t2 * value)
 
     def addcdiv_(self, t1: Any, t2: Any, value: float = 1) -> Tensor:
         """``self += value * t1 / t2``."""
-        return self._inplace_binary("addcdiv_", E.AddFunction, self._coerce(t1) / t2 * value)
+        return self._inplace_binary("addcdiv_", elementwise.AddFunction, self._coerce(t1) / t2 * value)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-        return autograd.apply_inplace(E.ClampFunction, self, min=min, max=max, op="clamp_")
+        return apply_inplace(elementwise.ClampFunction, self, min=min, max=max, op="clamp_")
 
     clip_ = clamp_
 
     def relu_(self) -> Tensor:
-        return autograd.apply_inplace(E.ReLUFunction, self, op="relu_")
+        return apply_inplace(elementwise.ReLUFunction, self, op="relu_")
 
     def copy_(self, src: Any) -> Tensor:
         """Copy ``src`` (broadcast to this shape, converted to this dtype and device) into this tensor."""
@@ -984,28 +985,28 @@ class Tensor:
                                                                   else src, dtype=self.dtype), self.device))
         if not _broadcasts_to(src.shape, self.shape):
             raise ValueError(f"copy_: source shape {src.shape} does not broadcast to this tensor's shape {self.shape}")
-        return autograd.apply_inplace(E.CopyFunction, self, src, op="copy_")
+        return apply_inplace(elementwise.CopyFunction, self, src, op="copy_")
 
     def fill_(self, value: Any) -> Tensor:
         if isinstance(value, Tensor):
             if value.numel() != 1:
                 raise ValueError(f"fill_: value must be a number or a 1-element tensor, got shape {value.shape}")
             value = value.item()
-        return autograd.apply_inplace(E.FillFunction, self, value=value, op="fill_")
+        return apply_inplace(elementwise.FillFunction, self, value=value, op="fill_")
 
     def zero_(self) -> Tensor:
-        return autograd.apply_inplace(E.FillFunction, self, value=0, op="zero_")
+        return apply_inplace(elementwise.FillFunction, self, value=0, op="zero_")
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from .creation import _random_array
 
-        autograd.check_inplace(self, "normal_")
+        check_inplace(self, "normal_")
         return self.copy_(Tensor._from_array(_random_array("normal", self.shape, self.dtype, self.device) * std + mean))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from .creation import _random_array
 
-        autograd.check_inplace(self, "uniform_")
+        check_inplace(self, "uniform_")
         return self.copy_(Tensor._from_array(_random_array("uniform", self.shape, self.dtype, self.device) * (b - a) + a))
 
 
@@ -1022,8 +1023,8 @@ def _masked_fill(t: Tensor, mask: Any, value: Any, inplace: bool) -> Tensor:
             raise ValueError(f"{op}: value must be a number or a 1-element tensor, got shape {value.shape}")
         value = value.item()
     if inplace:
-        return autograd.apply_inplace(E.MaskedFillFunction, t, m, value=value, op=op)
-    return E.MaskedFillFunction.apply(t, m, value=value)
+        return apply_inplace(elementwise.MaskedFillFunction, t, m, value=value, op=op)
+    return elementwise.MaskedFillFunction.apply(t, m, value=value)
 
 
 def _check_nonempty_reduction(op: str, shape: tuple, axes: tuple | None) -> None:

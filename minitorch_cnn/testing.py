@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, backend
+from . import autograd, autograd_hooks, backend
 from .autograd import no_grad
 from .tensors import Tensor
 
@@ -245,11 +245,8 @@ def saved_by_forward() -> Iterator[list[SavedRecord]]:
     def observe(function: type, ctx: autograd.Context) -> None:
         records.append(SavedRecord(function.__name__, saved_nbytes(ctx)))
 
-    autograd._forward_observers.append(observe)
-    try:
+    with autograd_hooks.observing_forwards(observe):
         yield records
-    finally:
-        autograd._forward_observers.remove(observe)
 
 
 # --------------------------------------------------------------------------------------------------
