@@ -15,13 +15,14 @@ otherwise, 2 for bad arguments.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .assignments.grading import FROZEN_EXPECTED, FrozenExpected, ReferenceExpected, TaskResult, grade_tree
@@ -29,13 +30,17 @@ from .assignments.report import gradescope_results, results_table, summary_lines
 from .assignments.sandbox import SandboxError, SandboxLimits, isolation
 from .assignments.student import MANIFEST
 from .assignments.tasks import TASKS, Task, select_tasks
+from .cli import ArgumentParser, UsageError, run_main, user_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+PROG = "minitorch_cnn.grade"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m minitorch_cnn.grade", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog="python -m minitorch_cnn.grade", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", help="task id(s) to grade, e.g. 2.3 or 2.1,2.3 (default: every task)")
     p.add_argument("--json", type=Path, metavar="PATH", help="write a Gradescope-compatible results.json here")
     mode = p.add_mutually_exclusive_group()
@@ -114,25 +119,32 @@ def _one_submission(args: argparse.Namespace, limits: SandboxLimits) -> int:
 
 
 def _check_flags(args: argparse.Namespace) -> None:
+    """Every flag, before any work; a mistake is a :class:`UsageError` (one line, exit status 2)."""
     if args.jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     if not 0 < args.timeout <= 3600:
-        raise ValueError(f"--timeout must be in (0, 3600] seconds, got {args.timeout}")
+        raise UsageError(f"--timeout must be in (0, 3600] seconds, got {args.timeout}")
     if args.klass is None and (args.csv is not None or args.results is not None):
-        raise ValueError("--csv and --results go with --class DIR")
+        raise UsageError("--csv and --results go with --class DIR")
     if args.klass is not None and args.csv is None:
-        raise ValueError("--class needs --csv PATH (the grade sheet to write)")
+        raise UsageError("--class needs --csv PATH (the grade sheet to write)")
     if args.student is not None and args.submission is None:
-        raise ValueError("--student goes with --submission")
+        raise UsageError("--student goes with --submission")
     if args.submission is not None and not args.submission.exists():
-        raise ValueError(f"--submission {args.submission} does not exist")
+        raise UsageError(f"--submission {args.submission} does not exist")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """0 when every graded task passed, 1 otherwise, 2 for a user error (one line; a bug keeps its traceback)."""
+    return run_main(PROG, lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        _check_flags(args)
-        limits = SandboxLimits(task_timeout_s=args.timeout)
+    _check_flags(args)
+    limits = SandboxLimits(task_timeout_s=args.timeout)
+    # the user's mistakes (a missing reference, an unreadable folder, a sandbox this machine cannot build)
+    with user_errors("grade"), _sandbox_errors():
         if args.autograder:
             from .assignments.gradescope import run_autograder
 
@@ -145,9 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.submission is not None:
             return _one_submission(args, limits)
         return _self_check(args, limits)
-    except (ValueError, KeyError, OSError, SandboxError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+
+
+@contextlib.contextmanager
+def _sandbox_errors() -> Iterator[None]:
+    try:
+        yield
+    except SandboxError as exc:
+        raise UsageError(f"the sandbox cannot run here: {exc}") from exc
 
 
 if __name__ == "__main__":

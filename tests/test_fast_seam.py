@@ -187,3 +187,13 @@ def test_env_var_in_a_fresh_process(value: str, expected: str) -> None:
     env = dict(os.environ, MINITORCH_CNN_FAST=value)
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_the_transposed_convolution_is_the_textbook_gather_when_the_fast_kernels_are_off() -> None:
+    """A conv's input gradient: col2im (scatter) only through the seam; switched off, always gather."""
+    from minitorch_cnn import fast
+
+    y_shape, w_shape = (2, 64, 7, 7), (64, 8, 3, 3)  # C_in 8 < C_out 64: scatter moves fewer numbers
+    assert fast.transposed_conv_method(y_shape, w_shape, (1, 1), 1) == "scatter"
+    with fast.disabled():
+        assert fast.transposed_conv_method(y_shape, w_shape, (1, 1), 1) == "gather"

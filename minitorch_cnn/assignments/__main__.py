@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..cli import ArgumentParser, UsageError, run_main, user_errors
 from .markers import MarkerError
 from .tasks import TASKS, select_tasks
 
@@ -20,7 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m minitorch_cnn.assignments", description=__doc__)
+    parser = ArgumentParser(prog="python -m minitorch_cnn.assignments", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     make = sub.add_parser("make", help="write a student tree with the selected tasks stubbed out")
     make.add_argument("--out", required=True, type=Path, help="folder to write (must be empty, or use --force)")
@@ -88,28 +90,33 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "make":
-            return _make(args)
-        if args.command == "autograder":
-            return _autograder(args)
-        if args.command == "submit":
-            return _submit(args)
-        if args.command == "notebooks":
-            return _notebooks(args)
-        if args.command == "exercises":
-            from .readme import refresh_exercise_cells
+    """0 done, 2 a user error (one line on stderr; a bug keeps its traceback)."""
+    return run_main("minitorch_cnn.assignments", lambda: _main(argv))
 
-            for path in refresh_exercise_cells(REPO_ROOT):
-                print("updated", path)
-            return 0
-        for t in TASKS:
-            print(f"{t.id:>4}  {t.points} pt  {t.title}")
-        return 0
-    except (ValueError, MarkerError, KeyError, ImportError, OSError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"make": _make, "autograder": _autograder, "submit": _submit, "notebooks": _notebooks,
+                "exercises": _exercises, "list": _list}
+    try:
+        with user_errors(args.command):
+            return commands[args.command](args)
+    except (MarkerError, KeyError, ImportError) as exc:  # a malformed marker, an unknown task, a missing extra
+        raise UsageError(f"{args.command}: {exc.args[0] if exc.args else exc}") from exc
+
+
+def _exercises(args: argparse.Namespace) -> int:
+    from .readme import refresh_exercise_cells
+
+    for path in refresh_exercise_cells(REPO_ROOT):
+        print("updated", path)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    for t in TASKS:
+        print(f"{t.id:>4}  {t.points} pt  {t.title}")
+    return 0
 
 
 if __name__ == "__main__":

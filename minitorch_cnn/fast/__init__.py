@@ -42,6 +42,7 @@ from ..backend import get_array_module
 from . import allocator, batchnorm, conv_shifted, pool2x2, threads
 
 __all__ = [
+    "transposed_conv_method",
     "ENV_VAR",
     "is_enabled",
     "enabled",
@@ -109,6 +110,17 @@ def matmul(a: Any, b: Any) -> Any:
 # --------------------------------------------------------------------------------------------------
 # Convolution: the shifted-slice kernel
 # --------------------------------------------------------------------------------------------------
+def transposed_conv_method(y_shape: tuple, w_shape: tuple, stride: tuple, groups: int) -> str:
+    """How to compute a transposed convolution (a conv's input gradient): the textbook ``"gather"``
+    (the dilated, padded gradient correlated with the reflected kernel) or, when the fast kernels
+    are on and it moves fewer numbers, ``"scatter"`` (col2im: each pixel scatters a scaled kernel)."""
+    if not is_enabled():
+        return "gather"
+    c = groups * w_shape[1]
+    dilated = math.prod((n - 1) * s + 1 for n, s in zip(y_shape[2:], stride))
+    return "scatter" if c * math.prod(y_shape[2:]) < w_shape[0] * dilated else "gather"
+
+
 def conv_applies(x: Any, w: Any, window: Any) -> bool:
     """2-d, stride 1, one group, non-negative padding, at least ``conv_shifted.MIN_CHANNELS`` input
     channels: every convolution of the unit's CNN but the first (``C_in = 1``)."""

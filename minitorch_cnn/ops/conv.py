@@ -227,12 +227,9 @@ def transposed_conv_array(y: Any, w: Any, stride: Sequence[int], pads: Sequence[
                           method: str = "auto") -> Any:
     """Transposed convolution (the adjoint of ``conv_forward_array``); ``method`` 'gather' (the
     correlation with the reflected kernel, as the unit derives it), 'scatter' (col2im) or 'auto':
-    whichever moves fewer numbers, the gather form on a tie."""
+    the textbook gather form, or the scatter form where the fast seam says it moves fewer numbers."""
     if method == "auto":
-        o, cg = w.shape[:2]
-        c = groups * cg
-        dilated = math.prod((n - 1) * s + 1 for n, s in zip(y.shape[2:], stride))
-        method = "scatter" if c * math.prod(y.shape[2:]) < o * dilated else "gather"
+        method = fast.transposed_conv_method(tuple(y.shape), tuple(w.shape), tuple(stride), groups)
     if method == "gather":
         return transposed_gather_array(y, w, stride, pads, dilation, groups, limit)
     if method == "scatter":
