@@ -232,7 +232,7 @@ def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dic
 NOTES = """
 "peak alloc" is tracemalloc's peak of NumPy allocations during one forward+backward (inputs
 excluded). How each op is computed is described in its module docstring (`minitorch_cnn/ops/conv.py`,
-`pool.py`, `nnops.py`); the thread pool that runs non-GEMM work on both cores is
+`pool.py`, `batch_norm.py`); the thread pool that runs non-GEMM work on both cores is
 `minitorch_cnn/fast/threads.py`.
 """
 

@@ -190,7 +190,7 @@ print("reflect padding:", gradcheck(lambda a: F.pad(a, (2, 1, 1, 3), "reflect"),
 # BatchNorm (task 3.7) is checked the same way. Its training-mode input gradient is a derivation of
 # its own: `mu` and `var` depend on every `x` of the channel, so with `m` values per channel and
 # `g = dL/dy`, `dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g * xhat))`. You write it
-# in `BatchNormFunction.backward` (`ops/nnops.py`), the textbook code. The unit's CNN normally runs
+# in `BatchNormFunction.backward` (`ops/batch_norm.py`), the textbook code. The unit's CNN normally runs
 # `fast/batchnorm.py` instead (the same formula in cache-sized pieces over threads); with the fast
 # kernels switched off it is your formula that trains the network:
 
@@ -244,7 +244,7 @@ print("copies of each pixel:", row.grad.numpy()[0, 0])
 # | 3.4 | Average-pool backward: spread 1/Q of each gradient | `_AvgPoolNdFunction.backward` in `minitorch_cnn/ops/pool.py` | 2 | `python -m minitorch_cnn.grade --task 3.4` |
 # | 3.5 | Conv backward to the input: the padding of the transposed correlation | `conv_input_grad_array` in `minitorch_cnn/ops/conv.py` | 3 | `python -m minitorch_cnn.grade --task 3.5` |
 # | 3.6 | Padding modes: reflect, replicate, circular | `pad_array` in `minitorch_cnn/ops/pad.py` | 2 | `python -m minitorch_cnn.grade --task 3.6` |
-# | 3.7 | BatchNorm backward in training mode | `BatchNormFunction.backward` in `minitorch_cnn/ops/nnops.py` | 3 | `python -m minitorch_cnn.grade --task 3.7` |
+# | 3.7 | BatchNorm backward in training mode | `BatchNormFunction.backward` in `minitorch_cnn/ops/batch_norm.py` | 3 | `python -m minitorch_cnn.grade --task 3.7` |
 
 # %% [markdown]
 # ## Next

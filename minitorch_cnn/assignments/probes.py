@@ -364,7 +364,7 @@ def inputs_3_7__backward(rng: np.random.Generator) -> dict:
 def probe_3_7__backward(x: dict) -> dict:
     """Textbook BatchNormFunction.backward to x in training mode (fast off); per-channel sums (zero)."""
     from minitorch_cnn import fast
-    from minitorch_cnn.ops.nnops import BatchNormFunction
+    from minitorch_cnn.ops.batch_norm import BatchNormFunction
 
     gamma, beta = np.array([1.5, -0.5]), np.array([0.1, 0.2])
     ctx = _ctx(True, True, True, False, False)

@@ -137,7 +137,7 @@ _TASKS: tuple[Task, ...] = (
        "minitorch_cnn/ops/conv.py::conv_input_grad_array", "test_conv_input_grad_matches_reflected_kernel", _CH3),
     _t("3.6", "Padding modes: reflect, replicate, circular", 2, "minitorch_cnn/ops/pad.py::pad_array",
        "test_pad_modes_known_values", _CH3),
-    _t("3.7", "BatchNorm backward in training mode", 3, "minitorch_cnn/ops/nnops.py::BatchNormFunction.backward",
+    _t("3.7", "BatchNorm backward in training mode", 3, "minitorch_cnn/ops/batch_norm.py::BatchNormFunction.backward",
        "test_batchnorm_backward_training", _CH3),
     # chapter 4: training on Fashion-MNIST
     _t("4.1", "SGD with momentum (and Nesterov)", 2, "minitorch_cnn/optim/sgd.py::SGD._update_group",

@@ -1,6 +1,6 @@
 """BatchNorm's passes over memory, split over the thread pool and walked in cache-sized pieces.
 
-The textbook ``BatchNormFunction`` (``ops/nnops.py``) writes the formulas as whole-array NumPy
+The textbook ``BatchNormFunction`` (``ops/batch_norm.py``) writes the formulas as whole-array NumPy
 expressions: ``mean``, ``var``, ``xhat``, ``y``, and in backward ``dx`` from ``sum(g)`` and
 ``sum(g * xhat)``. Each expression is a separate sweep over an activation that does not fit in the
 cache, on one core. These kernels compute the same numbers with fewer trips to main memory: each

@@ -26,7 +26,7 @@ from .. import creation
 from ..tensors import Tensor
 from . import functional as F
 from . import init
-from ._checks import check_bool, check_eps, check_momentum
+from ._checks import check_bool, check_eps, check_int, check_momentum
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -47,9 +47,8 @@ class _BatchNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         name = type(self).__name__
+        num_features = check_int(name, "num_features", num_features, 1)
         self.num_features = num_features
         self.eps = check_eps(name, eps)
         self.momentum = check_momentum(name, momentum, allow_none=True)

@@ -19,12 +19,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import creation
-from ..ops._checks import check_positive, conv_padding, ntuple
+from ..ops._checks import (
+    check_bool,
+    check_choice,
+    check_divisible_by_groups,
+    check_int,
+    check_output_padding,
+    check_positive,
+    conv_padding,
+    ntuple,
+)
 from ..ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..ops.pad import pad
 from ..tensors import Tensor
 from . import init
-from ._checks import check_bool
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -44,15 +52,12 @@ class _ConvNd(Module):
         super().__init__()
         name = type(self).__name__
         nd = self._nd
-        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
-        if in_channels % groups:
-            raise ValueError(f"{name}: in_channels={in_channels} must be divisible by groups={groups}")
-        if out_channels % groups:
-            raise ValueError(f"{name}: out_channels={out_channels} must be divisible by groups={groups}")
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        in_channels = check_int(name, "in_channels", in_channels, 1)
+        out_channels = check_int(name, "out_channels", out_channels, 1)
+        groups = check_int(name, "groups", groups, 1)
+        check_divisible_by_groups(name, "in_channels", in_channels, groups)
+        check_divisible_by_groups(name, "out_channels", out_channels, groups)
+        check_choice(name, "padding_mode", padding_mode, _PADDING_MODES)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = ntuple(kernel_size, nd, "kernel_size", name)
@@ -65,10 +70,7 @@ class _ConvNd(Module):
         check_positive(self.kernel_size, "kernel_size", name)
         check_positive(self.stride, "stride", name)
         check_positive(self.dilation, "dilation", name)
-        check_positive(self.output_padding, "output_padding", name, allow_zero=True)
-        if any(o >= max(s, d) for o, s, d in zip(self.output_padding, self.stride, self.dilation)):
-            raise ValueError(f"{name}: output_padding={self.output_padding} must be smaller than either "
-                             f"stride={self.stride} or dilation={self.dilation} in every dimension")
+        check_output_padding(name, self.output_padding, self.stride, self.dilation)
         check_bool(name, "bias", bias)
         # resolve 'same' / 'valid' / 'full' now: also validates stride with 'same'
         pads = conv_padding(self.padding, self.kernel_size, self.dilation, self.stride, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..tensors import Tensor
-from ._checks import check_int
+from ._checks import check_int, is_int
 from .module import Module
 
 __all__ = ["Flatten", "Unflatten"]
@@ -36,7 +36,7 @@ class Unflatten(Module):
             sizes = tuple(unflattened_size)
         except TypeError:
             raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}") from None
-        if not sizes or not all(isinstance(v, int) and not isinstance(v, bool) and (v >= 0 or v == -1) for v in sizes) \
+        if not sizes or not all(is_int(v) and (v >= 0 or v == -1) for v in sizes) \
                 or sizes.count(-1) > 1:
             raise ValueError(f"Unflatten: unflattened_size must hold sizes >= 0 (at most one -1), got {unflattened_size!r}")
         self.unflattened_size = sizes

@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 from .. import backend
+from ..ops._checks import is_real
 from ..tensors import Tensor
 
 __all__ = [
@@ -55,7 +56,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             negative_slope = 0.01
-        elif not isinstance(param, bool) and isinstance(param, (int, float)):
+        elif is_real(param):
             negative_slope = param
         else:
             raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")

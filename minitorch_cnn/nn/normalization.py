@@ -86,9 +86,7 @@ class LocalResponseNorm(Module):
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
-        self.size = size
+        self.size = check_int("LocalResponseNorm", "size", size, 1)
         self.alpha = alpha
         self.beta = beta
         self.k = k

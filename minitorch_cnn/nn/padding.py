@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..ops._checks import is_int, is_real
 from ..ops.pad import pad
 from ..tensors import Tensor
 from .module import Module
@@ -36,16 +37,16 @@ class _PadNd(Module):
         super().__init__()
         name = type(self).__name__
         n = 2 * self._nd
-        if isinstance(padding, int) and not isinstance(padding, bool):
-            amounts = (padding,) * n
+        if is_int(padding):
+            amounts = (int(padding),) * n
         else:
             amounts = tuple(padding)
-            if len(amounts) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in amounts):
+            if len(amounts) != n or not all(is_int(v) for v in amounts):
                 raise ValueError(f"{name}: padding must be an int or a tuple of {n} ints, got {padding!r}")
         if self._mode != "constant" and any(v < 0 for v in amounts):
             raise ValueError(f"{name}: padding must be non-negative for {self._mode} padding, got {padding!r}; "
                              "crop with ConstantPad (negative amounts) instead")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not is_real(value):
             raise TypeError(f"{name}: value must be a number, got {value!r}")
         self.padding = amounts
         self.value = float(value)

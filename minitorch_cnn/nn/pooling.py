@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..ops._checks import check_adaptive_output_size, check_pool_args, check_positive, ntuple
+from ..ops._checks import (
+    check_adaptive_output_size,
+    check_divisor_override,
+    check_pool_args,
+    check_positive,
+    ntuple,
+)
 from ..ops.pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -136,10 +142,7 @@ class AvgPool2d(_AvgPoolNd):
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
-        if divisor_override is not None and (not isinstance(divisor_override, int) or isinstance(divisor_override, bool)
-                                             or divisor_override == 0):
-            raise ValueError(f"{type(self).__name__}: divisor_override must be a non-zero int or None, got "
-                             f"{divisor_override!r}")
+        check_divisor_override(type(self).__name__, divisor_override)
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
@@ -155,10 +158,7 @@ class AvgPool3d(_AvgPoolNd):
     def __init__(self, kernel_size: _Size, stride: _Size | None = None, padding: _Size = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
-        if divisor_override is not None and (not isinstance(divisor_override, int) or isinstance(divisor_override, bool)
-                                             or divisor_override == 0):
-            raise ValueError(f"{type(self).__name__}: divisor_override must be a non-zero int or None, got "
-                             f"{divisor_override!r}")
+        check_divisor_override(type(self).__name__, divisor_override)
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:

@@ -1,4 +1,4 @@
-"""Argument checks of the sliding-window ops: convolution, transposed convolution, pooling, padding.
+"""Argument checks of the ops and their layers: one function per rule, one wording per rule.
 
 Kept apart from the arithmetic, as chainer keeps ``check_type_forward`` apart from ``forward``:
 each public op calls one ``check_*`` function from here first. It validates *every* argument
@@ -14,7 +14,13 @@ The pieces, smallest first:
 * ``check_input_rank`` -- an ``(N, C, *spatial)`` input, or ``(C, *spatial)`` without the batch;
 * ``conv_padding`` -- ``'valid'`` / ``'same'`` / ``'full'`` / numbers -> ``(before, after)`` pairs;
 * ``check_conv`` / ``check_conv_transpose`` / ``pool_geometry`` / ``check_adaptive`` /
-  ``check_max_unpool`` / ``pad_pairs``: one per public entry point, built from the pieces above.
+  ``check_max_unpool`` / ``pad_pairs``: one per public entry point, built from the pieces above;
+* the hyper-parameter checks shared by the functional entry points and the layer constructors (which
+  have no tensor yet: ``nn.Conv2d(3, 8, 3, stride=0)`` fails when it is built, not at the first forward
+  pass) and the optimizers: ``check_int`` (the one bool-safe int check), ``check_number``,
+  ``check_eps``, ``check_momentum``, ``check_choice``, ``check_bool``, ``check_groups_divide``,
+  ``check_divisible_by_groups``, ``check_normalized_shape``, ``check_optional_dim``,
+  ``check_same_dtype``, ``check_float``. ``nn/_checks.py`` re-exports them for ``nn`` and ``optim``.
 """
 
 from __future__ import annotations
@@ -43,6 +49,22 @@ __all__ = [
     "check_max_unpool",
     "pad_pairs",
     "check_interpolate",
+    "check_resize_args",
+    "check_output_padding",
+    "check_divisor_override",
+    "check_int",
+    "is_real",
+    "check_number",
+    "check_eps",
+    "check_momentum",
+    "check_choice",
+    "check_bool",
+    "check_groups_divide",
+    "check_divisible_by_groups",
+    "check_normalized_shape",
+    "check_optional_dim",
+    "check_same_dtype",
+    "check_float",
     "PAD_MODES",
     "PADDING_STRINGS",
 ]
@@ -110,11 +132,6 @@ def check_input_rank(op: str, nd: int, shape: Sequence[int]) -> None:
         )
 
 
-def _check_groups(op: str, groups: Any) -> None:
-    if not is_int(groups) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-
-
 def _check_bias(op: str, b: Any, c_out: int, dtype: Any) -> None:
     if b is None:
         return
@@ -123,6 +140,113 @@ def _check_bias(op: str, b: Any, c_out: int, dtype: Any) -> None:
         raise ValueError(f"{op}: bias must have shape ({c_out},) (out_channels), got {tuple(b.shape)}")
     if b.dtype != dtype:
         raise TypeError(f"{op}: bias dtype {b.dtype} differs from input dtype {dtype}; convert one of them")
+
+
+# --------------------------------------------------------------------------------------------------
+# Hyper-parameters: shared by the functional entry points, the layer constructors and the optimizers
+# --------------------------------------------------------------------------------------------------
+def check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
+    """An int (not a bool, not a float) ``>= minimum``."""
+    if not is_int(value) or value < minimum:
+        what = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False, hint: str = "") -> float:
+    """A finite real number in ``[low, high]`` (``(low, ...`` / ``..., high)`` when open)."""
+    ok = is_real(value)
+    v = float(value) if ok else math.nan
+    inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not ok or not math.isfinite(v) or not inside:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise ValueError(f"{owner}: {name} must be a finite number in {lo}{low}, {high}{hi}, got {value!r}"
+                         + (f"; {hint}" if hint else ""))
+    return v
+
+
+def _is_real_scalar(v: Any) -> bool:
+    """NumPy scalars and 0-d arrays of a real dtype count as numbers."""
+    return getattr(v, "shape", None) == () and getattr(getattr(v, "dtype", None), "kind", "") in "fiu"
+
+
+def check_eps(owner: str, eps: Any) -> float:
+    return check_number(owner, "eps", eps, 0.0, low_open=True, hint="a small positive number such as 1e-5")
+
+
+def check_momentum(owner: str, momentum: Any, allow_none: bool = False) -> float | None:
+    if momentum is None and allow_none:
+        return None
+    return check_number(owner, "momentum", momentum, 0.0, 1.0)
+
+
+def check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> Any:
+    if value not in choices:
+        raise ValueError(f"{owner}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_bool(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return value
+
+
+def check_groups_divide(owner: str, num_groups: Any, channels: int, name: str = "num_groups") -> int:
+    check_int(owner, name, num_groups, 1)
+    if channels % num_groups:
+        raise ValueError(f"{owner}: {name}={num_groups} must divide the number of channels {channels}; "
+                         f"pick a divisor of {channels}")
+    return int(num_groups)
+
+
+def check_normalized_shape(owner: str, normalized_shape: Any) -> tuple[int, ...]:
+    """``normalized_shape``: an int or a non-empty sequence of positive ints."""
+    shape = (normalized_shape,) if is_int(normalized_shape) else normalized_shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{owner}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{normalized_shape!r}") from None
+    if not shape or not all(is_int(v) and v >= 1 for v in shape):
+        raise ValueError(f"{owner}: normalized_shape must hold positive ints, got {normalized_shape!r}")
+    return tuple(int(v) for v in shape)
+
+
+def check_optional_dim(owner: str, dim: Any) -> int | None:
+    """A dimension index (any int, negative counts from the end) or None."""
+    if dim is not None and not is_int(dim):
+        raise TypeError(f"{owner}: dim must be an int or None, got {dim!r}")
+    return dim
+
+
+def is_real(v: Any) -> bool:
+    """A real number (int, float, or a real NumPy scalar / 0-d array), but not a bool."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) or _is_real_scalar(v)
+
+
+def check_divisible_by_groups(owner: str, name: str, value: int, groups: int, where: str = "") -> None:
+    """Grouped convolution: ``value`` (a channel count) must be a multiple of ``groups``."""
+    if value % groups:
+        raise ValueError(f"{owner}: {name}={value}{where} is not divisible by groups={groups}; use a groups "
+                         "that divides both in_channels and out_channels")
+
+
+def check_same_dtype(fn: str, a: Any, b: Any, names: tuple[str, str]) -> None:
+    """Two operands of one op share a dtype (no silent promotion)."""
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"{fn}: {names[0]} has dtype {a.dtype} but {names[1]} has dtype {b.dtype}; "
+            f"convert one, e.g. {names[1]}.to({a.dtype})"
+        )
+
+
+def check_float(fn: str, name: str, a: Any) -> None:
+    """A floating-point array or tensor."""
+    if a.dtype.kind != "f":
+        raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {a.dtype}; call .float() on it")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,12 +292,8 @@ def _check_operands(op: str, nd: int, x: Any, w: Any) -> None:
 def _check_conv_channels(op: str, nd: int, x: Any, w: Any, groups: int) -> None:
     """``weight (C_out, C_in/groups, *k)``: both channel counts divisible by ``groups``."""
     c_in = x.shape[-nd - 1]
-    if c_in % groups:
-        raise ValueError(f"{op}: in_channels={c_in} (input shape {tuple(x.shape)}) is not divisible by "
-                         f"groups={groups}")
-    if w.shape[0] % groups:
-        raise ValueError(f"{op}: out_channels={w.shape[0]} (weight shape {tuple(w.shape)}) is not "
-                         f"divisible by groups={groups}")
+    check_divisible_by_groups(op, "in_channels", c_in, groups, f" (input shape {tuple(x.shape)})")
+    check_divisible_by_groups(op, "out_channels", w.shape[0], groups, f" (weight shape {tuple(w.shape)})")
     if w.shape[1] * groups != c_in:
         raise ValueError(
             f"{op}: weight of shape {tuple(w.shape)} with groups={groups} expects "
@@ -195,7 +315,7 @@ def _check_conv_common(op: str, nd: int, x: Any, w: Any, stride: Any, dilation: 
                        groups: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """What convolution and transposed convolution share: operands, groups, stride, dilation."""
     _check_operands(op, nd, x, w)
-    _check_groups(op, groups)
+    check_int(op, "groups", groups, 1)
     stride_t = ntuple(stride, nd, "stride", op)
     dilation_t = ntuple(dilation, nd, "dilation", op)
     check_positive(stride_t, "stride", op)
@@ -229,12 +349,12 @@ def _check_transposed_channels(op: str, nd: int, x: Any, w: Any, groups: int) ->
             f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[0]} input channels "
             f"(weight.shape[0]) but the input of shape {tuple(x.shape)} has {c_in}"
         )
-    if c_in % groups:
-        raise ValueError(f"{op}: in_channels={c_in} is not divisible by groups={groups}")
+    check_divisible_by_groups(op, "in_channels", c_in, groups, f" (input shape {tuple(x.shape)})")
 
 
-def _check_output_padding(op: str, output_padding: Sequence[int], stride: Sequence[int],
-                          dilation: Sequence[int]) -> None:
+def check_output_padding(op: str, output_padding: Sequence[int], stride: Sequence[int],
+                         dilation: Sequence[int]) -> None:
+    """Transposed convolution: ``0 <= output_padding < max(stride, dilation)`` per axis."""
     check_positive(output_padding, "output_padding", op, allow_zero=True)
     if any(o_p >= max(s, d) for o_p, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(
@@ -264,7 +384,7 @@ def check_conv_transpose(op: str, nd: int, x: Any, w: Any, b: Any, stride: Any, 
     p = ntuple(padding, nd, "padding", op)
     check_positive(p, "padding", op, allow_zero=True)
     op_t = ntuple(output_padding, nd, "output_padding", op)
-    _check_output_padding(op, op_t, stride_t, dilation_t)
+    check_output_padding(op, op_t, stride_t, dilation_t)
     sizes = transposed_out_sizes(x.shape[-nd:], w.shape[2:], stride_t, p, dilation_t, op_t)
     if any(v < 1 for v in sizes):
         raise ValueError(
@@ -332,8 +452,13 @@ def check_avg_pool(op: str, x: Any, divisor_override: Any) -> None:
     check_tensor(x, "input", op)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point input, got {x.dtype}; call .float() first")
+    check_divisor_override(op, divisor_override)
+
+
+def check_divisor_override(op: str, divisor_override: Any) -> None:
+    """Average pooling's ``divisor_override``: None or a non-zero int."""
     if divisor_override is not None and (not is_int(divisor_override) or divisor_override == 0):
-        raise ValueError(f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}")
+        raise ValueError(f"{op}: divisor_override must be a non-zero int or None, got {divisor_override!r}")
 
 
 def check_adaptive_output_size(op: str, output_size: Any) -> None:
@@ -482,22 +607,45 @@ def check_pad(input: Any, pad: Any, mode: str, value: Any) -> list[tuple[int, in
 # Interpolation
 # --------------------------------------------------------------------------------------------------
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+RESIZE_MODES = ("nearest", *_LINEAR_MODES)
 
 
-def _interpolate_mode(op: str, x: Any, mode: Any, align_corners: Any) -> int:
+def _positive_number(f: Any) -> bool:
+    return is_real(f) and math.isfinite(float(f)) and f > 0
+
+
+def check_resize_args(op: str, size: Any, scale_factor: Any, mode: Any, align_corners: Any) -> None:
+    """What ``interpolate`` and ``nn.Upsample`` check before there is a tensor: the mode, exactly one
+    of ``size`` / ``scale_factor``, ``align_corners`` only with the interpolating modes, and positive
+    sizes / factors (their number is checked against the input's rank by ``check_interpolate``)."""
+    check_choice(op, "mode", mode, RESIZE_MODES)
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError(f"{op}: align_corners can only be set with the interpolating modes (linear, bilinear, "
+                         "trilinear), not mode='nearest'; leave it None")
+    if scale_factor is not None:
+        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,)
+        if not factors or not all(_positive_number(f) for f in factors):
+            raise ValueError(f"{op}: scale_factor must be a positive number or a tuple of them (one per spatial "
+                             f"axis), got {scale_factor!r}")
+    if size is not None:
+        sizes = size if isinstance(size, (tuple, list)) else (size,)
+        if not sizes or not all(is_int(v) and v >= 1 for v in sizes):
+            raise ValueError(f"{op}: size must be positive (>= 1) ints: an int or a tuple of them (one per spatial "
+                             f"axis), got {size!r}")
+
+
+def _interpolate_mode(op: str, x: Any, mode: Any) -> int:
     """The number of spatial axes, after checking ``mode`` against the input's rank."""
     nd = x.ndim - 2
-    if mode not in ("nearest", *_LINEAR_MODES):
-        raise ValueError(f"{op}: mode must be 'nearest', 'linear', 'bilinear' or 'trilinear', got {mode!r}")
     if not 1 <= nd <= 3:
         raise ValueError(f"{op}: expected a 3-d, 4-d or 5-d input (N, C, *spatial), got shape {tuple(x.shape)}")
     if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != nd:
         need = 2 + _LINEAR_MODES[mode]
         raise ValueError(f"{op}: mode={mode!r} needs a {need}-d input, got shape {tuple(x.shape)}; use "
                          f"mode={[m for m, k in _LINEAR_MODES.items() if k == nd][0]!r} for this input")
-    if align_corners is not None and mode == "nearest":
-        raise ValueError(f"{op}: align_corners can only be set with the interpolating modes (linear, bilinear, "
-                         "trilinear), not mode='nearest'; leave it None")
     return nd
 
 
@@ -507,19 +655,17 @@ def check_interpolate(x: Any, size: Any, scale_factor: Any, mode: Any, align_cor
     check_tensor(x, "input", op)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point input, got {x.dtype}; call .float() first")
-    nd = _interpolate_mode(op, x, mode, align_corners)
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
-                         f"scale_factor={scale_factor!r}")
+    check_resize_args(op, size, scale_factor, mode, align_corners)
+    nd = _interpolate_mode(op, x, mode)
     sizes = tuple(x.shape[-nd:])
     if size is not None:
         out = ntuple(size, nd, "size", op)
         check_positive(out, "size", op)
         return out, (None,) * nd
     factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
-    if len(factors) != nd or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f)
-                                     and f > 0 for f in factors):
-        raise ValueError(f"{op}: scale_factor must be a positive number or {nd} of them, got {scale_factor!r}")
+    if len(factors) != nd:
+        raise ValueError(f"{op}: scale_factor must be a positive number or {nd} of them (one per spatial axis of "
+                         f"the input {tuple(x.shape)}), got {scale_factor!r}")
     out = tuple(int(math.floor(n * f)) for n, f in zip(sizes, factors))
     if any(o < 1 for o in out):
         raise ValueError(f"{op}: scale_factor={scale_factor!r} shrinks the input {sizes} to an empty output {out}")

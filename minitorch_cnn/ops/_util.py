@@ -6,7 +6,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+from ._checks import is_int
 
 
 def unbroadcast(grad: Any, shape: Sequence[int]) -> Any:
@@ -51,6 +51,6 @@ def normalize_dims(dim: int | Sequence[int] | None, ndim: int, name: str = "dim"
 
 def check_size(op: str, shape: Sequence[Any], name: str = "size") -> tuple[int, ...]:
     """The one check of a shape argument: non-negative integers (also NumPy integers), as a tuple of ints."""
-    if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+    if any(not is_int(n) or n < 0 for n in shape):
         raise ValueError(f"{op}: {name} must be non-negative integers, got {tuple(shape)}")
     return tuple(int(n) for n in shape)

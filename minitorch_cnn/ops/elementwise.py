@@ -7,11 +7,15 @@ over the broadcast axes (``unbroadcast``), so it always has exactly ``x``'s shap
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
+from ._checks import check_number, check_tensor
 from ._util import unbroadcast
+
+if TYPE_CHECKING:
+    from ..tensors import Tensor
 
 
 def _check_binary(op: str, a: Any, b: Any) -> tuple[Any, ...]:
@@ -448,3 +452,13 @@ class LogSoftmaxFunction(Function):
         (out,) = ctx.saved_tensors
         xp = get_array_module(out)
         return g - xp.exp(out) * g.sum(axis=ctx.dim, keepdims=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tensor-level entry points of the activations that have no Tensor method
+# --------------------------------------------------------------------------------------------------
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``negative_slope * x``."""
+    check_tensor(input, "input", "leaky_relu")
+    check_number("leaky_relu", "negative_slope", negative_slope)
+    return LeakyReLUFunction.apply(input, negative_slope=negative_slope)

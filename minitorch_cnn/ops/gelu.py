@@ -12,12 +12,16 @@ the Maclaurin series for ``|x| <= 2.5`` (60 terms, within ~5e-15) and the contin
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
+from ._checks import check_choice, check_tensor
 
-__all__ = ["erf_array", "GELUFunction"]
+if TYPE_CHECKING:
+    from ..tensors import Tensor
+
+__all__ = ["erf_array", "GELUFunction", "gelu"]
 
 _TERMS = 60
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -73,3 +77,12 @@ class GELUFunction(Function):
     def backward(ctx: Context, g: Any) -> Any:
         (dy,) = ctx.saved_tensors
         return g * dy
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (``Phi`` the normal CDF); ``approximate='tanh'`` for the tanh formula."""
+    check_tensor(input, "input", "gelu")
+    check_choice("gelu", "approximate", approximate, ("none", "tanh"))
+    if input.dtype.kind != "f":
+        raise TypeError(f"gelu: needs a floating-point input, got {input.dtype}; call .float() first")
+    return GELUFunction.apply(input, approximate=approximate)

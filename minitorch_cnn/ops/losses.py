@@ -3,8 +3,9 @@
 Writing ``cross_entropy`` as ``log_softmax`` + indexing + ``mean`` would work, but every small op
 allocates arrays and adds a node; a fused loss is faster and reads as one node in the graph
 (``CrossEntropyLossBackward``). Each class is named after PyTorch's loss layer + ``Function``
-(``nn.MSELoss`` -> ``MSELossFunction``, whose node is ``MSELossBackward``); ``nn/functional.py``
-validates the Tensors and calls ``.apply``, ``nn/loss.py`` holds the options.
+(``nn.MSELoss`` -> ``MSELossFunction``, whose node is ``MSELossBackward``); the Tensor-level entry
+points at the end of this file (``cross_entropy``, ``nll_loss``, ..., re-exported by ``nn.functional``)
+validate the Tensors and call ``.apply``; ``nn/loss.py`` holds the options.
 
 * classification, from class scores: ``CrossEntropyLossFunction`` (logits), ``NLLLossFunction``
   (log-probabilities); both write every variant as ``l_i = -sum_c a_ic log p_ic``;
@@ -17,10 +18,16 @@ Derivations, in the notation of each docstring, are given next to the code that 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..autograd import Context, Function
 from ..backend import get_array_module
+from ._checks import check_float, check_number, check_same_dtype, check_tensor
+
+if TYPE_CHECKING:
+    from ..tensors import Tensor
 
 __all__ = [
     "CrossEntropyLossFunction",
@@ -30,6 +37,12 @@ __all__ = [
     "BCEWithLogitsLossFunction",
     "BCELossFunction",
     "check_reduction",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -38,19 +51,6 @@ _REDUCTIONS = ("none", "mean", "sum")
 def check_reduction(reduction: str, fn: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{fn}: reduction={reduction!r} is not valid; use 'none', 'mean' or 'sum'")
-
-
-def _check_float(fn: str, name: str, a: Any) -> None:
-    if a.dtype.kind != "f":
-        raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {a.dtype}; call .float() on it")
-
-
-def _check_same_dtype(fn: str, a: Any, b: Any, names: tuple[str, str]) -> None:
-    if a.dtype != b.dtype:
-        raise TypeError(
-            f"{fn}: {names[0]} has dtype {a.dtype} but {names[1]} has dtype {b.dtype}; "
-            f"convert one, e.g. {names[1]}.to({a.dtype})"
-        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def _check_weight(fn: str, weight: Any, C: int, x: Any) -> None:
         return
     if tuple(weight.shape) != (C,):
         raise ValueError(f"{fn}: weight must have one entry per class, shape ({C},), got {tuple(weight.shape)}")
-    _check_same_dtype(fn, x, weight, ("input", "weight"))
+    check_same_dtype(fn, x, weight, ("input", "weight"))
 
 
 def _reduce_rows(loss_rows: Any, reduction: str, out_shape: tuple, denom: Any) -> Any:
@@ -168,7 +168,7 @@ class CrossEntropyLossFunction(Function):
         xp = get_array_module(z)
         fn = "cross_entropy"
         check_reduction(reduction, fn)
-        _check_float(fn, "input", z)
+        check_float(fn, "input", z)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")
         unbatched = z.ndim == 1
@@ -193,7 +193,7 @@ class CrossEntropyLossFunction(Function):
                 raise ValueError(
                     f"{fn}: class-probability target must have the input's shape {shape}, got {tuple(target.shape)}"
                 )
-            _check_same_dtype(fn, z, target, ("input", "target"))
+            check_same_dtype(fn, z, target, ("input", "target"))
             t2 = _class_last(target)
             if label_smoothing > 0:
                 t2 = t2 * z.dtype.type(1 - label_smoothing) + z.dtype.type(label_smoothing / C)
@@ -245,7 +245,7 @@ class NLLLossFunction(Function):
     ) -> Any:
         fn = "nll_loss"
         check_reduction(reduction, fn)
-        _check_float(fn, "input", x)
+        check_float(fn, "input", x)
         unbatched = x.ndim == 1
         if unbatched:
             x = x.reshape(1, -1)
@@ -280,8 +280,8 @@ def _check_pair(fn: str, x: Any, t: Any) -> None:
             f"{fn}: input shape {tuple(x.shape)} and target shape {tuple(t.shape)} differ. Broadcasting them "
             "is almost always a bug (e.g. (N, 1) against (N,) gives an (N, N) loss); reshape one to match"
         )
-    _check_float(fn, "input", x)
-    _check_same_dtype(fn, x, t, ("input", "target"))
+    check_float(fn, "input", x)
+    check_same_dtype(fn, x, t, ("input", "target"))
 
 
 def _reduce_elems(loss: Any, reduction: str) -> Any:
@@ -364,7 +364,7 @@ class BCEWithLogitsLossFunction(Function):
         for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
             if extra is None:
                 continue
-            _check_same_dtype(fn, x, extra, ("input", name))
+            check_same_dtype(fn, x, extra, ("input", name))
             try:
                 if tuple(xp.broadcast_shapes(extra.shape, x.shape)) != tuple(x.shape):
                     raise ValueError
@@ -436,3 +436,103 @@ class BCELossFunction(Function):
         if ctx.needs_input_grad[1]:
             gt = ge * (log_1mx - log_x)
         return gx, gt, None
+
+
+# --------------------------------------------------------------------------------------------------
+# Tensor-level entry points (F.cross_entropy, ...)
+# --------------------------------------------------------------------------------------------------
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross entropy between logits ``(N, C)`` / ``(N, C, d1, ...)`` and class indices ``(N, d1, ...)``
+    or class probabilities (same shape as the input).
+
+    ``loss_i = -w_{y_i} log softmax(x_i)_{y_i}``; ``'mean'`` divides by ``sum_i w_{y_i}`` over targets
+    that are not ``ignore_index``. ``label_smoothing = s`` mixes the target with the uniform distribution:
+    ``(1 - s) onehot + s / C``.
+    """
+    check_tensor(input, "input", "cross_entropy")
+    check_tensor(target, "target", "cross_entropy")
+    _check_class_target("cross_entropy", input, target)
+    check_number("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
+    return CrossEntropyLossFunction.apply(
+        input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+    )
+
+
+def _check_class_target(fn: str, input: Tensor, target: Tensor) -> None:
+    """A float target shaped like class indices is almost always ``y`` loaded as floats."""
+    index_shape = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim >= 2 else ()
+    if target.dtype.kind == "f" and input.ndim >= 2 and tuple(target.shape) == index_shape:
+        raise TypeError(
+            f"{fn}: target has dtype {target.dtype} and shape {tuple(target.shape)}, the shape of class indices; "
+            "class indices must be integers: use target.long() (class probabilities would have the input's "
+            f"shape {tuple(input.shape)})"
+        )
+
+
+def nll_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log likelihood of log-probabilities ``(N, C, *)`` (e.g. the output of ``log_softmax``)."""
+    check_tensor(input, "input", "nll_loss")
+    check_tensor(target, "target", "nll_loss")
+    _check_class_target("nll_loss", input, target)
+    return NLLLossFunction.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``(x - y)^2``, averaged (or summed) over all elements."""
+    check_tensor(input, "input", "mse_loss")
+    check_tensor(target, "target", "mse_loss")
+    return MSELossFunction.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """``|x - y|``, averaged (or summed) over all elements."""
+    check_tensor(input, "input", "l1_loss")
+    check_tensor(target, "target", "l1_loss")
+    return L1LossFunction.apply(input, target, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Sigmoid + binary cross entropy in one stable step: ``-[pw y log s(x) + (1 - y) log(1 - s(x))]``."""
+    check_tensor(input, "input", "binary_cross_entropy_with_logits")
+    check_tensor(target, "target", "binary_cross_entropy_with_logits")
+    return BCEWithLogitsLossFunction.apply(input, target, weight, pos_weight, reduction=reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-w [t log x + (1 - t) log(1 - x)]`` for probabilities ``x`` (e.g. after a sigmoid), logs
+    clamped at -100. Prefer ``binary_cross_entropy_with_logits`` on raw scores: it is stabler."""
+    fn = "binary_cross_entropy"
+    check_tensor(input, "input", fn)
+    check_tensor(target, "target", fn)
+    check_reduction(reduction, fn)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{fn}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}")
+    if input.dtype.kind != "f" or target.dtype != input.dtype:
+        raise TypeError(f"{fn}: input and target must be floating point of one dtype, got {input.dtype} and "
+                        f"{target.dtype}; call .float() on both")
+    if weight is not None:
+        check_tensor(weight, "weight", fn)
+        if tuple(np.broadcast_shapes(tuple(weight.shape), tuple(input.shape))) != tuple(input.shape):
+            raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} cannot be broadcast to the input's "
+                             f"shape {tuple(input.shape)}")
+    if input.numel() and (float(input.min().item()) < 0 or float(input.max().item()) > 1):
+        raise ValueError(f"{fn}: all elements of input should be between 0 and 1 (probabilities), got "
+                         f"[{float(input.min().item())}, {float(input.max().item())}]; apply a sigmoid, or "
+                         "use binary_cross_entropy_with_logits on the raw scores")
+    return BCELossFunction.apply(input, target, weight, reduction=reduction)

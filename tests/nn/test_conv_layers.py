@@ -97,9 +97,9 @@ def test_conv_transpose2d_layer_and_output_size(device: str) -> None:
 
 
 def test_layer_argument_errors() -> None:
-    with pytest.raises(ValueError, match=r"in_channels=3 must be divisible by groups=2"):
+    with pytest.raises(ValueError, match=r"in_channels=3 is not divisible by groups=2"):
         nn.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(ValueError, match=r"out_channels=3 must be divisible by groups=2"):
+    with pytest.raises(ValueError, match=r"out_channels=3 is not divisible by groups=2"):
         nn.Conv2d(4, 3, 3, groups=2)
     with pytest.raises(ValueError, match=r"padding_mode"):
         nn.Conv2d(1, 1, 3, padding_mode="mirror")

@@ -25,13 +25,14 @@ def _arrays_in(value: Any) -> list:
     return [value] if hasattr(value, "nbytes") and hasattr(value, "shape") else []
 
 
-OUR_OPS = ("minitorch_cnn.ops.conv", "minitorch_cnn.ops.pool", "minitorch_cnn.ops.nnops",
-           "minitorch_cnn.ops.losses")
+OUR_OPS = ("minitorch_cnn.ops.conv", "minitorch_cnn.ops.pool", "minitorch_cnn.ops.linear",
+           "minitorch_cnn.ops.batch_norm", "minitorch_cnn.ops.dropout", "minitorch_cnn.ops.losses")
 
 
 @pytest.fixture
 def contexts(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Every Context created while the test runs by a Function of conv.py, pool.py, nnops.py or losses.py
+    """Every Context created while the test runs by a Function of conv.py, pool.py, linear.py,
+    batch_norm.py, dropout.py or losses.py
     (``Function.apply`` creates it; its local ``cls`` names the op)."""
     made: list = []
     original = autograd.Context.__init__

@@ -11,9 +11,9 @@ import pytest
 
 from minitorch_cnn import fast
 from minitorch_cnn.autograd import Context
+from minitorch_cnn.ops.batch_norm import BatchNormFunction
 from minitorch_cnn.ops.conv import conv_input_grad_array
 from minitorch_cnn.ops.geometry import Window
-from minitorch_cnn.ops.nnops import BatchNormFunction
 from minitorch_cnn.ops.pad import pad_array
 from minitorch_cnn.ops.pool import AvgPool2dFunction, max_pool_backward_array, max_pool_forward_array
 from minitorch_cnn.ops.pool_reference import avg_pool_nd_reference, max_pool_nd_reference

@@ -1,4 +1,4 @@
-"""Fused kernels of ops/nnops.py: one graph node each, agreement with compositions of elementary ops,
+"""Fused kernels of ops/linear.py, ops/batch_norm.py, ops/dropout.py and ops/losses.py: one graph node each, agreement with compositions of elementary ops,
 and identical results on every backend."""
 
 from __future__ import annotations
