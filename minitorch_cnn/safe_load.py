@@ -28,6 +28,7 @@ errors) through :class:`LoadError`, whose ``path`` attribute is the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -41,7 +42,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["LoadError", "CorruptFileError", "PickledMemberError", "SizeLimitError", "TreeLimitError",
-           "default_max_bytes", "NpzArchive", "read_npz", "read_safetensors", "parse_json", "check_file",
+           "default_max_bytes", "allowing", "NpzArchive", "read_npz", "read_safetensors", "parse_json", "check_file",
            "MIN_CAP_BYTES", "MAX_RATIO", "MAX_TREE_DEPTH", "MAX_TREE_NODES"]
 
 MIN_CAP_BYTES = 256 * 2**20
@@ -89,9 +90,27 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB" if n < 10**9 else f"{n / 1e9:,.1f} GB"
 
 
+_raised_cap: list[int] = []  # set by ``allowing(n)``: a CLI's --max-load-bytes
+
+
 def default_max_bytes(file_size: int) -> int:
-    """The cap on what a file of ``file_size`` bytes may decode to: ``max(256 MiB, 100 * file_size)``."""
-    return max(MIN_CAP_BYTES, MAX_RATIO * int(file_size))
+    """The cap on what a file of ``file_size`` bytes may decode to: ``max(256 MiB, 100 * file_size)``,
+    or what the innermost ``allowing(n)`` (a CLI's ``--max-load-bytes``) sets."""
+    return _raised_cap[-1] if _raised_cap else max(MIN_CAP_BYTES, MAX_RATIO * int(file_size))
+
+
+@contextlib.contextmanager
+def allowing(max_bytes: int | None) -> Iterator[None]:
+    """``with allowing(n):`` every load in the block may decode up to ``n`` bytes (``None``: the default
+    cap). The CLIs' ``--max-load-bytes N`` is this, around the command."""
+    _check_max_bytes(max_bytes, "allowing")
+    if max_bytes is not None:
+        _raised_cap.append(max_bytes)
+    try:
+        yield
+    finally:
+        if max_bytes is not None:
+            _raised_cap.pop()
 
 
 def _check_max_bytes(max_bytes: int | None, fn: str) -> None:

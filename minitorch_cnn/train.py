@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import backend, safe_load
 from . import train_report as report
 from .checkpoint import load_checkpoint, save_checkpoint, state_dict_mismatch
 from .cli import (
@@ -799,12 +799,27 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--skip-nonfinite", action="store_true", help="skip batches whose loss is NaN/inf instead of "
                    "stopping the run")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    p.add_argument("--max-load-bytes", type=int, metavar="N", help=MAX_LOAD_HELP)
     return p
+
+
+MAX_LOAD_HELP = ("let --resume's checkpoint decode to up to N bytes (default: max(256 MiB, 100 x the file's "
+                 "size), so that no small file can ask for gigabytes)")
+
+
+def _load_cap(argv: Sequence[str] | None) -> int | None:
+    """``--max-load-bytes`` alone, before the checkpoint of ``--resume`` is read."""
+    parser = ArgumentParser(add_help=False)
+    parser.add_argument("--max-load-bytes", type=int)
+    cap = parser.parse_known_args(argv)[0].max_load_bytes
+    check_range("--max-load-bytes", cap, 0)
+    return cap
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> TrainConfig:
     """Defaults, overridden by the checkpoint's config (with --resume), overridden by explicit flags."""
     given = vars(build_parser().parse_args(argv))
+    given.pop("max_load_bytes", None)  # not part of a run's configuration: see _main
     base = TrainConfig().to_dict()
     if given.get("resume"):
         saved = _load_training_checkpoint(given["resume"])["config"]
@@ -816,12 +831,13 @@ def config_from_args(argv: Sequence[str] | None = None) -> TrainConfig:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    cfg = config_from_args(argv)
-    try:
-        result = train(cfg)
-    except NonFiniteLossError as exc:
-        print(f"{PROG}: stopped: {exc}", file=sys.stderr)
-        return 1
+    with safe_load.allowing(_load_cap(argv)):
+        cfg = config_from_args(argv)
+        try:
+            result = train(cfg)
+        except NonFiniteLossError as exc:
+            print(f"{PROG}: stopped: {exc}", file=sys.stderr)
+            return 1
     if result["interrupted"]:
         return 128 + (result["signal"] or signal.SIGINT)  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     return 0

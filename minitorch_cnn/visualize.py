@@ -57,6 +57,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--checkpoint", required=True, help="a .npz written by python -m minitorch_cnn.train")
     p.add_argument("--what", nargs="+", required=True, choices=WHAT + ("all",), help="what to draw")
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--max-load-bytes", type=int, metavar="N", help="let --checkpoint decode to up to N bytes "
+                   "(default: max(256 MiB, 100 x the file's size))")
     p.add_argument("--overwrite", action="store_true", help="replace files an earlier command wrote to --out "
                    "(without it, the command refuses to)")
     p.add_argument("--layer", default=None, help="layer name (e.g. features.3); default depends on --what")
@@ -247,7 +249,10 @@ def _draw(what: str, args: argparse.Namespace, sub: Subject, out: Path) -> list[
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     _check(args)
-    with claim_out_dir("--out", args.out, markers=(), prog=PROG) as out:
+    check_range("--max-load-bytes", args.max_load_bytes, 0)
+    from minitorch_cnn import safe_load
+
+    with safe_load.allowing(args.max_load_bytes), claim_out_dir("--out", args.out, markers=(), prog=PROG) as out:
         return _visualize(args, out)
 
 

@@ -497,3 +497,22 @@ def test_saving_onto_a_directory_or_empty_path_fails_before_writing(tmp_path, mo
     assert "give a file" in msg or "must end in .npz" in msg, msg
     assert not written
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["run.npz"]  # no temporary file anywhere
+
+
+def test_cli_flag_max_load_bytes_raises_the_cap(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``--max-load-bytes N`` (train --resume, visualize --checkpoint, compress MODEL) is ``allowing(N)``:
+    a checkpoint over the default cap is refused by name, and loads once the flag allows it."""
+    from minitorch_cnn import safe_load
+    from minitorch_cnn.train import _load_cap, build_parser
+
+    assert _load_cap(["--max-load-bytes", "1000"]) == 1000 and _load_cap([]) is None
+    assert "--max-load-bytes" in build_parser().format_help()
+    with safe_load.allowing(123):
+        assert safe_load.default_max_bytes(10) == 123
+        with safe_load.allowing(None):
+            assert safe_load.default_max_bytes(10) == 123
+    assert safe_load.default_max_bytes(10) == safe_load.MIN_CAP_BYTES
+    from minitorch_cnn.train import main
+
+    assert main(["--max-load-bytes", "-1"]) == 2
+    assert "--max-load-bytes" in capsys.readouterr().err

@@ -66,11 +66,12 @@ DEFAULTS: dict[str, Any] = {
     "name": None, "batch_size": 128, "batches": 100, "lr": None, "lr_decay": "none", "augment": False, "seed": 0,
     "sparsity": 0.9, "steps": 3, "schedule": "linear", "conv_sparsity": None, "observer": "percentile",
     "qat_batches": 0, "bits": 4, "method": "bwn", "conv_density": 4 / 9, "linear_density": 0.1,
-    "dense_every": None, "epochs": 1, "progress": True, "int8_check_images": 1000,
+    "dense_every": None, "epochs": 1, "progress": True, "int8_check_images": 1000, "max_load_bytes": None,
 }
 """Every option's value when it is not given."""
 
-_SHARED = {"out", "name", "dataset", "data_dir", "limit", "test_limit", "batch_size", "batches", "seed", "progress"}
+_SHARED = {"out", "name", "dataset", "data_dir", "limit", "test_limit", "batch_size", "batches", "seed", "progress",
+           "max_load_bytes"}
 _FINE_TUNE = {"lr", "lr_decay", "augment"}
 USES: dict[str, set[str]] = {
     "float": {"model"},
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "and N // 5 test images; Fashion-MNIST: default all, the test set stays all 10,000)")
     p.add_argument("--test-limit", type=int, help="evaluate on the first N >= 1 test images only (default: all)")
     p.add_argument("--out", help="output directory (default runs/compress)")
+    p.add_argument("--max-load-bytes", type=int, metavar="N", help="let MODEL decode to up to N bytes "
+                   "(default: max(256 MiB, 100 x the file's size))")
     p.add_argument("--name", help="file stem of the outputs, a plain file name (default: the command)")
     p.add_argument("--batch-size", type=int, help=f"training batch size, 1 to {MAX_BATCH_SIZE} (default 128)")
     p.add_argument("--batches", type=int, help="fine-tuning batches, >= 0 (0: none), or calibration batches for "
@@ -418,10 +421,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         args = parse_args(argv)
+        from .. import safe_load
         from ..cli import claim_out_dir
 
+        check_range("--max-load-bytes", args.max_load_bytes, 0)
         # commands share --out (prune, then kmeans on its export): lock it, refuse no earlier files
-        with claim_out_dir("--out", args.out, markers=(), prog=PROG):
+        with safe_load.allowing(args.max_load_bytes), claim_out_dir("--out", args.out, markers=(), prog=PROG):
             run(args)
         return 0
 
