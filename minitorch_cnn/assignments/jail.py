@@ -65,6 +65,10 @@ def build_root(spec: dict) -> None:
     root = spec["root"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    # the private /tmp first: Python may live under /tmp (a venv in a checkout there), and a bind made
+    # before this mount would be hidden under it
+    os.makedirs(root + "/tmp", exist_ok=True)
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec['tmp_mb']}m,mode=1777")
     for path in spec["binds"]:
         if os.path.lexists(path):
             _bind(path, root)
@@ -72,8 +76,6 @@ def build_root(spec: dict) -> None:
         if os.path.isdir(root + path):
             _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
     _bind(spec["tree"], root, target="/sandbox")
-    os.makedirs(root + "/tmp", exist_ok=True)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec['tmp_mb']}m,mode=1777")
     for dev in ("null", "zero", "random", "urandom"):
         _bind("/dev/" + dev, root, writable=True)
     os.makedirs(root + "/proc", exist_ok=True)

@@ -38,3 +38,34 @@ def test_probe_modules_import_only_numpy_at_the_top() -> None:
         top = [n for n in ast.parse(path.read_text()).body if isinstance(n, (ast.Import, ast.ImportFrom))]
         names = {a.name for n in top for a in n.names} | {getattr(n, "module", None) for n in top} - {None}
         assert names <= {"numpy", "np", "__future__", "annotations", "itertools", "math"}, (path, names)
+
+
+def test_the_sandbox_runs_a_python_installed_under_tmp(tmp_path) -> None:
+    """A checkout (and its .venv) under /tmp, as a CI runner may have it: the jail's private /tmp must
+    not hide the interpreter (it is mounted before the binds)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    from minitorch_cnn.assignments.sandbox import isolation
+
+    if isolation().mode == "plain":
+        pytest.skip("needs namespaces (root, as in CI, or user namespaces)")
+    assert str(tmp_path).startswith("/tmp/") or pytest.skip(f"tmp_path {tmp_path} is not under /tmp")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    tree = tmp_path / "tree"
+    shutil.copytree(ASSIGNMENTS.parent, tree / "minitorch_cnn", ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import sys, numpy as np; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+            "from minitorch_cnn.assignments.sandbox import ProbeItem, run_probes;"
+            "src = 'import numpy as np\\ndef probe_1_1__x(x):\\n    import sys\\n    return {\"p\": np.array(len(sys.prefix))}\\n';"
+            "r = run_probes(Path(sys.argv[2]), {'m': src}, [ProbeItem('1.1/x', '1.1', 'm', 'probe_1_1__x', {})],"
+            " Path(sys.argv[3]));"
+            "print(r['1.1/x'].answers['p'], r['1.1/x'].error)")
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", code, str(ASSIGNMENTS.parents[1]), str(tree), str(work)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.split()[0] == str(len(str(venv))), proc.stdout + proc.stderr
