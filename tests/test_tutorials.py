@@ -8,7 +8,9 @@ hurt another.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +58,67 @@ def test_tutorial_is_a_jupytext_percent_notebook(path: Path) -> None:
 
 def test_tutorial_chapter_1_exists() -> None:
     assert (REPO_ROOT / "tutorials" / "01_tensors_and_autograd.py") in TUTORIALS
+
+
+PICTURE = re.compile(r"\.(png|svg)$")
+
+
+def pictures(path: Path) -> tuple[list[str], list[str]]:
+    """The picture file names (``.png``/``.svg`` string constants) a chapter's code mentions, and those
+    that it passes as the ``path`` of a ``show(obj, path)`` call (``plotting.show`` or a chapter's own
+    ``show``), which writes the file and, in a notebook, draws it under the cell."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    def names(node: ast.AST) -> list[str]:
+        return [c.value for c in ast.walk(node)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str) and PICTURE.search(c.value)]
+
+    shown = []
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call):
+            func = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+            if func == "show":
+                for arg in call.args[1:2] + [kw.value for kw in call.keywords if kw.arg == "path"]:
+                    shown += names(arg)
+    return sorted(names(tree)), sorted(shown)
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=[p.name for p in TUTORIALS])
+def test_every_picture_a_chapter_writes_is_also_shown(path: Path) -> None:
+    """A chapter writes its pictures only through ``show(obj, path)``, so a notebook shows them inline."""
+    written, shown = pictures(path)
+    assert written == shown, (f"{path.name} writes {sorted(set(written) - set(shown))} without displaying them: "
+                              "use minitorch_cnn.viz.plotting.show(fig_or_graph, path)")
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"\.savefig\(|viz\.render\([^)]*\.(png|svg)", text), f"{path.name}: save through show()"
+
+
+def test_chapter_05_draws_its_figures_through_show() -> None:
+    written, _ = pictures(REPO_ROOT / "tutorials" / "05_seeing_inside.py")
+    assert sum(n.endswith(".png") for n in written) >= 9, "7 figures of section 4 and 2 of the walk-through"
+    assert sum(n.endswith(".svg") for n in written) == 3
+
+
+def test_show_in_a_script_saves_and_never_imports_ipython(tmp_path: Path) -> None:
+    """Outside a kernel ``show`` writes the file and displays nothing; IPython is not even imported."""
+    code = (
+        "import sys\n"
+        "from matplotlib.figure import Figure\n"
+        "import minitorch_cnn as mt\n"
+        "from minitorch_cnn.viz import plotting\n"
+        "fig = Figure(); fig.add_subplot(1, 1, 1).plot([0, 1], [1, 0])\n"
+        f"out = {str(tmp_path)!r}\n"
+        "assert plotting.show(fig, out + '/f.png') is None and plotting.show(None) is None\n"
+        "plotting.show(out + '/f.png')\n"
+        "plotting.show(mt.viz.draw_graph((mt.ones(2, requires_grad=True) * 2).sum()), out + '/g.dot')\n"
+        "assert not plotting.in_notebook()\n"
+        "assert 'IPython' not in sys.modules, 'imported IPython'\n"
+    )
+    env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path / "mpl"),
+               PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == ""
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "digraph" in (tmp_path / "g.dot").read_text()

@@ -23,11 +23,15 @@
 #    analytically and checked with autograd.
 # 4. **Looking at a trained model**: feature maps, filters, the image a channel likes best,
 #    saliency, Grad-CAM and occlusion.
+# 5. **One unit, end to end**: which input pixels one unit of the unit's CNN sees, and why it
+#    fires on an image.
 #
 # Run it as a script (`.venv/bin/python tutorials/05_seeing_inside.py`; it prints how long it took on
-# your machine) or open it as a notebook with jupytext. Pictures go to `$TUTORIAL_OUT` (default:
-# `tutorials/out/05_seeing_inside/`, which git ignores); the graph images need the Graphviz `dot`
-# program, and a one-line notice says so when it is missing.
+# your machine) or as a notebook (`python -m minitorch_cnn.assignments notebooks --execute`, or open
+# it with jupytext). Pictures go to `$TUTORIAL_OUT` (default: `tutorials/out/05_seeing_inside/`,
+# which git ignores) and, in a notebook, also appear under the cell that draws them
+# (`plotting.show`); the graph images need the Graphviz `dot` program, and a one-line notice says
+# so when it is missing.
 
 # %%
 import os
@@ -76,6 +80,7 @@ viz.retain_all_grads(d)
 d.backward()
 g = viz.draw_graph(d, params={"a": a, "b": b}, values=True, rankdir="LR")
 print(g.source)
+plotting.show(g)  # in a notebook: the picture of that DOT text (needs `dot`); in a script: nothing
 
 # %% [markdown]
 # Op nodes are named after the function that runs in the backward pass (`MulBackward`,
@@ -95,7 +100,8 @@ graph = viz.draw_graph(loss, params=small, trace=tr, show_saved=True, show_grads
 print("ops:", sorted({line.split("label=")[1].split()[0] for line in graph.source.splitlines()
                      if "label=" in line and "Backward" in line and "->" not in line}))
 if HAVE_DOT:
-    print("wrote", viz.render(graph, OUT / "small_cnn_graph.svg"))
+    plotting.show(graph, OUT / "small_cnn_graph.svg")  # written, and drawn under the cell in a notebook
+    print("wrote", OUT / "small_cnn_graph.svg")
 viz.render(graph, OUT / "small_cnn_graph.dot")  # the DOT text needs no Graphviz
 
 # %% [markdown]
@@ -110,8 +116,8 @@ resnet = build_model("resnet")
 blocks = viz.draw_graph(viz.trace(resnet, mt.randn(1, 1, 28, 28)), depth=2)
 print(sum("box3d" in line for line in blocks.source.splitlines()), "boxes at depth 2")
 if HAVE_DOT:
-    viz.render(blocks, OUT / "resnet_blocks.svg")
-    viz.render(viz.forward_graph(resnet, (1, 28, 28)), OUT / "resnet_layers.svg")
+    plotting.show(blocks, OUT / "resnet_blocks.svg")
+    plotting.show(viz.forward_graph(resnet, (1, 28, 28)), OUT / "resnet_layers.svg")
 
 # %% [markdown]
 # ## 2. The model summary
@@ -223,8 +229,9 @@ maps = viz.feature_maps(model, "1", x)
 weights = viz.filters(model[0], normalize=False)  # raw weights: the sign matters
 print("feature maps", maps.shape, " filters", weights.shape)
 if HAVE_MPL:
-    plotting.plot_feature_maps(maps, OUT / "feature_maps.png", title="after the first ReLU (layer 1)", image=image)
-    plotting.plot_filters(weights, OUT / "filters.png", title="first-layer filters (layer 0)")
+    plotting.show(plotting.plot_feature_maps(maps, title="after the first ReLU (layer 1)", image=image),
+                  OUT / "feature_maps.png")
+    plotting.show(plotting.plot_filters(weights, title="first-layer filters (layer 0)"), OUT / "filters.png")
 
 # %% [markdown]
 # **Max filter response**: gradient ascent on the *input* (weights frozen) to maximise one
@@ -258,8 +265,8 @@ print("plain:       activation", " -> ".join(f"{v:.2f}" for v in plain.history[:
 print("regularised: activation", " -> ".join(f"{v:.2f}" for v in nice.history[::25]),
       f"  roughness {roughness(nice.image):.3f}")
 if HAVE_MPL:
-    plotting.plot_max_response(plain, "6", 0, OUT / "max_response_plain.png")
-    plotting.plot_max_response(nice, "6", 0, OUT / "max_response.png", viz.REGULARISED)
+    plotting.show(plotting.plot_max_response(plain, "6", 0), OUT / "max_response_plain.png")
+    plotting.show(plotting.plot_max_response(nice, "6", 0, settings=viz.REGULARISED), OUT / "max_response.png")
 
 # %% [markdown]
 # **Saliency**, **Grad-CAM** and **occlusion** ask the same question in three ways: where in this
@@ -301,12 +308,13 @@ print(f"share inside the evidence region: Grad-CAM {cam_share:.0%}, saliency {sa
 assert cam_share > 2 * region.mean(), "Grad-CAM concentrates on the region occlusion found"
 assert cam_share > sal_share, "saliency spreads over more of the image than Grad-CAM"
 if HAVE_MPL:
-    plotting.plot_heatmap(image, sal / max(sal.max(), 1e-12), OUT / "saliency.png",
-                          plotting.prediction_title("Saliency", pred_name, probs[pred], true_name),
-                          label="|gradient| / max")
-    plotting.plot_heatmap(image, heat, OUT / "gradcam.png",
-                          plotting.prediction_title("Grad-CAM (layer 7)", pred_name, probs[pred], true_name))
-    plotting.plot_occlusion(occ, path=OUT / "occlusion.png", image=image, class_name=pred_name)
+    plotting.show(plotting.plot_heatmap(image, sal / max(sal.max(), 1e-12),
+                                        title=plotting.prediction_title("Saliency", pred_name, probs[pred], true_name),
+                                        label="|gradient| / max"), OUT / "saliency.png")
+    plotting.show(plotting.plot_heatmap(
+        image, heat, title=plotting.prediction_title("Grad-CAM (layer 7)", pred_name, probs[pred], true_name)),
+        OUT / "gradcam.png")
+    plotting.show(plotting.plot_occlusion(occ, image=image, class_name=pred_name), OUT / "occlusion.png")
 
 # %% [markdown]
 # Occlusion and Grad-CAM point at the same place, the glyph (the printed shares say how strongly).
@@ -320,6 +328,170 @@ if HAVE_MPL:
 # `visualize` command, and the graph of the unit's CNN, one box per layer, from the `graph`
 # command; README.md ("Seeing inside") gives both commands.
 
+# %% [markdown]
+# ## 5. One unit, end to end: what does unit (3, 5, 5) of `features.7` see, and why does it fire?
+#
+# The question, for the unit's Fashion-MNIST CNN (`build_model("cnn")`, the `cnn` of section 2):
+# *which input pixels does unit (channel 3, row 5, column 5) of layer `features.7` see, and why
+# does it fire on this image?* First, does that unit exist? The layer names are the module paths
+# that `mt.summary` printed above; the cell looks the layer up in the summary and checks that
+# channel 3 and position (5, 5) fit in its output.
+
+# %%
+LAYER, CHANNEL, UNIT = "features.7", 3, (5, 5)
+cnn.eval()  # Dropout off, BatchNorm on its running statistics: the model as it predicts
+row = next(r for r in s.rows if r["name"] == LAYER)
+print(f"{LAYER}: {row['type']}, output {row['output_shape']}, fed by {row['connected_to']}")
+print("the layers before it:", ", ".join(f"{r['name']} {r['type']}" for r in s.rows
+                                          if r["name"].startswith("features.") and r["index"] < row["index"]))
+_, n_channels, map_h, map_w = row["output_shape"]
+assert CHANNEL < n_channels and UNIT[0] < map_h and UNIT[1] < map_w, "the unit exists"
+assert row["type"] == "Dropout" and row["connected_to"] == ["features.6"], "the text below describes this layer"
+
+# %% [markdown]
+# The printed type says what kind of layer `features.7` is. In this CNN it is the Dropout right
+# after the first max-pooling: in eval mode it passes its input through unchanged, so its unit
+# *is* the max-pooled value of channel 3 of the second conv block (conv, ReLU, BatchNorm). That is
+# a fine unit to ask about (it is what the second half of the network reads), so we keep the
+# question as asked rather than moving to a conv layer.
+#
+# **Which pixels it can see** (architecture only, no weights): the receptive-field table of the
+# layers up to `features.7`, the unit's field, and autograd's check of it (`inverse_image`: the
+# gradient, summed over all channels, for a random input).
+
+# %%
+cnn_rf = mt.receptive_field(cnn, (1, 28, 28))
+for name in ("features.0", "features.3", "features.6", LAYER):
+    r = cnn_rf[name]
+    print(f"{name:11s} {r['type']:12s} map {r['map_size']}  jump {r['jump']}  rf {r['rf']}  start {r['start']}")
+field = mt.receptive_field_for_unit(cnn_rf, LAYER, UNIT)
+checked = viz.inverse_image(cnn, (1, 28, 28), LAYER, UNIT)
+(f_r0, f_r1), (f_c0, f_c1) = field
+print(f"unit {UNIT} of {LAYER} sees rows {f_r0}..{f_r1 - 1}, columns {f_c0}..{f_c1 - 1} "
+      f"({f_r1 - f_r0}x{f_c1 - f_c0} pixels); inverse image {checked}")
+assert field == checked
+assert (cnn_rf["features.3"]["rf"], cnn_rf[LAYER]["rf"], cnn_rf[LAYER]["jump"]) == ([5, 5], [6, 6], [2, 2])
+
+# %% [markdown]
+# Two 3x3 convolutions give a field of 5 pixels, the 2x2 max-pool adds one more input step (the
+# printed `rf`), and its stride 2 doubles the `jump`: neighbouring units of `features.7` are two
+# pixels apart. The printed field is that many pixels around the unit's centre `start + 5 * jump`.
+#
+# **Why it fires on this image**: which image? A ReLU unit is often exactly 0 (silent), so the
+# cell first reads the unit on all 500 test images, prints its value on the chapter's test image 0
+# and how many images leave it silent, and then asks "why" about the test image on which it fires
+# most. On that image it backpropagates *the unit's value* (not a class score) to the pixels:
+# `d unit / d x` is the unit's own "inverse image" for this input. Max-pooling passes the gradient to the winner of its 2x2
+# window only, so the gradient lives on the field of the one conv unit that won, a sub-square of
+# the field above. Everything between the pixels and the unit is piecewise linear here (conv, ReLU,
+# BatchNorm in eval mode, max-pool, Dropout off), so the activation splits exactly into
+# `sum(gradient * pixel)` plus a constant that the biases and BatchNorm shifts add: the pixels with
+# the largest `gradient * pixel` are *why* it fires.
+
+# %%
+test_images, test_labels = (t.numpy() for t in next(iter(DataLoader(test_set, batch_size=len(test_set)))))
+all_maps = viz.feature_maps(cnn, LAYER, test_images)[:, CHANNEL]  # (500, 14, 14): channel 3 on every test image
+on_unit = all_maps[:, UNIT[0], UNIT[1]]
+fire = int(on_unit.argmax())
+print(f"unit on test image 0: {on_unit[0]:.4f}; silent (0) on {int((on_unit == 0).sum())} of {len(on_unit)} "
+      f"test images; it fires most, {on_unit[fire]:.4f}, on test image {fire}, a '{GlyphsInClutter.classes[int(test_labels[fire])]}'")
+x_fire = test_images[fire:fire + 1]
+modules = dict(cnn.named_modules())
+pool = modules["features.6"]
+k, st = int(np.ravel(pool.kernel_size)[0]), int(np.ravel(pool.stride)[0])
+unit_map = all_maps[fire]  # this channel's 14x14 map for that image
+before_pool = viz.feature_maps(cnn, "features.5", x_fire)[0, CHANNEL]
+window = before_pool[UNIT[0] * st:UNIT[0] * st + k, UNIT[1] * st:UNIT[1] * st + k]
+wr, wc = np.unravel_index(window.argmax(), window.shape)
+winner = (UNIT[0] * st + int(wr), UNIT[1] * st + int(wc))
+activation = float(unit_map[UNIT])
+
+xg = mt.tensor(x_fire, requires_grad=True)
+caught = []
+hook = modules[LAYER].register_forward_hook(lambda m, i, o: caught.append(o))
+try:
+    cnn(xg)
+finally:
+    hook.remove()
+caught[0][0, CHANNEL, UNIT[0], UNIT[1]].backward()
+cnn.zero_grad()  # the parameters' .grad were a side effect; the question is about the input
+grad = xg.grad.numpy()[0, 0]
+pixels = x_fire[0, 0]
+contrib = grad * pixels
+nz_r, nz_c = np.nonzero(grad)
+grad_box = [(int(nz_r.min()), int(nz_r.max()) + 1), (int(nz_c.min()), int(nz_c.max()) + 1)]
+winner_field = mt.receptive_field_for_unit(cnn_rf, "features.5", winner)
+
+print(f"activation of unit ({CHANNEL}, {UNIT[0]}, {UNIT[1]}): {activation:.4f}; channel {CHANNEL}'s map ranges "
+      f"{unit_map.min():.4f}..{unit_map.max():.4f} (mean {unit_map.mean():.4f}) on this image")
+print(f"the 2x2 window it pools (features.5, rows {UNIT[0] * st}..{UNIT[0] * st + k - 1}):",
+      np.array2string(window, precision=4), f"-> winner {winner}")
+print(f"non-zero gradient: {grad_box} = field of the winner {winner_field}, inside the unit's field {field}")
+linear, rest = float(contrib.sum()), activation - float(contrib.sum())
+print(f"activation {activation:.4f} = sum(gradient * pixel) {linear:.4f} + constant {rest:.4f}")
+order = np.argsort(contrib, axis=None)[::-1][:5]
+for flat in order:
+    pr, pc = np.unravel_index(flat, contrib.shape)
+    print(f"  pixel ({pr:2d}, {pc:2d}): value {pixels[pr, pc]:+.3f} x gradient {grad[pr, pc]:+.4f} "
+          f"= {contrib[pr, pc]:+.4f}")
+assert grad_box == winner_field and all(a >= b0 and z <= b1 for (a, z), (b0, b1) in zip(grad_box, field))
+assert activation > 0 and window.max() == activation
+
+# %% [markdown]
+# Read the printout from the top: the unit's value, the four values of the 2x2 window it pooled
+# (the largest one *is* the activation, the assert checks it), the square where the gradient is
+# non-zero (the winner's field, inside the unit's full field), and the split of the activation
+# into what the pixels contribute plus the constant. The five pixels listed are the ones that push
+# the unit up most: bright stroke pixels (positive value, after normalisation) where the weights
+# give a positive gradient, or dark background pixels where the gradient is negative.
+#
+# The weights here are the CNN's *initial* ones (it is not trained in this chapter), so channel 3
+# detects whatever local pattern its random filters happen to weigh; the method does not change
+# with training. Load a checkpoint from `python -m minitorch_cnn.train` into `cnn` and run these
+# cells again to ask the same question of a trained unit.
+#
+# **What the channel likes elsewhere**: the channel's whole map for this image (the unit is one
+# of its values), and, over the 500 test images, the input patches (each unit's receptive field)
+# where channel 3 fires most, wherever in the image that is.
+
+# %%
+best = np.argsort(all_maps.reshape(len(all_maps), -1).max(axis=1))[::-1][:8]
+patches, patch_titles = [], []
+for i in best:
+    ur, uc = np.unravel_index(all_maps[i].argmax(), all_maps[i].shape)
+    (r0, r1), (c0, c1) = mt.receptive_field_for_unit(cnn_rf, LAYER, (int(ur), int(uc)))
+    patches.append(test_images[i, 0, r0:r1, c0:c1])
+    patch_titles.append(f"img {i}, unit ({ur},{uc})\n{all_maps[i].max():.2f}")
+rank = int((all_maps.reshape(len(all_maps), -1).max(axis=1) > unit_map.max()).sum())
+print(f"channel {CHANNEL}'s strongest units on the test set: "
+      + ", ".join(f"{all_maps[i].max():.3f} (image {i})" for i in best[:4]))
+print(f"this image's strongest unit of channel {CHANNEL}, {unit_map.max():.3f}, is beaten by {rank} of "
+      f"{len(all_maps)} test images; unit {UNIT} itself gave {activation:.3f}")
+if HAVE_MPL:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    fig = Figure(figsize=(10.5, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    axes[0].imshow(pixels, cmap="gray")
+    axes[0].add_patch(Rectangle((f_c0 - 0.5, f_r0 - 0.5), f_c1 - f_c0, f_r1 - f_r0, fill=False, ec="yellow", lw=2))
+    axes[0].set_title(f"input; yellow: field of unit {UNIT}", fontsize=9)
+    m = float(np.abs(contrib).max()) or 1e-6
+    shown = axes[1].imshow(contrib, cmap=plotting.DIVERGING, vmin=-m, vmax=m)
+    axes[1].set_title("gradient x pixel (red pushes the unit up)", fontsize=9)
+    fig.colorbar(shown, ax=axes[1], shrink=0.8)
+    shown = axes[2].imshow(unit_map, cmap="viridis")
+    axes[2].plot([UNIT[1]], [UNIT[0]], "rx", ms=10)
+    axes[2].set_title(f"channel {CHANNEL} of {LAYER} (x: the unit)", fontsize=9)
+    fig.colorbar(shown, ax=axes[2], shrink=0.8, label="activation")
+    for ax in axes:
+        ax.set_axis_off()
+    fig.suptitle(f"Unit ({CHANNEL}, {UNIT[0]}, {UNIT[1]}) of {LAYER}: activation {activation:.3f}", fontsize=10)
+    plotting.show(fig, OUT / "unit_3_5_5.png")
+    plotting.show(plotting.plot_grid(patches, patch_titles, cols=8, suptitle=(
+        f"Test-set patches (receptive fields) where channel {CHANNEL} of {LAYER} fires most")),
+        OUT / "unit_top_patches.png")
+
 # %%
 print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.iterdir())}")
 
@@ -331,6 +503,9 @@ print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.
 #   says which input pixels a unit can see; autograd's inverse image confirms it.
 # * Feature maps, filters, the maximal response, saliency, Grad-CAM and occlusion each answer a
 #   different question about what the network uses; none of them alone is the explanation.
+# * One unit end to end: its receptive field from the arithmetic, checked by autograd; its value on
+#   one image split into what each pixel contributes (its input gradient times the pixel); and the
+#   patches where its channel fires most.
 
 # %% [markdown]
 # ## Graded exercises
@@ -354,3 +529,8 @@ print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.
 #
 # Chapter 8 (`tutorials/08_beyond_classification.py`) leaves single labels behind: sequences
 # with causal dilated convolutions, segmentation with a U-Net, and volumes with `Conv3d`.
+
+# %% [markdown]
+# ## Explore it yourself
+#
+# An interactive explorer of this model: see README's 'Model explorer'.

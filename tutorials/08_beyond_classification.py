@@ -40,9 +40,10 @@ import numpy as np
 import minitorch_cnn as mt
 from minitorch_cnn import nn
 from minitorch_cnn.models.beyond import CausalConv1d, TinyUNet, dilated_stack_receptive_field, mask_iou
+from minitorch_cnn.viz import plotting
 
 try:
-    import matplotlib.pyplot as plt  # in a notebook figures appear under their cell by themselves
+    import matplotlib.pyplot as plt
 except ImportError:  # pictures are optional: the numbers below do not need them
     plt = None
 
@@ -56,9 +57,8 @@ print("pictures go to", OUT)
 
 
 def show(fig, name):
-    """Save ``fig`` under OUT (a notebook also draws it under the cell that made it)."""
-    if fig is not None:
-        fig.savefig(OUT / name, dpi=90, bbox_inches="tight")
+    """Save ``fig`` under OUT; in a notebook also draw it under the cell (``plotting.show``)."""
+    plotting.show(fig, OUT / name, dpi=90)
 
 
 # %% [markdown]
@@ -147,13 +147,14 @@ class DilatedClassifier(nn.Module):
 
 # %% [markdown]
 # One causal convolution in the autograd graph: the left padding is an op of its own, so its
-# backward (cropping the gradient) is part of the chain. In a notebook the graph is drawn under
-# the cell; as a script the cell just builds it.
+# backward (cropping the gradient) is part of the chain. In a notebook `plotting.show` draws the
+# graph under the cell (as SVG, when the Graphviz `dot` program is installed); as a script the
+# cell just builds it.
 
 # %%
 one = CausalConv1d(1, 1, kernel_size=2, dilation=4)
 graph = mt.viz.draw_graph(one(mt.randn(1, 1, 12)).sum(), params=one)
-graph
+plotting.show(graph)
 
 # %%
 rf = dilated_stack_receptive_field(KERNEL, DILATIONS)

@@ -9,12 +9,20 @@ without it still gets every viz array; :func:`have_matplotlib` and :func:`skip_n
 callers say so in one line). The figures are built with ``matplotlib.figure.Figure`` directly, not
 pyplot, so they work headless (no display, no backend switching) and do not pile up in pyplot's
 registry. PNGs are written atomically (a complete file or none).
+
+:func:`show` is how the tutorials put a picture on the page: it saves a figure or a Graphviz graph
+to a file if asked, and inside a Jupyter kernel also displays it under the cell (PNG for figures,
+SVG for graphs); in a plain script the display is a no-op. IPython is never imported by this module:
+``show`` only uses it when it is already loaded, i.e. when the code runs inside IPython.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import math
+import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +32,7 @@ import numpy as np
 __all__ = [
     "have_matplotlib", "skip_notice", "prediction_title",
     "plot_grid", "plot_feature_maps", "plot_filters", "plot_image", "plot_max_response",
-    "plot_heatmap", "plot_occlusion", "plot_curves",
+    "plot_heatmap", "plot_occlusion", "plot_curves", "show", "in_notebook",
 ]
 
 DIVERGING = "RdBu_r"  # red = positive, blue = negative, white = 0: for signed values (weights, drops)
@@ -299,3 +307,97 @@ def plot_curves(history: Sequence[Mapping[str, float]], path: str | Path | None 
         ax.legend(fontsize=8)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def _display_function() -> Any:
+    """IPython's ``display`` when running inside a Jupyter kernel, else None (never imports IPython)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:  # not imported: not inside IPython, and nothing to display on
+        return None
+    shell = ipython.get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:  # plain script, or a terminal IPython
+        return None
+    from IPython.display import display
+
+    return display
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (a notebook, JupyterLab, VS Code), where :func:`show` displays."""
+    return _display_function() is not None
+
+
+def _is_figure(obj: Any) -> bool:
+    return hasattr(obj, "savefig") and hasattr(obj, "get_axes")
+
+
+def _is_graph(obj: Any) -> bool:
+    return hasattr(obj, "pipe") and hasattr(obj, "source")
+
+
+def _close_pyplot(fig: Any) -> None:
+    """Drop a pyplot-made figure from pyplot's registry (the inline backend would draw it twice)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)
+
+
+def show(obj: Any, path: str | Path | None = None, dpi: int = 100) -> None:
+    """Save ``obj`` to ``path`` (if given) and, inside a Jupyter kernel, display it under the cell.
+
+    ``obj`` is one of:
+
+    * a matplotlib ``Figure`` (from these ``plot_*`` helpers or from pyplot): written as PNG, SVG or
+      PDF after ``path``'s suffix, atomically; displayed as PNG. A pyplot figure is then closed, so
+      the inline backend does not draw it a second time at the end of the cell;
+    * a ``graphviz.Digraph`` (``viz.draw_graph``, ``viz.forward_graph``): written with
+      :func:`minitorch_cnn.viz.render` (``.svg``/``.png``/``.pdf`` need the Graphviz ``dot`` program,
+      ``.dot`` does not); displayed as SVG when ``dot`` is installed, else not at all;
+    * the path of an existing ``.png`` or ``.svg`` file (then ``path`` must be None): displayed;
+    * None (a figure skipped, e.g. matplotlib missing): nothing happens.
+
+    Returns None, so that ``show(...)`` as a cell's last line does not draw the picture twice.
+    """
+    if obj is None:
+        return
+    display = _display_function()
+    if isinstance(obj, (str, Path)):
+        if path is not None:
+            raise TypeError("show(file, path): a file is only displayed; pass a figure or a graph to save it")
+        file = Path(obj)
+        if file.suffix.lower() not in (".png", ".svg"):
+            raise ValueError(f"show: can display .png and .svg files, not {file.name!r}")
+        if not file.is_file():
+            raise FileNotFoundError(f"show: no such picture: {file}")
+        if display is not None:
+            from IPython.display import SVG, Image
+
+            display(SVG(filename=str(file)) if file.suffix.lower() == ".svg" else Image(filename=str(file)))
+        return
+    if _is_figure(obj):
+        if path is not None:
+            from ..data.fileio import atomic_open
+
+            fmt = Path(path).suffix.lstrip(".").lower() or "png"
+            with atomic_open(Path(path), "wb") as f:
+                obj.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight")
+        if display is not None:
+            from IPython.display import Image
+
+            buf = io.BytesIO()
+            obj.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+            display(Image(data=buf.getvalue(), format="png"))
+        _close_pyplot(obj)
+        return
+    if _is_graph(obj):
+        if path is not None:
+            from .graph import render
+
+            render(obj, path)
+        if display is not None and shutil.which("dot") is not None:
+            from IPython.display import SVG
+
+            display(SVG(data=obj.pipe(format="svg").decode("utf-8")))
+        return
+    raise TypeError(f"show: expected a matplotlib Figure, a graphviz graph or a .png/.svg path, "
+                    f"got {type(obj).__name__}")
