@@ -80,7 +80,7 @@ def pictures(path: Path) -> tuple[list[str], list[str]]:
             if func == "show":
                 for arg in call.args[1:2] + [kw.value for kw in call.keywords if kw.arg == "path"]:
                     shown += names(arg)
-    return sorted(names(tree)), sorted(shown)
+    return sorted(set(names(tree))), sorted(set(shown))
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.name for p in TUTORIALS])

@@ -2,8 +2,9 @@
 
 The chapters are jupytext "percent" scripts (``# %%`` cells). ``write_notebooks`` converts each to
 ``.ipynb`` and, with ``execute=True``, runs it in a fresh kernel from the repository root so that
-its outputs (printed numbers, inline matplotlib figures, a ``graphviz.Digraph`` left as a cell's
-value) are stored in the notebook. Needs the ``notebook`` extra: ``pip install -e ".[notebook]"``.
+its outputs (printed numbers, inline matplotlib figures, and every picture a chapter passes to
+``minitorch_cnn.viz.plotting.show``: figures as PNG, autograd graphs as SVG when Graphviz's ``dot``
+is installed) are stored in the notebook. Needs the ``notebook`` extra: ``pip install -e ".[notebook]"``.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def test_chapter_08_runs_as_a_notebook_with_inline_figures(tmp_path: Path, monke
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 3, "the spectrograms, the U-Net masks and the Conv3d slices, drawn inline"
+    assert len(images) == 3, "the spectrograms, the U-Net masks and the Conv3d slices, each drawn inline once"
     if shutil.which("dot"):
         assert any("image/svg+xml" in o.get("data", {}) for o in outputs), "a graphviz.Digraph cell value drawn inline"
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
