@@ -360,7 +360,7 @@ def _explain(model: Any, x: np.ndarray, probs: np.ndarray, class_names: list[str
     layer = convs[-1] if convs else None
     H, W = x.shape[2:]
     patch = budget.occlusion_patch or max(1, min(H, W) // 4)
-    stride = max(1, patch // 2)
+    stride = max(1, patch // 2) if H * W <= 64 * 64 else patch  # big images: non-overlapping patches
     out: dict[str, Any] = {"classes": classes, "gradcam_layer": layer, "occlusion_patch": patch,
                            "occlusion_stride": stride, "gradcam": [], "saliency": [], "occlusion": [],
                            "saliency_max": [], "occlusion_scale": []}
