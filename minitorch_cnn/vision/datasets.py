@@ -56,7 +56,11 @@ class _PerImage:
             target = self.target_transform(target)
         return img, target
 
-    get_batch = None  # the DataLoader's per-sample path: transforms here take one image
+    @property
+    def get_batch(self) -> Any:
+        """Absent (``hasattr`` is False): transforms here take one image, so the DataLoader and
+        ``Subset`` use the per-sample path instead of the parent's batch fast path."""
+        raise AttributeError(f"{type(self).__name__} has no get_batch: its transforms take one image")
 
 
 class MNIST(_PerImage, _mnist.MNIST):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minitorch_cnn as mt
-from minitorch_cnn.data import DataLoader
+from minitorch_cnn.data import DataLoader, Subset
 from minitorch_cnn.data.idx import write_idx
 from minitorch_cnn.tensors import Tensor
 from minitorch_cnn.vision import datasets, models, utils
@@ -229,6 +229,9 @@ def test_mnist_items_are_single_images(tmp_path, cls):
     assert isinstance(x, Tensor) and x.dtype == np.float32 and x.shape == (1, 28, 28) and y == 101
     np.testing.assert_allclose(x.numpy()[0], images[1] / 255.0, rtol=1e-6)
     batch, labels = next(iter(DataLoader(ds, batch_size=3)))
+    assert not hasattr(ds, "get_batch")
+    sub_x, _ = next(iter(DataLoader(Subset(ds, [2, 0]), batch_size=2)))
+    np.testing.assert_allclose(sub_x.numpy()[:, 0], images[[2, 0]] / 255.0, rtol=1e-6)
     assert batch.shape == (3, 1, 28, 28) and labels.numpy().tolist() == [100, 101, 102]
     with pytest.raises(FileNotFoundError, match="download=False"):
         cls(tmp_path / "empty", download=False)
