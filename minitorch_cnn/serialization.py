@@ -201,10 +201,10 @@ def _sniff(head: bytes, size: int) -> str | None:
     """The format the first bytes of a file show: "npz" (a zip), "safetensors", "pickle", or None."""
     if head.startswith(_ZIP_SIGNATURES):
         return "npz"
+    if len(head) >= 9 and head[8:9] == b"{" and 2 <= struct.unpack("<Q", head[:8])[0] <= size - 8:
+        return "safetensors"  # first: a header of 640 bytes starts b"\x80\x02", as a pickle does
     if len(head) >= 2 and head[0] == 0x80 and head[1] in _PICKLE_PROTOCOLS:
         return "pickle"
-    if len(head) >= 9 and head[8:9] == b"{" and 2 <= struct.unpack("<Q", head[:8])[0] <= size - 8:
-        return "safetensors"
     return None
 
 
