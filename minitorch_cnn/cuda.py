@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import backend
+from .ops._checks import is_int
 
 __all__ = ["is_available", "device_count", "current_device", "get_device_name", "synchronize", "manual_seed",
            "manual_seed_all", "empty_cache"]
@@ -45,7 +46,7 @@ def _cupy(fn: str) -> Any:
 
 def _check_device(fn: str, device: Any) -> None:
     """``None``, ``0``, ``"cuda"``, ``"cuda:0"`` or ``mt.device("cuda")``: the one GPU addressed."""
-    if device is None or (isinstance(device, int) and not isinstance(device, bool) and device == 0):
+    if device is None or (is_int(device) and device == 0):
         return
     text = device.type if isinstance(device, backend.device) else str(device)
     if text in ("cuda", "cuda:0"):
@@ -75,9 +76,9 @@ def synchronize(device: Any = None) -> None:
 
 
 def _check_seed(fn: str, seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if not is_int(seed):
         raise TypeError(f"mt.cuda.{fn}: seed must be an int, got {seed!r}")
-    return seed
+    return int(seed)
 
 
 def manual_seed(seed: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .fast import threads
+from .ops._checks import check_int
 
 __all__ = ["set_num_threads", "get_num_threads", "reset_num_threads"]
 
@@ -23,8 +24,7 @@ _blas_original: Any = None  # the first threadpoolctl limiter: remembers BLAS's 
 def set_num_threads(n: int) -> None:
     """Use ``n`` CPU threads (``torch.set_num_threads``): the package's thread pool and BLAS."""
     global _blas_original
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
+    n = check_int("set_num_threads", "n", n, 1)
     threads.set_pool_size(n)
     try:
         import threadpoolctl
