@@ -42,6 +42,10 @@ _LAZY_ATTRS = {
     "load": ("minitorch_cnn.serialization", "load"),
 }
 
+# PyTorch's device and runtime names (torch.cuda, torch.accelerator, torch.backends, set_num_threads)
+_SUBMODULES += ("cuda", "accelerator", "backends")
+_LAZY_ATTRS.update({name: ("minitorch_cnn.runtime", name) for name in ("set_num_threads", "get_num_threads")})
+
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:

@@ -76,12 +76,19 @@ def parse_to_args(args: tuple, kwargs: dict) -> tuple[backend.device | None, np.
     """The ``(device, dtype)`` that ``Tensor.to`` and ``Module.to`` are asked for (None: keep it).
 
     Positional arguments may be a device (``"cuda"``, ``mt.device("cpu")``), a dtype, or a tensor
-    (its device and dtype); ``device=`` and ``dtype=`` keywords work as in PyTorch.
+    (its device and dtype); ``device=`` and ``dtype=`` keywords work as in PyTorch. ``non_blocking``
+    (keyword or a positional bool, as torch's) is accepted: every copy here completes before ``to``
+    returns, which is what a non-blocking copy promises once it is used.
     """
     dev, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    non_blocking = kwargs.pop("non_blocking", False)
+    if not isinstance(non_blocking, bool):
+        raise TypeError(f"to(): non_blocking must be True or False, got {non_blocking!r}")
     if kwargs:
         raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
+        if isinstance(a, bool):  # torch's positional non_blocking
+            continue
         if isinstance(a, (str, backend.device)):
             dev = a
         elif isinstance(a, Tensor):

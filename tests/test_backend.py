@@ -161,7 +161,7 @@ def test_to_and_cpu_move_data_and_gradients_flow_back() -> None:
     kw = mt.tensor([1.0]).to(device="strict", dtype=mt.float64)
     assert kw.device == "strict" and kw.dtype == mt.float64
     with pytest.raises(TypeError, match="unexpected keyword"):
-        x.to(non_blocking=True)
+        x.to(pin_memory=True)  # non_blocking is accepted (test_pytorch_files_and_devices.py)
 
 
 @pytest.mark.parametrize(

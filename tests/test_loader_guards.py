@@ -232,8 +232,10 @@ def test_safetensors_refuses_bad_files_naming_them(tmp_path, bad) -> None:
     make, exc_type, what = BAD_ST[bad]
     path = tmp_path / "w.safetensors"
     path.write_bytes(make(tmp_path))
+    # mt.load recognises a zip by its content whatever its name; the safetensors reader still refuses one
+    load = (lambda p: safe_load.read_safetensors(p, "load")) if bad == "an-npz" else mt.load
     with pytest.raises(exc_type) as err:
-        mt.load(path)
+        load(path)
     _check_refusal(err, path, what)
 
 

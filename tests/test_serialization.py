@@ -75,8 +75,8 @@ def test_a_file_for_another_model_names_missing_unexpected_and_misshaped_keys(tm
 
 
 def test_save_and_load_reject_bad_arguments(tmp_path) -> None:
-    with pytest.raises(ValueError, match=r"must end in \.npz or \.safetensors"):
-        mt.save({}, tmp_path / "w.pt")
+    with pytest.raises(TypeError, match="expected a state dict, a checkpoint dict, a Tensor or a list"):
+        mt.save(object(), tmp_path / "w.pt")  # any suffix is accepted (tests/test_pytorch_files_and_devices.py)
     with pytest.raises(TypeError, match="f must be a path"):
         mt.save({}, 42)
     with pytest.raises(TypeError, match=r"'epoch' is a int; a .safetensors file holds only tensors"):

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..backend import get_array_module
 
-__all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "batch_slices", "parallel_for", "parallel_chunks",
+__all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "set_pool_size", "batch_slices", "parallel_for", "parallel_chunks",
            "parallel_gemm_blocks", "parallel_matmul", "MIN_PARALLEL_FLOPS"]
 
 MIN_PARALLEL_BYTES = 1 << 20
@@ -72,8 +72,21 @@ _executor: ThreadPoolExecutor | None = None
 _executor_size = 0
 
 
+_size_override: int | None = None  # set by mt.set_num_threads (runtime.py); None: the environment decides
+
+
+def set_pool_size(n: int | None) -> None:
+    """Make the pool ``n`` threads wide (1 = off), ahead of the environment; ``None`` gives it back to the
+    environment. ``mt.set_num_threads`` calls this."""
+    global _size_override
+    _size_override = None if n is None else int(n)
+
+
 def pool_size() -> int:
-    """How many threads share the work (1 = no pool); read from the environment on every call."""
+    """How many threads share the work (1 = no pool): ``set_pool_size``'s value, else read from the
+    environment on every call."""
+    if _size_override is not None:
+        return _size_override
     for var in ("MINITORCH_CNN_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         value = os.environ.get(var, "").strip()
         if value.isdigit() and int(value) >= 1:

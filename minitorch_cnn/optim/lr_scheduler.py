@@ -1,7 +1,8 @@
 """Learning-rate schedules (``torch.optim.lr_scheduler``), with PyTorch's exact update rules.
 
 Create the scheduler after the optimizer, call ``scheduler.step()`` after ``optimizer.step()``:
-once per epoch for StepLR / MultiStepLR / CosineAnnealingLR, once per *batch* for OneCycleLR.
+once per epoch for StepLR / MultiStepLR / ExponentialLR / LambdaLR / MultiplicativeLR /
+CosineAnnealingLR, once per *batch* for OneCycleLR.
 ``get_last_lr()`` gives the rate(s) now in use. Creating a scheduler sets each group's ``"lr"`` to the
 schedule's first value and records ``"initial_lr"``.
 
@@ -12,14 +13,16 @@ checkpoint next to the optimizer's.
 from __future__ import annotations
 
 import math
+import types
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..nn._checks import check_choice, check_int, check_number
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LambdaLR", "MultiplicativeLR",
+           "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
 class LRScheduler:
@@ -116,6 +119,82 @@ class MultiStepLR(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every epoch: ``lr = base * gamma**epoch`` (as PyTorch, by the
+    recursive update ``lr <- lr * gamma``, so it composes with other changes to ``lr``)."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        check_number("ExponentialLR", "gamma", gamma, 0.0)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return self._group_lrs()
+        return [lr * self.gamma for lr in self._group_lrs()]
+
+
+def _lambdas(name: str, optimizer: Optimizer, fn: Any) -> list[Callable[[int], float]]:
+    """One function per parameter group: ``fn`` for all, or a list with one per group (PyTorch's rule)."""
+    groups = optimizer.param_groups if isinstance(optimizer, Optimizer) else []
+    fns = list(fn) if isinstance(fn, (list, tuple)) else [fn] * len(groups)
+    if isinstance(fn, (list, tuple)) and len(fns) != len(groups):
+        raise ValueError(f"{name}: Expected {len(groups)} lr_lambdas, but got {len(fns)}")
+    for f in fns:
+        if not callable(f):
+            raise TypeError(f"{name}: lr_lambda must be a function of the epoch (or a list of them), got "
+                            f"{type(f).__name__}")
+    return fns
+
+
+class _LambdaState:
+    """``state_dict`` as PyTorch's LambdaLR: functions and lambdas are not saved (``None``), callable
+    objects are saved as their ``__dict__``; ``load_state_dict`` restores those into the current ones."""
+
+    lr_lambdas: list
+
+    def state_dict(self) -> dict[str, Any]:
+        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        sd["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
+                            for f in self.lr_lambdas]
+        return sd
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("lr_lambdas", [])
+        self.__dict__.update(state_dict)
+        for f, attrs in zip(self.lr_lambdas, saved):
+            if attrs is not None:
+                f.__dict__.update(attrs)
+
+
+class LambdaLR(_LambdaState, LRScheduler):
+    """``lr = base_lr * lr_lambda(epoch)``; ``lr_lambda`` is one function, or a list with one per group.
+
+    E.g. linear warm-up over 5 epochs: ``LambdaLR(opt, lambda e: min(1.0, (e + 1) / 5))``.
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class MultiplicativeLR(_LambdaState, LRScheduler):
+    """Multiply the rate by ``lr_lambda(epoch)`` every epoch: ``lr <- lr * lr_lambda(epoch)`` (from epoch 1)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list, last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch > 0:
+            return [lr * fn(self.last_epoch) for lr, fn in zip(self._group_lrs(), self.lr_lambdas)]
+        return self._group_lrs()
 
 
 class CosineAnnealingLR(LRScheduler):
