@@ -395,19 +395,20 @@ def test_ctrl_c_stops_the_workers(tmp_path: Path) -> None:
 
         it = iter(DataLoader(Slow(), batch_size=2, num_workers=2))
         next(it)
-        print(*it.worker_pids, flush=True)
-        try:
+        try:  # the signal may come as soon as the pids are out
+            print(*it.worker_pids, flush=True)
             for _ in it:
                 pass
         except KeyboardInterrupt:
             print("interrupted", flush=True)
             raise
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=REPO,
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     pids = [int(p) for p in proc.stdout.readline().split()]
     assert len(pids) == 2 and all(_alive(p) for p in pids)
     proc.send_signal(signal.SIGINT)
-    rest = proc.communicate(timeout=20)[0]
-    assert "interrupted" in rest and proc.returncode != 0
+    rest, err = proc.communicate(timeout=20)
+    assert "interrupted" in rest and "KeyboardInterrupt" in err and proc.returncode != 0, (rest, err)
     assert not [p for p in pids if _alive(p)]
