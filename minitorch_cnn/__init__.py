@@ -31,7 +31,7 @@ long = int64
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "data", "models", "viz", "vision", "testing", "checkpoint")
+_SUBMODULES = ("nn", "optim", "data", "models", "viz", "vision", "utils", "testing", "checkpoint")
 # tools re-exported at the top level, imported on first use so `import minitorch_cnn` stays light
 _LAZY_ATTRS = {
     "summary": ("minitorch_cnn.viz.summary", "summary"),
