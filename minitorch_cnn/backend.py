@@ -152,7 +152,7 @@ def get_array_module(*arrays: Any) -> Any:
     found = None
     found_name = None
     for a in arrays:
-        a = getattr(a, "data", a) if not isinstance(a, (np.ndarray, StrictArray)) else a
+        a = getattr(a, "_array", a) if not isinstance(a, (np.ndarray, StrictArray)) else a
         if isinstance(a, StrictArray):
             mod, name = strict, "strict"
         elif isinstance(a, (np.ndarray, np.generic)):

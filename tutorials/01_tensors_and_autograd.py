@@ -40,7 +40,7 @@ mt.manual_seed(0)
 # %% [markdown]
 # ## 1. Tensors
 #
-# A `Tensor` wraps an n-dimensional array (`t.data`, a NumPy array on the CPU or a CuPy array on
+# A `Tensor` wraps an n-dimensional array (`t._array`, a NumPy array on the CPU or a CuPy array on
 # a GPU) together with a `dtype`, a `shape` and a `device`. The names follow PyTorch.
 
 # %%
