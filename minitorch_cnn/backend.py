@@ -146,7 +146,7 @@ def _module_for(dev: device) -> Any:
 def get_array_module(*arrays: Any) -> Any:
     """Return the array module (``numpy``, ``cupy`` or the strict stand-in) of the given arrays.
 
-    Tensors are looked through to their ``.data``. Python scalars are ignored. With no array
+    Tensors are looked through to their backend array (``._array``). Python scalars are ignored. With no array
     argument at all, NumPy is returned. Arrays from two different backends raise ``TypeError``.
     """
     found = None

@@ -91,7 +91,8 @@ def _legacy_array(args: tuple, dtype: np.dtype, device: Any, name: str) -> Any:
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in args):
         if any(a < 0 for a in args):
             raise ValueError(f"{name}(): negative dimension in size {tuple(int(a) for a in args)}")
-        return backend.to_device(np.zeros(tuple(int(a) for a in args), dtype=dtype), dev)
+        shape = tuple(int(a) for a in args) if args else (0,)  # Tensor() is empty, not 0-d
+        return backend.to_device(np.zeros(shape, dtype=dtype), dev)
     if len(args) != 1 or isinstance(args[0], (str, bytes, float, complex, bool, np.generic)) or args[0] is None:
         got = type(args[0]).__name__ if len(args) == 1 else f"{len(args)} arguments {args!r}"
         raise TypeError(f"{name}(): expected sizes (ints) or one sequence of values, got {got}; "

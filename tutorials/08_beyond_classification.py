@@ -284,7 +284,7 @@ for axis in range(3):
         index[axis] = side
         laplace[(0, 0, *index)] = -1.0
 conv3 = nn.Conv3d(1, 1, kernel_size=3, padding=1, bias=False)
-conv3.weight._array[...] = laplace
+conv3.weight.data[...] = laplace
 with mt.no_grad():
     response = conv3(mt.tensor(vol)).numpy()[0, 0]
 inside = vol[0, 0] > 0

@@ -15,7 +15,7 @@ An optimizer updates parameters from their ``.grad`` after ``loss.backward()``::
                {"params": model.classifier.parameters()}], lr=1e-2)
 
 ``state[p]`` holds per-parameter buffers (momentum, Adam's moments). Updates are plain array
-arithmetic on ``p._array`` (no graph is recorded).
+arithmetic on the parameters' backend arrays, ``p._array`` (no graph is recorded).
 
 **Checkpoints.** ``state_dict()`` returns::
 
