@@ -179,6 +179,8 @@ def device_of(array: Any) -> device:
         return device("cpu")
     if type(array).__module__.startswith("cupy"):
         return device("cuda")
+    if hasattr(array, "_array"):  # a Tensor (``t.data`` is one): its array's device
+        return device_of(array._array)
     raise TypeError(f"not a backend array: {type(array).__name__}")
 
 
