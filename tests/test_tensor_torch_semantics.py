@@ -28,6 +28,8 @@ cases = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cases)
 
 # a NumPy array is shared only on the CPU; repr names the device; FloatTensor & co. are CPU types
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # sqrt_(-1) is nan
+
 CPU_ONLY_KEYS = {("legacy_tensor_constructor", "shared"), ("formatting", "str"), ("formatting", "fstring_repr"),
                  ("formatting", "float64_str"), ("formatting", "vector_plain")}
 CPU_ONLY_CASES = {"legacy_typed_constructors"}
