@@ -192,7 +192,7 @@ def _split_inputs(op: str, args: Sequence[Any]) -> tuple[list, list]:
                     f"{op}: inputs are on different devices, {first_device} and "
                     f"{a.device}; move them to one device with .to(device)"
                 )
-            arrays.append(a.data)
+            arrays.append(a._array)
             tensors.append(a)
         else:
             arrays.append(a)
@@ -203,7 +203,7 @@ def _split_inputs(op: str, args: Sequence[Any]) -> tuple[list, list]:
 def _connect(cls: type[Function], ctx: Context, tensors: list, results: list) -> None:
     """Make a Node the ``grad_fn`` of the outputs and note the versions of what forward saved."""
     non_diff = getattr(ctx, "non_differentiable", set())
-    meta = [(r.data.shape, r.data.dtype, backend.get_array_module(r.data)) for r in results]
+    meta = [(r._array.shape, r._array.dtype, backend.get_array_module(r._array)) for r in results]
     node = Node(cls, ctx, tensors, meta)
     for i, r in enumerate(results):
         if i not in non_diff:
@@ -252,7 +252,7 @@ def _run_hooks(hooks: list[Callable], grad: Any) -> Any:
     for hook in hooks:
         result = hook(Tensor._from_array(grad))
         if result is not None:
-            grad = result.data if isinstance(result, Tensor) else result
+            grad = result._array if isinstance(result, Tensor) else result
     return grad
 
 
@@ -285,7 +285,7 @@ def _seed(tensor: Tensor, gradient: Any) -> Any:
             "backward: this tensor does not require grad and has no grad_fn. Create the inputs "
             "with requires_grad=True (or call .requires_grad_()) before computing it."
         )
-    xp = backend.get_array_module(tensor.data)
+    xp = backend.get_array_module(tensor._array)
     if gradient is None:
         if tensor.numel() != 1:
             raise RuntimeError(
@@ -293,8 +293,8 @@ def _seed(tensor: Tensor, gradient: Any) -> Any:
                 f"tensor has shape {tuple(tensor.shape)}. Pass gradient= (dL/dtensor, same shape), "
                 "or reduce first, e.g. y.sum().backward()."
             )
-        return xp.ones(tensor.shape, dtype=tensor.data.dtype)
-    grad = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor.data.dtype)
+        return xp.ones(tensor.shape, dtype=tensor._array.dtype)
+    grad = gradient._array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=tensor._array.dtype)
     if tuple(grad.shape) != tuple(tensor.shape):
         raise RuntimeError(
             f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
@@ -344,7 +344,7 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
         if set_to_none:
             p.grad = None
         else:
-            p.grad.data[...] = 0
+            p.grad._array[...] = 0
 
 
 def _accumulate(node: Node, in_grads: tuple, pending: dict[int, list]) -> None:

@@ -146,13 +146,13 @@ def _module_for(dev: device) -> Any:
 def get_array_module(*arrays: Any) -> Any:
     """Return the array module (``numpy``, ``cupy`` or the strict stand-in) of the given arrays.
 
-    Tensors are looked through to their ``.data``. Python scalars are ignored. With no array
+    Tensors are looked through to their backend array (``._array``). Python scalars are ignored. With no array
     argument at all, NumPy is returned. Arrays from two different backends raise ``TypeError``.
     """
     found = None
     found_name = None
     for a in arrays:
-        a = getattr(a, "data", a) if not isinstance(a, (np.ndarray, StrictArray)) else a
+        a = getattr(a, "_array", a) if not isinstance(a, (np.ndarray, StrictArray)) else a
         if isinstance(a, StrictArray):
             mod, name = strict, "strict"
         elif isinstance(a, (np.ndarray, np.generic)):
@@ -179,6 +179,8 @@ def device_of(array: Any) -> device:
         return device("cpu")
     if type(array).__module__.startswith("cupy"):
         return device("cuda")
+    if hasattr(array, "_array"):  # a Tensor (``t.data`` is one): its array's device
+        return device_of(array._array)
     raise TypeError(f"not a backend array: {type(array).__name__}")
 
 

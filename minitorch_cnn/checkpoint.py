@@ -76,7 +76,7 @@ def flatten_tree(tree: Any, prefix: str = "") -> tuple[Any, dict[str, np.ndarray
     def walk(node: Any, path: str) -> Any:
         if _is_tensor(node) or _is_array(node):
             is_tensor = _is_tensor(node)
-            data = node.detach().data if is_tensor else node
+            data = node.detach()._array if is_tensor else node
             if path in arrays:
                 raise ValueError(f"save_checkpoint: two entries flatten to the same key {path!r}")
             arr = np.array(backend.to_numpy(data), order="C")  # ascontiguousarray would make 0-d 1-d

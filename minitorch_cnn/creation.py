@@ -18,7 +18,20 @@ from .ops import elementwise
 from .ops import shape as shape_ops  # `shape` is a parameter name here
 from .ops._checks import check_tensor
 from .ops._util import check_size, normalize_dims
-from .tensors import Tensor, _shape_arg, float32, int64
+from .tensors import (  # noqa: F401 - the legacy types are re-exported
+    LEGACY_TYPES,
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    Tensor,
+    _shape_arg,
+    float32,
+    int64,
+)
 
 __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
@@ -27,6 +40,9 @@ __all__ = [
     "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "sum", "mean", "flatten",
     "clamp", "manual_seed", "argmax", "argmin", "is_tensor", "numel", "allclose", "max", "min", "topk", "sort",
     "argsort", "cumsum", "prod", "norm", "nonzero", "masked_fill", "gather",
+    # function forms of Tensor methods and PyTorch's legacy typed constructors
+    "unsqueeze", "squeeze", "eq", "ne", "lt", "gt", "le", "ge", "add", "sub", "mul", "div", "neg",
+    *LEGACY_TYPES,
 ]
 
 
@@ -51,7 +67,7 @@ def _default_dtype(values: np.ndarray, dtype: Any) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, a NumPy array or a Tensor)."""
     if isinstance(data, Tensor):
-        data = backend.to_numpy(data.data)
+        data = backend.to_numpy(data._array)
     elif hasattr(data, "shape") and not isinstance(data, np.ndarray):
         data = backend.to_numpy(data)
     keeps_dtype = isinstance(data, (np.ndarray, np.generic))  # PyTorch keeps a NumPy array's dtype
@@ -81,6 +97,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._from_array(array)
 
 
+def _sizes(sizes: tuple, size: Any, op: str) -> tuple:
+    """``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, as PyTorch accepts."""
+    if size is None:
+        return _shape_arg(sizes)
+    if sizes:
+        raise TypeError(f"{op}(): got the size both positionally {sizes} and as size={size!r}; give one")
+    return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+
+
 def _filled(fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     shape = check_size("zeros/ones/full", _shape_arg(size))
     dt = np.dtype(dtype) if dtype is not None else float32
@@ -91,16 +116,19 @@ def _filled(fill: Any, size: tuple, dtype: Any, device: Any, requires_grad: bool
     return _finish(arr, dev, requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad)
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _filled(0, _sizes(sizes, size, "zeros"), dtype, device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(1, size, dtype, device, requires_grad)
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _filled(1, _sizes(sizes, size, "ones"), dtype, device, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(0, size, dtype, device, requires_grad)
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _filled(0, _sizes(sizes, size, "empty"), dtype, device, requires_grad)
 
 
 def full(size: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None,
@@ -145,14 +173,16 @@ def _random_array(kind: str, shape: tuple, dtype: Any, device: Any) -> Any:
     return backend.to_device(arr, dev)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples, N(0, 1)."""
-    return _finish(_random_array("normal", check_size("randn", _shape_arg(size)), dtype, device), device, requires_grad)
+    shape = check_size("randn", _sizes(sizes, size, "randn"))
+    return _finish(_random_array("normal", shape, dtype, device), device, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    return _finish(_random_array("uniform", check_size("rand", _shape_arg(size)), dtype, device), device, requires_grad)
+    shape = check_size("rand", _sizes(sizes, size, "rand"))
+    return _finish(_random_array("uniform", shape, dtype, device), device, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None,
@@ -262,7 +292,7 @@ def split(t: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
     """Pick ``input`` where ``condition`` holds, else ``other`` (element-wise, broadcasting)."""
     ref = input if isinstance(input, Tensor) else other
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    cond = condition._array if isinstance(condition, Tensor) else condition
     a = ref._coerce(input) if isinstance(ref, Tensor) else input
     b = ref._coerce(other) if isinstance(ref, Tensor) else other
     return elementwise.WhereFunction.apply(Tensor._from_array(cond), a, b)
@@ -308,38 +338,98 @@ def tanh(t: Tensor) -> Tensor:
     return t.tanh()
 
 
-def softmax(t: Tensor, dim: int = -1) -> Tensor:
-    return t.softmax(dim)
+def softmax(t: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    return t.softmax(dim, axis=axis)
 
 
-def log_softmax(t: Tensor, dim: int = -1) -> Tensor:
-    return t.log_softmax(dim)
+def log_softmax(t: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    return t.log_softmax(dim, axis=axis)
 
 
-def sum(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return t.sum(dim, keepdim)
+def sum(t: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A001
+    return t.sum(dim, keepdim, axis=axis)
 
 
-def mean(t: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return t.mean(dim, keepdim)
+def mean(t: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    return t.mean(dim, keepdim, axis=axis)
 
 
-def argmax(t: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return t.argmax(dim, keepdim)
+def argmax(t: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+    return t.argmax(dim, keepdim, axis=axis)
 
 
-def argmin(t: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return t.argmin(dim, keepdim)
+def argmin(t: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+    return t.argmin(dim, keepdim, axis=axis)
 
 
-def max(t: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(t: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
     """``mt.max(x)`` the largest element, ``mt.max(x, 1)`` a ``(values, indices)`` pair, ``mt.max(x, y)`` element-wise."""
-    return t.max(dim, keepdim)
+    return t.max(dim, keepdim, axis=axis)
 
 
-def min(t: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(t: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001
     """As :func:`max`, for the smallest."""
-    return t.min(dim, keepdim)
+    return t.min(dim, keepdim, axis=axis)
+
+
+def unsqueeze(t: Tensor, dim: int) -> Tensor:
+    return t.unsqueeze(dim)
+
+
+def squeeze(t: Tensor, dim: Any = None, *, axis: Any = None) -> Tensor:
+    return t.squeeze(dim, axis=axis)
+
+
+def _tensor_first(op: str, t: Any) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be a Tensor, got {type(t).__name__}")
+    return t
+
+
+def eq(t: Tensor, other: Any) -> Tensor:
+    return _tensor_first("eq", t) == other
+
+
+def ne(t: Tensor, other: Any) -> Tensor:
+    return _tensor_first("ne", t) != other
+
+
+def lt(t: Tensor, other: Any) -> Tensor:
+    return _tensor_first("lt", t) < other
+
+
+def gt(t: Tensor, other: Any) -> Tensor:
+    return _tensor_first("gt", t) > other
+
+
+def le(t: Tensor, other: Any) -> Tensor:
+    return _tensor_first("le", t) <= other
+
+
+def ge(t: Tensor, other: Any) -> Tensor:
+    return _tensor_first("ge", t) >= other
+
+
+def add(t: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``t + alpha * other`` (``t`` may be a number when ``other`` is a Tensor, as in PyTorch)."""
+    return t + (other * alpha if alpha != 1 else other)
+
+
+def sub(t: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``t - alpha * other``."""
+    return t - (other * alpha if alpha != 1 else other)
+
+
+def mul(t: Any, other: Any) -> Tensor:
+    return t * other
+
+
+def div(t: Any, other: Any) -> Tensor:
+    return t / other
+
+
+def neg(t: Tensor) -> Tensor:
+    return -_tensor_first("neg", t)
 
 
 def topk(t: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
@@ -395,7 +485,7 @@ def numel(t: Tensor) -> int:
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    return bool(np.allclose(backend.to_numpy(a.data), backend.to_numpy(b.data), rtol=rtol, atol=atol))
+    return bool(np.allclose(backend.to_numpy(a._array), backend.to_numpy(b._array), rtol=rtol, atol=atol))
 
 
 def manual_seed(seed: int) -> None:

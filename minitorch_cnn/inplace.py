@@ -52,8 +52,8 @@ class _SavedVersion:
 # --------------------------------------------------------------------------------------------------
 def _note_saved_versions(ctx: Context, tensors: list, results: list) -> None:
     """Note the versions of the inputs and outputs that ``forward`` saved (by array identity)."""
-    owners = {id(t.data): (t, f"input {i}") for i, t in enumerate(tensors) if t is not None}
-    owners.update({id(r.data): (r, f"output {k}") for k, r in enumerate(results)})
+    owners = {id(t._array): (t, f"input {i}") for i, t in enumerate(tensors) if t is not None}
+    owners.update({id(r._array): (r, f"output {k}") for k, r in enumerate(results)})
     for a in ctx.saved_tensors:
         owner = owners.get(id(a))
         if owner is not None:
@@ -63,8 +63,8 @@ def _note_saved_versions(ctx: Context, tensors: list, results: list) -> None:
 
 def _share_version(base: Tensor, view: Tensor) -> None:
     """Give ``view`` the counter of ``base`` when their arrays overlap (a view, not a copy)."""
-    xp = backend.get_array_module(base.data)
-    if xp.may_share_memory(view.data, base.data):
+    xp = backend.get_array_module(base._array)
+    if xp.may_share_memory(view._array, base._array):
         view._version_counter = base._version_counter
         view._view_base = base._view_base if base._view_base is not None else base
         view._view_version = base._version_counter.value
@@ -146,21 +146,21 @@ def apply_inplace(function: type[Function], target: Tensor, *args: Any, op: str,
             f"in place has shape {target.shape} and dtype {target.dtype}; an in-place op cannot change "
             "either. Use the out-of-place op instead (y = x + other)"
         )
-    write_inplace(target, result.data, op)
+    write_inplace(target, result._array, op)
     if record:
         _rewire(target, result)
     return target
 
 
 def write_inplace(target: Tensor, array: Any, op: str, key: Any = Ellipsis) -> None:
-    """``target.data[key] = array`` and bump the version (the one place in-place writes happen)."""
-    flags = getattr(target.data, "flags", None)
+    """``target._array[key] = array`` and bump the version (the one place in-place writes happen)."""
+    flags = getattr(target._array, "flags", None)
     if flags is not None and not getattr(flags, "writeable", True):
         raise RuntimeError(
             f"{op}: this tensor of shape {target.shape} is a broadcast view (expand / broadcast_to) whose "
             "elements share memory, so it cannot be written in place; clone() it first"
         )
-    target.data[key] = array
+    target._array[key] = array
     target._version_counter.bump()
 
 
@@ -168,7 +168,7 @@ def _snapshot(t: Tensor) -> Tensor:
     """A copy of ``t``'s current values standing where ``t`` stands in the graph (its old self)."""
     from .tensors import Tensor
 
-    s = Tensor._from_array(t.data.copy())
+    s = Tensor._from_array(t._array.copy())
     s.grad_fn, s._output_index, s.requires_grad = t.grad_fn, t._output_index, t.requires_grad
     return s
 

@@ -72,7 +72,7 @@ def _flat_arrays(obj: Any, fn: str) -> dict[str, np.ndarray]:
     for key, value in obj.items():
         if not isinstance(key, str):
             raise TypeError(f"{fn}: state-dict keys must be str, got {key!r}")
-        data = value.detach().data if isinstance(value, Tensor) else value
+        data = value.detach()._array if isinstance(value, Tensor) else value
         if not hasattr(data, "shape"):
             raise TypeError(f"{fn}: {key!r} is a {type(value).__name__}; a .safetensors file holds only tensors "
                             "(save other values in an .npz checkpoint)")

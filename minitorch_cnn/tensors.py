@@ -26,7 +26,8 @@ from .ops import elementwise, indexing, matmul, reduce
 from .ops import shape as shape_ops  # `shape` is a parameter and property name throughout
 from .ops._util import normalize_dims
 
-__all__ = ["Tensor", "float32", "float64", "int64", "int32", "bool_", "uint8", "float16"]
+__all__ = ["Tensor", "float32", "float64", "int64", "int32", "bool_", "uint8", "float16", "FloatTensor",
+           "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor"]
 
 float16 = np.dtype("float16")
 float32 = np.dtype("float32")
@@ -72,6 +73,87 @@ def _shape_arg(shape: tuple) -> tuple:
 
 
 
+def _legacy_array(args: tuple, dtype: np.dtype, device: Any, name: str) -> Any:
+    """The array of PyTorch's legacy constructors ``Tensor(...)`` / ``LongTensor(...)`` & co.
+
+    Integers are sizes (zeros: PyTorch leaves the memory uninitialised); one sequence or array is
+    converted to ``dtype`` (an array of that dtype is shared, not copied); one Tensor is aliased
+    (``Tensor(t)`` keeps any dtype, ``LongTensor(t)`` needs an int64 ``t``, as PyTorch).
+    """
+    dev = backend.get_default_device() if device is None else backend.device(device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        src = args[0]
+        if name != "Tensor" and src.dtype != dtype:
+            raise TypeError(f"{name}(): expected a tensor of dtype {dtype}, got {src.dtype}; convert it with .to(dtype)")
+        if device is not None and dev != src.device:
+            raise TypeError(f"{name}(): the tensor is on {src.device}, not {dev}; move it with .to(device)")
+        return src._array
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)) for a in args):
+        if any(a < 0 for a in args):
+            raise ValueError(f"{name}(): negative dimension in size {tuple(int(a) for a in args)}")
+        shape = tuple(int(a) for a in args) if args else (0,)  # Tensor() is empty, not 0-d
+        return backend.to_device(np.zeros(shape, dtype=dtype), dev)
+    if len(args) != 1 or isinstance(args[0], (str, bytes, float, complex, bool, np.generic)) or args[0] is None:
+        got = type(args[0]).__name__ if len(args) == 1 else f"{len(args)} arguments {args!r}"
+        raise TypeError(f"{name}(): expected sizes (ints) or one sequence of values, got {got}; "
+                        "for a 0-d tensor use minitorch_cnn.tensor(value)")
+    data = args[0]
+    if hasattr(data, "shape") and hasattr(data, "dtype"):
+        if data.dtype == dtype and backend.device_of(data) == dev:
+            return data  # shares the array, as torch.Tensor(float32_ndarray) does
+        values = backend.to_numpy(data)
+    else:
+        try:
+            values = np.array(data)
+        except ValueError:  # NumPy's "inhomogeneous shape"
+            values = np.array(None, dtype=object)
+        if values.dtype == object or values.dtype.kind in "USV":
+            raise TypeError(f"{name}(): could not turn the data into a numeric array; nested lists must be "
+                            "rectangular and hold numbers only")
+    return backend.to_device(values.astype(dtype), dev)
+
+
+class _LegacyTensorType(type):
+    """``FloatTensor``, ``LongTensor``, ...: constructors of one dtype; ``isinstance(t, mt.LongTensor)``
+    is true for an int64 tensor on the CPU, as in PyTorch."""
+
+    dtype: np.dtype
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        t = Tensor._from_array(_legacy_array(args, cls.dtype, device, cls.__name__))
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            t._version_counter = args[0]._version_counter
+        return t
+
+
+def _legacy_type(name: str, dtype: np.dtype) -> type:
+    doc = (f"``{name}(*sizes)`` or ``{name}(values)``: PyTorch's legacy {dtype} constructor "
+           "(sizes give zeros).")
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc, "__module__": "minitorch_cnn"})
+
+
+FloatTensor = _legacy_type("FloatTensor", float32)
+DoubleTensor = _legacy_type("DoubleTensor", float64)
+HalfTensor = _legacy_type("HalfTensor", float16)
+LongTensor = _legacy_type("LongTensor", int64)
+IntTensor = _legacy_type("IntTensor", int32)
+ByteTensor = _legacy_type("ByteTensor", uint8)
+BoolTensor = _legacy_type("BoolTensor", bool_)
+LEGACY_TYPES = ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor")
+
+
+def _dim_or_axis(dim: Any, axis: Any, op: str) -> Any:
+    """PyTorch accepts NumPy's ``axis=`` for ``dim=``."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError(f"{op}(): got both dim={dim!r} and axis={axis!r}; give one")
+    return axis
+
+
 def parse_to_args(args: tuple, kwargs: dict) -> tuple[backend.device | None, np.dtype | None]:
     """The ``(device, dtype)`` that ``Tensor.to`` and ``Module.to`` are asked for (None: keep it).
 
@@ -105,17 +187,26 @@ def parse_to_args(args: tuple, kwargs: dict) -> tuple[backend.device | None, np.
 class Tensor:
     """An array with gradient bookkeeping. Create one with ``minitorch_cnn.tensor(...)``.
 
-    ``Tensor(array)`` wraps a backend array without copying it (used internally by ops).
+    ``Tensor(...)`` is PyTorch's legacy constructor: ``Tensor([1, 2])`` is a float32 copy of the
+    values, ``Tensor(2, 3)`` a float32 tensor of that shape (zeros: PyTorch leaves it
+    uninitialised), ``Tensor()`` an empty one, ``Tensor(other_tensor)`` an alias of its memory
+    (any dtype), ``Tensor(float32_ndarray)`` shares the array. Internally ops wrap backend arrays
+    with ``Tensor._from_array`` (no copy); ``t._array`` is that raw array (``t.data`` is a Tensor).
     """
 
     __array_priority__ = 1000  # make ndarray + Tensor defer to Tensor.__radd__
 
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
-        if not hasattr(data, "shape") or not hasattr(data, "dtype"):
-            data = np.asarray(data)
-        self.data = data
+    def __init__(self, *args: Any, requires_grad: bool = False, device: Any = None) -> None:
+        self._init_array(_legacy_array(args, float32, device, "Tensor"))
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            self._version_counter = args[0]._version_counter  # an alias of the same memory
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init_array(self, array: Any) -> None:
+        if isinstance(array, np.generic):  # NumPy reductions return read-only scalars: 0-d arrays instead
+            array = np.asarray(array)
+        self._array = array
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Node | None = None
         self._output_index = 0
@@ -125,13 +216,14 @@ class Tensor:
         self._version_counter = _VersionCounter()
         self._view_base: Tensor | None = None  # the tensor whose memory this one views, if any
         self._view_version = 0  # the shared version when the view was taken
-        if requires_grad:
-            self.requires_grad_(True)
 
     @classmethod
     def _from_array(cls, array: Any) -> Tensor:
+        """Wrap a backend array without copying (what every op does with its result)."""
         t = Tensor.__new__(Tensor)
-        t.data = array
+        if isinstance(array, np.generic):  # x.sum() on NumPy: a writable 0-d array, so `total += x` works
+            array = np.asarray(array)
+        t._array = array
         t.grad = None
         t.grad_fn = None
         t._output_index = 0
@@ -143,25 +235,42 @@ class Tensor:
         t._view_version = 0
         return t
 
+    @property
+    def data(self) -> Tensor:
+        """A Tensor sharing this tensor's memory, outside the graph (``requires_grad=False``, no
+        ``grad_fn``), with its own version counter: changes through it are not tracked, as in
+        PyTorch (``p.data.mul_(0.5)``, ``w.data[0] = 1``). ``t.data = other`` swaps the memory."""
+        return Tensor._from_array(self._array)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if isinstance(value, Tensor):
+            value = value._array
+        elif not (hasattr(value, "shape") and hasattr(value, "dtype")):
+            raise TypeError(f"data: assigned value must be a Tensor, got {type(value).__name__}")
+        if isinstance(value, np.generic):
+            value = np.asarray(value)
+        self._array = value
+
     # ----------------------------------------------------------------------------------------------
     # Metadata
     # ----------------------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self._array.shape)
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         return self.shape if dim is None else self.shape[dim]
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._array.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -170,11 +279,11 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def device(self) -> backend.device:
-        return backend.device_of(self.data)
+        return backend.device_of(self._array)
 
     @property
     def _version(self) -> int:
@@ -196,7 +305,7 @@ class Tensor:
     @property
     def xp(self) -> Any:
         """The array module of this tensor's data (numpy, cupy or the strict stand-in)."""
-        return backend.get_array_module(self.data)
+        return backend.get_array_module(self._array)
 
     # ----------------------------------------------------------------------------------------------
     # Autograd
@@ -243,11 +352,11 @@ class Tensor:
             # and optimizers later modify .grad in place (grad clipping, weight decay)
             self.grad = Tensor._from_array(grad.copy())
         else:
-            self.grad.data = self.grad.data + grad
+            self.grad._array = self.grad._array + grad
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and the version counter, as in PyTorch)."""
-        out = Tensor._from_array(self.data)
+        out = Tensor._from_array(self._array)
         out._version_counter = self._version_counter
         return out
 
@@ -265,15 +374,15 @@ class Tensor:
             raise RuntimeError(
                 "numpy(): can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._array)
 
     def item(self) -> float | int | bool:
         if self.numel() != 1:
             raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
-        return backend.to_numpy(self.data).reshape(()).item()
+        return backend.to_numpy(self._array).reshape(()).item()
 
     def tolist(self) -> Any:
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self._array).tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -296,7 +405,7 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("can't convert a tensor that requires grad to NumPy; use .detach().numpy()")
-        out = backend.to_numpy(self.data)
+        out = backend.to_numpy(self._array)
         return out.astype(dtype) if dtype is not None else out
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -372,7 +481,7 @@ class Tensor:
         return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def clone(self) -> Tensor:
-        return self + 0 if self.requires_grad else Tensor._from_array(self.data.copy())
+        return self + 0 if self.requires_grad else Tensor._from_array(self._array.copy())
 
     def contiguous(self) -> Tensor:
         return self
@@ -381,7 +490,7 @@ class Tensor:
     # Printing
     # ----------------------------------------------------------------------------------------------
     def __repr__(self) -> str:
-        arr = backend.to_numpy(self.data)
+        arr = backend.to_numpy(self._array)
         finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
         if arr.dtype.kind == "f" and arr.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e8):
             # whole numbers print as PyTorch does: tensor([1., 2.])
@@ -407,6 +516,13 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, format_spec: str) -> str:
+        """As PyTorch: a 0-d tensor formats its number (``f"{loss:.4f}"``, ``"{}".format(loss)`` gives
+        ``str(loss.item())``); other tensors accept only an empty spec (their ``str``)."""
+        if self.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __hash__(self) -> int:
         return id(self)
@@ -538,11 +654,13 @@ class Tensor:
     def tanh(self) -> Tensor:
         return elementwise.TanhFunction.apply(self)
 
-    def softmax(self, dim: int = -1) -> Tensor:
+    def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        dim = dim if axis is None else axis
         axis = normalize_dims(dim, self.ndim)[0] if self.ndim else 0
         return elementwise.SoftmaxFunction.apply(self, dim=axis)
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
+    def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        dim = dim if axis is None else axis
         axis = normalize_dims(dim, self.ndim)[0] if self.ndim else 0
         return elementwise.LogSoftmaxFunction.apply(self, dim=axis)
 
@@ -554,8 +672,8 @@ class Tensor:
 
     # comparisons: no gradient, boolean result
     def _compare(self, other: Any, op: Callable) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_array(op(self.data, other))
+        other = other._array if isinstance(other, Tensor) else other
+        return Tensor._from_array(op(self._array, other))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, lambda a, b: a == b)
@@ -582,29 +700,31 @@ class Tensor:
         return self._compare(other, lambda a, b: a | b)
 
     def __invert__(self) -> Tensor:
-        return Tensor._from_array(~self.data)
+        return Tensor._from_array(~self._array)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def any(self) -> Tensor:
-        return Tensor._from_array(self.data.any())
+        return Tensor._from_array(self._array.any())
 
     def all(self) -> Tensor:
-        return Tensor._from_array(self.data.all())
+        return Tensor._from_array(self._array.all())
 
     def isnan(self) -> Tensor:
-        return Tensor._from_array(self.xp.isnan(self.data))
+        return Tensor._from_array(self.xp.isnan(self._array))
 
     def isfinite(self) -> Tensor:
-        return Tensor._from_array(self.xp.isfinite(self.data))
+        return Tensor._from_array(self.xp.isfinite(self._array))
 
     # ----------------------------------------------------------------------------------------------
     # Reductions
     # ----------------------------------------------------------------------------------------------
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        dim = _dim_or_axis(dim, axis, "sum")
         return reduce.SumFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        dim = _dim_or_axis(dim, axis, "mean")
         if self.dtype.kind not in _FLOAT_KINDS:
             raise TypeError(f"mean(): needs a floating-point tensor, got dtype {self.dtype}; use .float() first")
         return reduce.MeanFunction.apply(self, axes=normalize_dims(dim, self.ndim), keepdim=keepdim)
@@ -631,38 +751,42 @@ class Tensor:
         values, indices = reduce.MaxMinDimFunction.apply(self, dim=d, keepdim=keepdim, mode=mode)
         return MaxResult(values, indices)
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def max(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Any:
         """Without ``dim`` the largest element; with ``dim`` a ``(values, indices)`` pair."""
+        dim = _dim_or_axis(dim, axis, "max")
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         return self._extreme(dim, keepdim, "max")
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def min(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Any:
+        dim = _dim_or_axis(dim, axis, "min")
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         return self._extreme(dim, keepdim, "min")
 
-    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        dim = _dim_or_axis(dim, axis, "amax")
         axes = normalize_dims(dim, self.ndim)
         _check_nonempty_reduction("amax", self.shape, axes)
         return reduce.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="max")
 
-    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        dim = _dim_or_axis(dim, axis, "amin")
         axes = normalize_dims(dim, self.ndim)
         _check_nonempty_reduction("amin", self.shape, axes)
         return reduce.MaxMinFunction.apply(self, axes=axes, keepdim=keepdim, mode="min")
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return self._arg(dim, keepdim, "argmax")
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+        return self._arg(_dim_or_axis(dim, axis, "argmax"), keepdim, "argmax")
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return self._arg(dim, keepdim, "argmin")
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+        return self._arg(_dim_or_axis(dim, axis, "argmin"), keepdim, "argmin")
 
     def _arg(self, dim: int | None, keepdim: bool, name: str) -> Tensor:
         if dim is None:
-            return Tensor._from_array(getattr(self.data.reshape(-1), name)().astype(int64))
+            return Tensor._from_array(getattr(self._array.reshape(-1), name)().astype(int64))
         (d,) = normalize_dims(dim, self.ndim)
-        out = getattr(self.data, name)(axis=d)
+        out = getattr(self._array, name)(axis=d)
         if keepdim:
             out = self.xp.expand_dims(out, d)
         return Tensor._from_array(out.astype(int64))
@@ -712,7 +836,7 @@ class Tensor:
         if self.ndim == 0:
             return MaxResult(self * 1, Tensor._from_array(self.xp.zeros((), dtype=int64)))
         key = tuple(slice(0, k) if i == d else slice(None) for i in range(self.ndim))
-        order = Tensor._from_array(self._argsort(d, largest).data[key])
+        order = Tensor._from_array(self._argsort(d, largest)._array[key])
         return MaxResult(self.gather(d, order), order)
 
     def _argsort(self, d: int, descending: bool) -> Tensor:
@@ -721,16 +845,16 @@ class Tensor:
         if self.ndim == 0:
             return Tensor._from_array(xp.zeros((), dtype=int64))
         if not descending:
-            return Tensor._from_array(xp.argsort(self.data, axis=d, kind="stable").astype(int64))
+            return Tensor._from_array(xp.argsort(self._array, axis=d, kind="stable").astype(int64))
         # descending and stable: sort the reversed array ascending, then undo the reversal
         n = self.shape[d]
-        rev = xp.argsort(xp.flip(self.data, d), axis=d, kind="stable")
+        rev = xp.argsort(xp.flip(self._array, d), axis=d, kind="stable")
         return Tensor._from_array(xp.flip(n - 1 - rev, d).astype(int64))
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` for ``dim=1`` (any dim likewise), as ``torch.gather``."""
         (d,) = normalize_dims(dim, self.ndim)
-        idx = index.data if isinstance(index, Tensor) else self._coerce(index).data
+        idx = index._array if isinstance(index, Tensor) else self._coerce(index)._array
         if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
             raise TypeError(
                 f"gather(): index must be an integer tensor with {self.ndim} dims like the input, got dtype "
@@ -755,7 +879,7 @@ class Tensor:
     def nonzero(self, as_tuple: bool = False) -> Any:
         """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-d tensor per dim."""
         xp = self.xp
-        data = self.data.reshape(1) if self.ndim == 0 else self.data
+        data = self._array.reshape(1) if self.ndim == 0 else self._array
         found = xp.nonzero(data)
         if as_tuple:
             return tuple(Tensor._from_array(f.astype(int64)) for f in found)
@@ -801,7 +925,8 @@ class Tensor:
         (d,) = normalize_dims(dim, self.ndim)
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
 
-    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+    def squeeze(self, dim: int | Sequence[int] | None = None, *, axis: Any = None) -> Tensor:
+        dim = _dim_or_axis(dim, axis, "squeeze")
         dims = normalize_dims(dim, self.ndim)
         if dims is None:
             dims = tuple(i for i, n in enumerate(self.shape) if n == 1)
@@ -922,9 +1047,9 @@ class Tensor:
                     f"in-place op: the other operand is on {other.device} but this tensor is on {self.device}; "
                     "move it with .to(device)"
                 )
-            return other.data
+            return other._array
         other = self._coerce(other)
-        return other.data if isinstance(other, Tensor) else other
+        return other._array if isinstance(other, Tensor) else other
 
     def _inplace_binary(self, op: str, function: type[autograd.Function], other: Any) -> Tensor:
         other = self._coerce(other)
@@ -982,6 +1107,33 @@ class Tensor:
 
     def relu_(self) -> Tensor:
         return apply_inplace(elementwise.ReLUFunction, self, op="relu_")
+
+    def _inplace_unary(self, op: str, function: type[autograd.Function]) -> Tensor:
+        if self.dtype.kind not in _FLOAT_KINDS and op not in ("abs_", "neg_"):
+            raise TypeError(f"{op}: the result is floating point but this tensor has dtype {self.dtype}; "
+                            "use the out-of-place op or .float() first")
+        return apply_inplace(function, self, op=op)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace_unary("sqrt_", elementwise.SqrtFunction)
+
+    def exp_(self) -> Tensor:
+        return self._inplace_unary("exp_", elementwise.ExpFunction)
+
+    def log_(self) -> Tensor:
+        return self._inplace_unary("log_", elementwise.LogFunction)
+
+    def abs_(self) -> Tensor:
+        return self._inplace_unary("abs_", elementwise.AbsFunction)
+
+    def neg_(self) -> Tensor:
+        return self._inplace_unary("neg_", elementwise.NegFunction)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace_unary("sigmoid_", elementwise.SigmoidFunction)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace_unary("tanh_", elementwise.TanhFunction)
 
     def copy_(self, src: Any) -> Tensor:
         """Copy ``src`` (broadcast to this shape, converted to this dtype and device) into this tensor."""

@@ -96,20 +96,20 @@ def _scalarize(fn: Callable, inputs: list, probes: dict) -> Callable[[], float]:
 def numerical_grad(loss: Callable[[], Any], t: Tensor, eps: float) -> np.ndarray:
     """dL/dt by central differences, one element at a time (on the host, as float64)."""
     grad = np.zeros(t.shape, dtype=np.float64)
-    host = backend.to_numpy(t.data).copy()
+    host = backend.to_numpy(t._array).copy()
     flat = host.reshape(-1)
     for i in range(flat.size):
         orig = flat[i]
         with no_grad():
             flat[i] = orig + eps
-            t.data = backend.to_device(host.copy(), t.device)
+            t._array = backend.to_device(host.copy(), t.device)
             plus = float(loss().item())
             flat[i] = orig - eps
-            t.data = backend.to_device(host.copy(), t.device)
+            t._array = backend.to_device(host.copy(), t.device)
             minus = float(loss().item())
         flat[i] = orig
         grad.reshape(-1)[i] = (plus - minus) / (2 * eps)
-    t.data = backend.to_device(host, t.device)
+    t._array = backend.to_device(host, t.device)
     return grad
 
 
@@ -161,7 +161,7 @@ def _analytic_grads(loss: Callable[[], Tensor], inputs: list, checked: list[int]
         inputs[i].grad = None
     try:
         loss().backward()
-        return {i: (backend.to_numpy(inputs[i].grad.data).copy() if inputs[i].grad is not None
+        return {i: (backend.to_numpy(inputs[i].grad._array).copy() if inputs[i].grad is not None
                     else np.zeros(inputs[i].shape)) for i in checked}
     finally:
         for i in checked:
@@ -191,17 +191,17 @@ def _directional_check(loss: Callable[[], Tensor], inputs: list, checked: list[i
     """d loss / d t along one random direction v: (L(x + eps v) - L(x - eps v)) / 2 eps vs <grad, v>."""
     rng = np.random.default_rng(seed)
     directions = {i: rng.standard_normal(inputs[i].shape) for i in checked}
-    hosts = {i: backend.to_numpy(inputs[i].data).copy() for i in checked}
+    hosts = {i: backend.to_numpy(inputs[i]._array).copy() for i in checked}
 
     def shifted(sign: float) -> float:
         for i in checked:
-            inputs[i].data = backend.to_device(hosts[i] + sign * eps * directions[i], inputs[i].device)
+            inputs[i]._array = backend.to_device(hosts[i] + sign * eps * directions[i], inputs[i].device)
         with no_grad():
             return float(loss().item())
 
     num = (shifted(+1) - shifted(-1)) / (2 * eps)
     for i in checked:
-        inputs[i].data = backend.to_device(hosts[i], inputs[i].device)
+        inputs[i]._array = backend.to_device(hosts[i], inputs[i].device)
     ana = float(sum((analytic[i] * directions[i]).sum() for i in checked))
     err = abs(ana - num)
     return GradcheckReport(err <= atol + rtol * abs(num), -1, (), ana, num, err, "directional")

@@ -184,7 +184,7 @@ class RunningStats:
     def update(self, loss_value: float, logits: Any, y: Any) -> None:
         self.last_loss = loss_value
         self.loss_sum += loss_value * y.shape[0]
-        self.correct += int(backend.to_numpy((logits.data.argmax(axis=1) == y.data).sum()))
+        self.correct += int(backend.to_numpy((logits._array.argmax(axis=1) == y._array).sum()))
         self.seen += int(y.shape[0])
 
     @property
@@ -269,8 +269,8 @@ def evaluate(model: Any, loader: DataLoader, criterion: Any, device: str = "cpu"
             x, y = x.to(device), y.to(device)
             out = model(x)
             total_loss += float(criterion(out, y).item()) * y.shape[0]
-            pred = backend.to_numpy(out.data.argmax(axis=1))
-            np.add.at(confusion, (backend.to_numpy(y.data), pred), 1)
+            pred = backend.to_numpy(out._array.argmax(axis=1))
+            np.add.at(confusion, (backend.to_numpy(y._array), pred), 1)
             n += y.shape[0]
     return {"loss": total_loss / max(n, 1), "accuracy": float(np.trace(confusion) / max(n, 1)),
             "confusion": confusion}
@@ -350,7 +350,7 @@ def _print_summary(console: Any, model: Any, device: str) -> None:
     afterwards so that printing it cannot change the run.
     """
     rng = backend.get_rng_state()
-    saved = {k: backend.to_numpy(v.data).copy() for k, v in model.state_dict().items()}
+    saved = {k: backend.to_numpy(v._array).copy() for k, v in model.state_dict().items()}
     try:
         from .viz.summary import summary
 

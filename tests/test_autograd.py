@@ -23,7 +23,7 @@ HYP = settings(  # max_examples from the conftest profile
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_strict_refuses_mixing_in_numpy_arrays() -> None:
 def test_strict_tensor_refuses_numpy_conversion_paths_through_the_tensor() -> None:
     t = mt.ones(3, device="strict")
     with pytest.raises(TypeError, match="Implicit conversion"):
-        np.asarray(t.data)
+        np.asarray(t._array)
     assert isinstance(t.numpy(), np.ndarray)  # .numpy() is the sanctioned, explicit copy
 
 
@@ -148,11 +148,11 @@ def test_strict_supports_the_cupy_api_surface() -> None:
 def test_to_and_cpu_move_data_and_gradients_flow_back() -> None:
     x = mt.tensor([1.0, 2.0], device="strict", requires_grad=True)
     y = x.cpu()
-    assert y.device == "cpu" and isinstance(y.data, np.ndarray) and y.tolist() == [1.0, 2.0]
+    assert y.device == "cpu" and isinstance(y._array, np.ndarray) and y.tolist() == [1.0, 2.0]
     (y * 3).sum().backward()
     assert x.grad.device == "strict" and x.grad.tolist() == [3.0, 3.0]
     z = y.to("strict")
-    assert z.device == "strict" and isinstance(z.data, StrictArray)
+    assert z.device == "strict" and isinstance(z._array, StrictArray)
     assert x.to("strict") is x and x.to(mt.device("strict")) is x  # already there: no copy
     both = mt.tensor([1, 2]).to("strict", mt.float64)
     assert both.device == "strict" and both.dtype == mt.float64
@@ -185,7 +185,7 @@ def test_to_and_cpu_move_data_and_gradients_flow_back() -> None:
 def test_factories_put_data_on_the_requested_device(device: str, make) -> None:
     t = make(device)
     assert t.device == device
-    assert get_array_module(t.data) is backend._module_for(mt.device(device))
+    assert get_array_module(t._array) is backend._module_for(mt.device(device))
 
 
 def test_like_factories_follow_their_template(device: str) -> None:
@@ -263,7 +263,7 @@ def test_cuda_round_trip_and_an_op(cuda_device: str) -> None:
 
     x = mt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     g = x.cuda()
-    assert g.device == "cuda" and isinstance(g.data, cupy.ndarray) and get_array_module(g.data) is cupy
+    assert g.device == "cuda" and isinstance(g._array, cupy.ndarray) and get_array_module(g._array) is cupy
     y = (g @ g).relu().sum()
     y.backward()
     assert x.grad.device == "cpu"

@@ -19,7 +19,7 @@ from minitorch_cnn.nn import functional as F
 
 
 def _np(t) -> np.ndarray:
-    return backend.to_numpy(t.data if isinstance(t, mt.Tensor) else t)
+    return backend.to_numpy(t._array if isinstance(t, mt.Tensor) else t)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ DTYPES = {np.float32: mt.float32, np.float64: mt.float64}
 
 
 def host(a: mt.Tensor | None) -> np.ndarray | None:
-    return None if a is None else backend.to_numpy(a.detach().data)
+    return None if a is None else backend.to_numpy(a.detach()._array)
 
 
 def run(on: bool, fn: Callable, arrays: list[np.ndarray], device: str, dtype: type) -> list:

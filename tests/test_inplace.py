@@ -21,7 +21,7 @@ LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place 
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.detach().data)
+    return backend.to_numpy(t.detach()._array)
 
 
 def t64(values: list, device: str = "cpu", requires_grad: bool = False) -> mt.Tensor:
@@ -34,10 +34,10 @@ def t64(values: list, device: str = "cpu", requires_grad: bool = False) -> mt.Te
 def test_manual_sgd_step_under_no_grad_changes_the_parameter_in_place(device: str) -> None:
     p = t64([1.0, 2.0, 3.0], device, requires_grad=True)
     (p * p).sum().backward()
-    before, memory = p, p.data
+    before, memory = p, p._array
     with mt.no_grad():
         p -= 0.1 * p.grad
-    assert p is before and p.data is memory and p.is_leaf and p.requires_grad
+    assert p is before and p._array is memory and p.is_leaf and p.requires_grad
     np.testing.assert_allclose(host(p), [0.8, 1.6, 2.4])  # PyTorch
     assert p._version == 1
 
@@ -62,10 +62,10 @@ def test_manual_sgd_step_under_no_grad_changes_the_parameter_in_place(device: st
 )
 def test_every_in_place_op_changes_a_leaf_under_no_grad(update, expected) -> None:
     p = t64([1.0, 2.0], requires_grad=True)
-    memory = p.data
+    memory = p._array
     with mt.no_grad():
         out = update(p)
-    assert p.data is memory and p.is_leaf and p._version >= 1
+    assert p._array is memory and p.is_leaf and p._version >= 1
     assert out is None or out is p
     np.testing.assert_allclose(host(p), expected)
 
@@ -151,10 +151,10 @@ def test_changing_a_detached_alias_of_a_saved_tensor_makes_backward_raise() -> N
 def test_optimizer_steps_bump_the_version_like_pytorch() -> None:
     p = mt.nn.Parameter(mt.ones(3))
     opt = mt.optim.SGD([p], lr=0.5)
-    memory = p.data
+    memory = p._array
     (p * p).sum().backward()
     opt.step()
-    assert p._version == 1 and p.data is memory
+    assert p._version == 1 and p._array is memory
     np.testing.assert_allclose(host(p), [0.0, 0.0, 0.0])
 
 
@@ -167,12 +167,12 @@ def test_optimizer_steps_bump_the_version_like_pytorch() -> None:
 def test_every_optimizer_updates_parameters_in_place_and_a_saved_parameter_is_caught(make) -> None:
     p = mt.nn.Parameter(mt.tensor([1.0, -2.0, 3.0]))
     opt = make([p])
-    memory = p.data
+    memory = p._array
     for _ in range(2):
         opt.zero_grad()
         (p * p).sum().backward()
         opt.step()
-    assert p.data is memory and p._version == 2 and not np.allclose(host(p), [1.0, -2.0, 3.0])
+    assert p._array is memory and p._version == 2 and not np.allclose(host(p), [1.0, -2.0, 3.0])
     y = (p * p).sum()  # saves p ...
     opt.step()  # ... which the step then changes
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):

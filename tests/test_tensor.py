@@ -13,7 +13,7 @@ from minitorch_cnn.testing import gradcheck
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_in_place_ops_under_no_grad(device: str) -> None:
     p = mt.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
     t1 = mt.tensor([2.0, 2.0, 2.0], device=device)
     t2 = mt.tensor([1.0, 4.0, 0.5], device=device)
-    data_before = p.data
+    data_before = p._array
     expected = np.array([1.0, 2.0, 3.0], dtype=np.float32)
     with mt.no_grad():
         p.add_(t1, alpha=0.5)
@@ -211,7 +211,7 @@ def test_in_place_ops_under_no_grad(device: str) -> None:
         assert host(p).tolist() == [7.0] * 3
         p.zero_()
     assert host(p).tolist() == [0.0] * 3
-    assert p.data is data_before and p.is_leaf and p.requires_grad and p.dtype == mt.float32
+    assert p._array is data_before and p.is_leaf and p.requires_grad and p.dtype == mt.float32
 
 
 def test_in_place_ops_on_a_leaf_that_requires_grad_need_no_grad(device: str) -> None:

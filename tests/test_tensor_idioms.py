@@ -51,7 +51,7 @@ CASES = {
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.detach().data)
+    return backend.to_numpy(t.detach()._array)
 
 
 def test_the_oracle_file_covers_every_case() -> None:

@@ -40,8 +40,8 @@ mt.manual_seed(0)
 # %% [markdown]
 # ## 1. Tensors
 #
-# A `Tensor` wraps an n-dimensional array (`t.data`, a NumPy array on the CPU or a CuPy array on
-# a GPU) together with a `dtype`, a `shape` and a `device`. The names follow PyTorch.
+# A `Tensor` wraps an n-dimensional array (a NumPy array on the CPU or a CuPy array on a GPU;
+# `t.numpy()` returns it) together with a `dtype`, a `shape` and a `device`. The names follow PyTorch.
 
 # %%
 x = mt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])

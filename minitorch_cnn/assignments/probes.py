@@ -514,9 +514,9 @@ def probe_5_2__gradcam(x: dict) -> dict:
     from minitorch_cnn.viz.gradcam import GradCAM
 
     model = nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2, bias=False))
-    model[0].weight.data[...] = np.array([1.0, -1.0], dtype=np.float32).reshape(2, 1, 1, 1)
-    model[0].bias.data[...] = 0.0
-    model[3].weight.data[...] = np.array([[1.0, 0.0], [0.0, 2.0]], dtype=np.float32)
+    model[0].weight._array[...] = np.array([1.0, -1.0], dtype=np.float32).reshape(2, 1, 1, 1)
+    model[0].bias._array[...] = 0.0
+    model[3].weight._array[...] = np.array([[1.0, 0.0], [0.0, 2.0]], dtype=np.float32)
     img = np.zeros((1, 1, 4, 4), dtype=np.float32)
     img[0, 0, 0, 0], img[0, 0, 2, 3], img[0, 0, 3, 0] = -2.0, -1.0, 3.0
     with GradCAM(model, "0") as cam:
@@ -560,7 +560,7 @@ def probe_5_4__saliency(x: dict) -> dict:
     from minitorch_cnn.viz.saliency import saliency
 
     model = nn.Sequential(nn.Flatten(), nn.Linear(2 * 3 * 3, 3))
-    model[1].weight.data[...] = x["w"]
+    model[1].weight._array[...] = x["w"]
     return {"saliency": np.asarray(saliency(model, mt.tensor(x["x"]), target=1))}
 
 

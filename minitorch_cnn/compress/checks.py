@@ -19,7 +19,7 @@ def nonfinite_entries(model: Module) -> list[tuple[str, int, int]]:
     is not all finite, in ``state_dict`` order."""
     out = []
     for name, value in model.state_dict().items():
-        data = getattr(value, "data", value)
+        data = getattr(value, "_array", value)
         if data is None or getattr(data, "dtype", None) is None or data.dtype.kind not in "fc":
             continue
         xp = get_array_module(data)

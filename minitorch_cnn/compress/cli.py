@@ -344,7 +344,7 @@ def _int8(args: argparse.Namespace, models: tuple[Any, Any], test: Any, normaliz
         for x, _ in test:
             if seen >= args.int8_check_images:
                 break
-            same += int((mt.backend.to_numpy(fake(x).data) == mt.backend.to_numpy(real(x).data)).all(axis=1).sum())
+            same += int((mt.backend.to_numpy(fake(x)._array) == mt.backend.to_numpy(real(x)._array)).all(axis=1).sum())
             seen += x.shape[0]
     result.update(int8_checked_images=seen, int8_identical_outputs=same)
     return result

@@ -25,16 +25,16 @@ class FakeQuantize(Module):
         self.ch_axis = getattr(observer, "ch_axis", None)
         self.observer_enabled = True
         self.fake_quant_enabled = True
-        self.register_buffer("scale", Tensor(np.array(1.0, dtype=np.float32)))
-        self.register_buffer("zero_point", Tensor(np.array(0, dtype=np.int32)))
+        self.register_buffer("scale", Tensor._from_array(np.array(1.0, dtype=np.float32)))
+        self.register_buffer("zero_point", Tensor._from_array(np.array(0, dtype=np.int32)))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.observer_enabled:
             self.observer(x.detach())
-            self.scale.data, self.zero_point.data = self.observer.calculate_qparams()
+            self.scale._array, self.zero_point._array = self.observer.calculate_qparams()
         if not self.fake_quant_enabled:
             return x
-        return FakeQuantizeFunction.apply(x, scale=self.scale.data.astype(x.dtype), zero_point=self.zero_point.data,
+        return FakeQuantizeFunction.apply(x, scale=self.scale._array.astype(x.dtype), zero_point=self.zero_point._array,
                                           quant_min=self.quant_min, quant_max=self.quant_max, axis=self.ch_axis)
 
     def extra_repr(self) -> str:

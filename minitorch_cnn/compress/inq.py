@@ -81,11 +81,11 @@ class INQWeights(Module):
         xp = get_array_module(weight)
         self.bits = bits
         self.n1, self.n2 = power_of_two_levels(float(xp.abs(weight).max()), bits)
-        self.register_buffer("frozen", Tensor(xp.zeros(weight.shape, dtype=bool)))
-        self.register_buffer("quantized", Tensor(quantize_power_of_two(weight, self.n1, self.n2)))
+        self.register_buffer("frozen", Tensor._from_array(xp.zeros(weight.shape, dtype=bool)))
+        self.register_buffer("quantized", Tensor._from_array(quantize_power_of_two(weight, self.n1, self.n2)))
 
     def forward(self, weight: Tensor) -> Tensor:
-        return where(self.frozen, Tensor._from_array(self.quantized.data), weight)
+        return where(self.frozen, Tensor._from_array(self.quantized._array), weight)
 
     def extra_repr(self) -> str:
         return f"bits={self.bits}, exponents={self.n2}..{self.n1}"
@@ -97,16 +97,16 @@ def inq_step(layer: Module, fraction: float, bits: int = 5) -> Module:
         raise ValueError(f"inq_step: fraction must lie in (0, 1], got {fraction!r}")
     check_bits(bits, "inq_step")
     if not isinstance(layer, layers._Transformed):
-        layers.attach(layer, weight=INQWeights(layer.weight.data, bits))
+        layers.attach(layer, weight=INQWeights(layer.weight._array, bits))
     t: INQWeights = layer.weight_transform
-    w = layer.weight.data
+    w = layer.weight._array
     xp = get_array_module(w)
-    t.quantized.data = quantize_power_of_two(w, t.n1, t.n2)  # the free weights moved since the last step
+    t.quantized._array = quantize_power_of_two(w, t.n1, t.n2)  # the free weights moved since the last step
     target = round(fraction * w.size)
-    order = xp.argsort(-xp.where(t.frozen.data, xp.inf, xp.abs(w)).reshape(-1), kind="stable")
-    frozen = t.frozen.data.reshape(-1).copy()
+    order = xp.argsort(-xp.where(t.frozen._array, xp.inf, xp.abs(w)).reshape(-1), kind="stable")
+    frozen = t.frozen._array.reshape(-1).copy()
     frozen[order[:target]] = True
-    t.frozen.data = frozen.reshape(w.shape)
+    t.frozen._array = frozen.reshape(w.shape)
     return layer
 
 

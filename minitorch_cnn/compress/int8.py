@@ -52,13 +52,13 @@ class _Int8Layer(Module):
                  bias: Any = None, input_range: tuple[int, int] = (0, 255)) -> None:
         super().__init__()
         xp = get_array_module(weight_codes)
-        self.register_buffer("weight_codes", Tensor(xp.asarray(weight_codes, dtype=xp.int8)))
-        self.register_buffer("weight_scale", Tensor(xp.asarray(weight_scale, dtype=xp.float32).reshape(-1)))
-        self.register_buffer("input_scale", Tensor(xp.asarray(input_scale, dtype=xp.float32)))
-        self.register_buffer("input_zero_point", Tensor(xp.asarray(input_zero_point, dtype=xp.int32)))
+        self.register_buffer("weight_codes", Tensor._from_array(xp.asarray(weight_codes, dtype=xp.int8)))
+        self.register_buffer("weight_scale", Tensor._from_array(xp.asarray(weight_scale, dtype=xp.float32).reshape(-1)))
+        self.register_buffer("input_scale", Tensor._from_array(xp.asarray(input_scale, dtype=xp.float32)))
+        self.register_buffer("input_zero_point", Tensor._from_array(xp.asarray(input_zero_point, dtype=xp.int32)))
         self.input_range = tuple(input_range)
         if bias is not None:
-            self.register_buffer("bias", Tensor(xp.asarray(bias, dtype=xp.float32).copy()))
+            self.register_buffer("bias", Tensor._from_array(xp.asarray(bias, dtype=xp.float32).copy()))
         else:
             self.bias = None
 
@@ -69,10 +69,10 @@ class _Int8Layer(Module):
         xq: FakeQuantize = layer.input_transform
         if wq.observer_enabled or xq.observer_enabled:
             raise RuntimeError(f"convert: {type(layer).__name__} still observes; call qat.freeze(model) first")
-        codes = quantize_array(layer.weight.data, wq.scale.data, wq.zero_point.data, wq.quant_min, wq.quant_max,
+        codes = quantize_array(layer.weight._array, wq.scale._array, wq.zero_point._array, wq.quant_min, wq.quant_max,
                                axis=0)
-        bias = None if layer.bias is None else layer.bias.data
-        return cls(codes, wq.scale.data, xq.scale.data, xq.zero_point.data, bias, (xq.quant_min, xq.quant_max),
+        bias = None if layer.bias is None else layer.bias._array
+        return cls(codes, wq.scale._array, xq.scale._array, xq.zero_point._array, bias, (xq.quant_min, xq.quant_max),
                    **cls._geometry(layer))
 
     @staticmethod
@@ -81,11 +81,11 @@ class _Int8Layer(Module):
 
     def input_codes(self, x: Any) -> Any:
         """The uint8 codes of ``x`` (as int32 values)."""
-        return quantize_array(x, self.input_scale.data, self.input_zero_point.data, *self.input_range)
+        return quantize_array(x, self.input_scale._array, self.input_zero_point._array, *self.input_range)
 
     def _dequantize(self, acc: Any, channel_axis: int) -> Tensor:
-        bias = None if self.bias is None else self.bias.data
-        return Tensor._from_array(dequantize_accumulator(acc, self.input_scale.data, self.weight_scale.data, bias,
+        bias = None if self.bias is None else self.bias._array
+        return Tensor._from_array(dequantize_accumulator(acc, self.input_scale._array, self.weight_scale._array, bias,
                                                          channel_axis))
 
 
@@ -105,11 +105,11 @@ class Int8Conv2d(_Int8Layer):
     def accumulate(self, x: Any) -> Any:
         """``int32`` sums ``sum (q_x - z_x) * q_w`` of shape ``(N, C_out, H_out, W_out)``."""
         xp = get_array_module(x)
-        centred = (self.input_codes(x) - self.input_zero_point.data).astype(xp.int16)  # -255..255
-        return conv_accumulate(self, centred, self.weight_codes.data, xp.int32)
+        centred = (self.input_codes(x) - self.input_zero_point._array).astype(xp.int16)  # -255..255
+        return conv_accumulate(self, centred, self.weight_codes._array, xp.int32)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._dequantize(self.accumulate(x.data), 1)
+        return self._dequantize(self.accumulate(x._array), 1)
 
 
 class Int8Linear(_Int8Layer):
@@ -117,11 +117,11 @@ class Int8Linear(_Int8Layer):
 
     def accumulate(self, x: Any) -> Any:
         xp = get_array_module(x)
-        centred = (self.input_codes(x) - self.input_zero_point.data).astype(xp.int16)
-        return linear_accumulate(self, centred, self.weight_codes.data, xp.int32)
+        centred = (self.input_codes(x) - self.input_zero_point._array).astype(xp.int16)
+        return linear_accumulate(self, centred, self.weight_codes._array, xp.int32)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._dequantize(self.accumulate(x.data), -1)
+        return self._dequantize(self.accumulate(x._array), -1)
 
 
 def convert(model: Module) -> Module:

@@ -102,12 +102,12 @@ class SharedWeights(Module):
         full[keep] = assign.astype(xp.uint8)
         self.bits = bits
         self.centroids = Parameter(centroids.astype(weight.dtype))
-        self.register_buffer("assignments", Tensor(full))
-        self.register_buffer("keep", Tensor(keep))
+        self.register_buffer("assignments", Tensor._from_array(full))
+        self.register_buffer("keep", Tensor._from_array(keep))
 
     def forward(self, weight: Tensor) -> Tensor:
-        return GatherCentroids.apply(self.centroids, assign=self.assignments.data.astype("int64"),
-                                     keep=self.keep.data)
+        return GatherCentroids.apply(self.centroids, assign=self.assignments._array.astype("int64"),
+                                     keep=self.keep._array)
 
     def extra_repr(self) -> str:
         return f"bits={self.bits}, values={self.centroids.shape[0]}"
@@ -128,8 +128,8 @@ def share_weights(model: Module, bits: int = 4, iterations: int = 30) -> Module:
         raise ValueError(f"share_weights: bits={bits!r} must be an int in 1..8 (a uint8 index)")
     check_finite_weights(model, "share_weights")
     for m in list(model.modules()):
-        if type(m) in (Conv2d, Linear) and bool((m.weight.data != 0).any()):  # an all-zero layer stays as is
-            layers.attach(m, weight=SharedWeights(m.weight.data, bits, iterations))
+        if type(m) in (Conv2d, Linear) and bool((m.weight._array != 0).any()):  # an all-zero layer stays as is
+            layers.attach(m, weight=SharedWeights(m.weight._array, bits, iterations))
     return model
 
 

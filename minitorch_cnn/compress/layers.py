@@ -85,8 +85,8 @@ def detach(layer: Module, fold: bool = True) -> Module:
         raise TypeError(f"detach: {type(layer).__name__} has no transforms attached")
     if fold:
         with no_grad():
-            w = layer.used_weight().data
-            layer.weight.data[...] = w
+            w = layer.used_weight()._array
+            layer.weight._array[...] = w
     for key in ("weight_transform", "input_transform"):
         layer._modules.pop(key, None)
     layer.__class__ = Conv2d if isinstance(layer, TransformedConv2d) else Linear

@@ -65,9 +65,9 @@ class _MaskState:
             self.hooked_id = id(param)
 
     def mask_grad(self, grad: Tensor) -> Tensor:
-        mask = self.module._buffers[self.name + "_mask"].data
-        xp = get_array_module(grad.data)
-        return Tensor._from_array(xp.where(mask, grad.data, xp.zeros((), dtype=grad.dtype)))
+        mask = self.module._buffers[self.name + "_mask"]._array
+        xp = get_array_module(grad._array)
+        return Tensor._from_array(xp.where(mask, grad._array, xp.zeros((), dtype=grad.dtype)))
 
     def detach(self) -> None:
         hooks = self.module._forward_pre_hooks
@@ -90,10 +90,10 @@ def _check_param(module: Any, name: str, fn: str) -> Tensor:
 def apply_mask_in_place(module: Module, name: str) -> None:
     """``w <- where(mask, w, 0)`` without recording a graph (zeros, never ``-0.0`` or ``nan*0``)."""
     param = module._parameters[name]
-    mask = module._buffers[name + "_mask"].data
-    xp = get_array_module(param.data)
+    mask = module._buffers[name + "_mask"]._array
+    xp = get_array_module(param._array)
     with no_grad():
-        param.data[...] = xp.where(mask, param.data, xp.zeros((), dtype=param.dtype))
+        param._array[...] = xp.where(mask, param._array, xp.zeros((), dtype=param.dtype))
 
 
 def apply_mask(module: Module, name: str, mask: Any) -> Module:
@@ -103,20 +103,20 @@ def apply_mask(module: Module, name: str, mask: Any) -> Module:
     Returns ``module``.
     """
     param = _check_param(module, name, "apply_mask")
-    arr = mask.data if isinstance(mask, Tensor) else mask
+    arr = mask._array if isinstance(mask, Tensor) else mask
     shape = tuple(getattr(arr, "shape", ()))
     if shape != tuple(param.shape):
         raise ValueError(
             f"apply_mask: mask shape {shape} does not match {type(module).__name__}.{name} shape "
             f"{tuple(param.shape)}; build it with the parameter's shape"
         )
-    xp = get_array_module(param.data)
+    xp = get_array_module(param._array)
     new = xp.asarray(arr).astype(bool)
     key = name + "_mask"
     if is_masked(module, name):
-        module._buffers[key].data[...] = module._buffers[key].data & new
+        module._buffers[key]._array[...] = module._buffers[key]._array & new
     else:
-        module.register_buffer(key, Tensor(new), persistent=False)
+        module.register_buffer(key, Tensor._from_array(new), persistent=False)
         if not hasattr(module, "_masks"):
             object.__setattr__(module, "_masks", {})
         module._masks[name] = _MaskState(module, name)
@@ -169,7 +169,7 @@ def load_mask_state_dict(model: Module, masks: dict) -> Module:
         if not leaf.endswith("_mask") or path not in modules:
             raise KeyError(f"load_mask_state_dict: {key!r} names no module parameter of {type(model).__name__}")
         module = modules[path]
-        arr = value.data if isinstance(value, Tensor) else value
-        xp = get_array_module(module._parameters[leaf[: -len("_mask")]].data)
+        arr = value._array if isinstance(value, Tensor) else value
+        xp = get_array_module(module._parameters[leaf[: -len("_mask")]]._array)
         apply_mask(module, leaf[: -len("_mask")], xp.asarray(arr))
     return model

@@ -65,8 +65,8 @@ class _Observer(Module):
                  ch_axis: int | None = None) -> None:
         super().__init__()
         self.quant_min, self.quant_max, self.symmetric, self.ch_axis = quant_min, quant_max, symmetric, ch_axis
-        self.register_buffer("min_val", Tensor(np.array(np.inf, dtype=np.float32)))
-        self.register_buffer("max_val", Tensor(np.array(-np.inf, dtype=np.float32)))
+        self.register_buffer("min_val", Tensor._from_array(np.array(np.inf, dtype=np.float32)))
+        self.register_buffer("max_val", Tensor._from_array(np.array(-np.inf, dtype=np.float32)))
 
     def _batch_range(self, x: Any) -> tuple[Any, Any]:
         xp = get_array_module(x)
@@ -79,18 +79,18 @@ class _Observer(Module):
         raise NotImplementedError
 
     def forward(self, x: Tensor) -> Tensor:
-        lo, hi = self._batch_range(x.data.astype("float32", copy=False))
-        if not bool(get_array_module(lo).isfinite(self.min_val.data).all()) or self.min_val.shape != lo.shape:
-            self.min_val.data, self.max_val.data = lo, hi  # first batch
+        lo, hi = self._batch_range(x._array.astype("float32", copy=False))
+        if not bool(get_array_module(lo).isfinite(self.min_val._array).all()) or self.min_val.shape != lo.shape:
+            self.min_val._array, self.max_val._array = lo, hi  # first batch
         else:
             self._update(lo, hi)
         return x
 
     def calculate_qparams(self) -> tuple[Any, Any]:
         """``(scale, zero_point)`` arrays for the range observed so far."""
-        if not bool(get_array_module(self.min_val.data).isfinite(self.min_val.data).all()):
+        if not bool(get_array_module(self.min_val._array).isfinite(self.min_val._array).all()):
             raise RuntimeError(f"{type(self).__name__}: no values observed yet; run calibration batches first")
-        return qparams_from_range(self.min_val.data, self.max_val.data, self.quant_min, self.quant_max,
+        return qparams_from_range(self.min_val._array, self.max_val._array, self.quant_min, self.quant_max,
                                   self.symmetric)
 
     def extra_repr(self) -> str:
@@ -102,8 +102,8 @@ class MinMaxObserver(_Observer):
 
     def _update(self, lo: Any, hi: Any) -> None:
         xp = get_array_module(lo)
-        self.min_val.data = xp.minimum(self.min_val.data, lo)
-        self.max_val.data = xp.maximum(self.max_val.data, hi)
+        self.min_val._array = xp.minimum(self.min_val._array, lo)
+        self.max_val._array = xp.maximum(self.max_val._array, hi)
 
 
 class PerChannelMinMaxObserver(MinMaxObserver):
@@ -123,8 +123,8 @@ class MovingAverageMinMaxObserver(_Observer):
 
     def _update(self, lo: Any, hi: Any) -> None:
         c = np.float32(self.averaging_constant)
-        self.min_val.data = self.min_val.data + c * (lo - self.min_val.data)
-        self.max_val.data = self.max_val.data + c * (hi - self.max_val.data)
+        self.min_val._array = self.min_val._array + c * (lo - self.min_val._array)
+        self.max_val._array = self.max_val._array + c * (hi - self.max_val._array)
 
 
 class PercentileObserver(_Observer):
@@ -136,7 +136,7 @@ class PercentileObserver(_Observer):
             raise ValueError(f"PercentileObserver: percentile must lie in (50, 100], got {percentile!r}")
         super().__init__(quant_min, quant_max, symmetric)
         self.percentile = percentile
-        self.register_buffer("batches", Tensor(np.array(0, dtype=np.int64)))
+        self.register_buffer("batches", Tensor._from_array(np.array(0, dtype=np.int64)))
 
     def _batch_range(self, x: Any) -> tuple[Any, Any]:
         xp = get_array_module(x)
@@ -145,13 +145,13 @@ class PercentileObserver(_Observer):
 
     def forward(self, x: Tensor) -> Tensor:
         super().forward(x)
-        self.batches.data = self.batches.data + 1
+        self.batches._array = self.batches._array + 1
         return x
 
     def _update(self, lo: Any, hi: Any) -> None:
-        n = self.batches.data.astype("float32") + 1  # running mean over the batches seen
-        self.min_val.data = (self.min_val.data + (lo - self.min_val.data) / n).astype("float32")
-        self.max_val.data = (self.max_val.data + (hi - self.max_val.data) / n).astype("float32")
+        n = self.batches._array.astype("float32") + 1  # running mean over the batches seen
+        self.min_val._array = (self.min_val._array + (lo - self.min_val._array) / n).astype("float32")
+        self.max_val._array = (self.max_val._array + (hi - self.max_val._array) / n).astype("float32")
 
 
 class PerChannelWeightObserver(PerChannelMinMaxObserver):
@@ -159,4 +159,4 @@ class PerChannelWeightObserver(PerChannelMinMaxObserver):
     must not keep stretching the range."""
 
     def _update(self, lo: Any, hi: Any) -> None:
-        self.min_val.data, self.max_val.data = lo, hi
+        self.min_val._array, self.max_val._array = lo, hi

@@ -68,7 +68,7 @@ def predefined_sparse_(layer: Module, density: float, pattern: str = "periodic",
     """Fix ``layer``'s weight (Conv2d: kernel patterns; Linear: fixed connections) to ``density``."""
     if pattern != "periodic":
         raise ValueError(f"predefined_sparse_: pattern must be 'periodic', got {pattern!r}")
-    xp = get_array_module(layer.weight.data)
+    xp = get_array_module(layer.weight._array)
     if isinstance(layer, Conv2d):
         mask = kernel_pattern_mask(tuple(layer.weight.shape), density, dense_every, xp)
     elif isinstance(layer, Linear):
@@ -93,5 +93,5 @@ def predefined_sparse(model: Module, conv_density: float = 4 / 9, linear_density
 
 def density(layer: Module) -> float:
     """Fraction of non-zero entries in ``layer.weight``."""
-    w = layer.weight.data
+    w = layer.weight._array
     return float((w != 0).sum()) / w.size

@@ -61,9 +61,9 @@ def _count(amount: float | int, n: int, fn: str) -> int:
 def _alive(module: Module, name: str) -> Any:
     """Bool array of the entries not pruned yet (all True for an unmasked parameter)."""
     param = module._parameters[name]
-    xp = get_array_module(param.data)
+    xp = get_array_module(param._array)
     if masks.is_masked(module, name):
-        return masks.get_mask(module, name).data
+        return masks.get_mask(module, name)._array
     return xp.ones(param.shape, dtype=bool)
 
 
@@ -86,7 +86,7 @@ class L1Unstructured:
     @staticmethod
     def scores(module: Module, name: str) -> Any:
         param = module._parameters[name]
-        return get_array_module(param.data).abs(param.data)
+        return get_array_module(param._array).abs(param._array)
 
 
 class RandomUnstructured:
@@ -96,7 +96,7 @@ class RandomUnstructured:
     def scores(module: Module, name: str) -> Any:
         param = module._parameters[name]
         draw = backend.random_state("cpu").random(param.shape).astype(np.dtype(param.dtype))
-        return backend.to_device(draw, backend.device_of(param.data))
+        return backend.to_device(draw, backend.device_of(param._array))
 
 
 def _prune_with(method: Any, module: Module, name: str, amount: float | int, fn: str) -> Module:
@@ -120,7 +120,7 @@ def random_unstructured(module: Module, name: str, amount: float | int) -> Modul
 
 class _Given:
     def __init__(self, scores: Any) -> None:
-        self._scores = getattr(scores, "data", scores)
+        self._scores = getattr(scores, "_array", scores)
 
     def scores(self, module: Module, name: str) -> Any:
         return get_array_module(self._scores).abs(self._scores)
@@ -144,9 +144,9 @@ def ln_structured(module: Module, name: str, amount: float | int, n: int | float
         raise TypeError(f"ln_structured: n must be a number, float('inf') or 'fro', got {n!r}")
     if isinstance(n, float) and math.isnan(n):
         raise ValueError("ln_structured: n=nan is not a norm order; give an int such as 1 or 2, float('inf') or 'fro'")
-    xp = get_array_module(param.data)
+    xp = get_array_module(param._array)
     dim = dim % param.ndim
-    w = param.data if importance_scores is None else getattr(importance_scores, "data", importance_scores)
+    w = param._array if importance_scores is None else getattr(importance_scores, "_array", importance_scores)
     moved = xp.moveaxis(xp.abs(w), dim, 0).reshape(param.shape[dim], -1)
     if n == math.inf:
         norms = moved.max(axis=1)
@@ -197,7 +197,7 @@ def global_unstructured(parameters: Iterable[tuple[Module, str]] | Module,
         raise ValueError("global_unstructured: no parameters to prune")
     for module, name in pairs:
         masks._check_param(module, name, "global_unstructured")
-    xp = get_array_module(pairs[0][0]._parameters[pairs[0][1]].data)
+    xp = get_array_module(pairs[0][0]._parameters[pairs[0][1]]._array)
     scores, alive = [], []
     for module, name in pairs:
         given = (importance_scores or {}).get((module, name))
@@ -227,7 +227,7 @@ def is_pruned(module: Module) -> bool:
 def sparsity(model: Module) -> float:
     """Fraction of exactly-zero entries over all Conv2d / Linear weights of ``model``."""
     pairs = prunable_parameters(model)
-    zeros = sum(int((m._parameters[n].data == 0).sum()) for m, n in pairs)
+    zeros = sum(int((m._parameters[n]._array == 0).sum()) for m, n in pairs)
     return zeros / max(1, sum(m._parameters[n].numel() for m, n in pairs))
 
 

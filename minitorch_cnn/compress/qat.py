@@ -54,12 +54,12 @@ def _exact_forward(layer: Module, x: Tensor, accumulate: Callable, channel_axis:
     xq, wq = layer.input_transform, layer.weight_transform
     xq(x)  # runs the observer when enabled: the codes below use the updated scale
     wq(layer.weight)
-    a = quantize_array(x.data, xq.scale.data, xq.zero_point.data, xq.quant_min, xq.quant_max) - xq.zero_point.data
-    c = quantize_array(layer.weight.data, wq.scale.data, wq.zero_point.data, wq.quant_min, wq.quant_max, axis=0)
+    a = quantize_array(x._array, xq.scale._array, xq.zero_point._array, xq.quant_min, xq.quant_max) - xq.zero_point._array
+    c = quantize_array(layer.weight._array, wq.scale._array, wq.zero_point._array, wq.quant_min, wq.quant_max, axis=0)
     xp = get_array_module(a)
     acc = accumulate(layer, a.astype(xp.float64), c.astype(xp.float64), xp.float64)
-    bias = None if layer.bias is None else layer.bias.data
-    return Tensor._from_array(dequantize_accumulator(acc, xq.scale.data, wq.scale.data, bias, channel_axis))
+    bias = None if layer.bias is None else layer.bias._array
+    return Tensor._from_array(dequantize_accumulator(acc, xq.scale._array, wq.scale._array, bias, channel_axis))
 
 
 def _weight_fake_quant() -> FakeQuantize:
@@ -104,7 +104,7 @@ def calibrate(model: Module, batches: Iterable[Any], max_batches: int | None = N
 def freeze(model: Module) -> Module:
     """Observers off: scales and zero points stay what calibration / training made them."""
     for fq in fake_quant_modules(model):
-        if not bool(get_array_module(fq.observer.min_val.data).isfinite(fq.observer.min_val.data).all()):
+        if not bool(get_array_module(fq.observer.min_val._array).isfinite(fq.observer.min_val._array).all()):
             raise RuntimeError("freeze: a FakeQuantize has observed nothing; calibrate the model first")
         fq.observer_enabled = False
     return model

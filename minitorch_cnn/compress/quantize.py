@@ -137,7 +137,7 @@ def fake_quantize_per_tensor_affine(input: Tensor, scale: float, zero_point: int
     if not (float(scale) > 0 and math.isfinite(float(scale))):
         raise ValueError(f"fake_quantize_per_tensor_affine: scale must be positive and finite, got {scale!r}")
     _check_zero_point("fake_quantize_per_tensor_affine", zero_point, quant_min, quant_max)
-    xp = get_array_module(input.data)
+    xp = get_array_module(input._array)
     return FakeQuantizeFunction.apply(input, scale=xp.asarray(float(scale), dtype=input.dtype),
                                       zero_point=xp.asarray(int(zero_point)), quant_min=quant_min,
                                       quant_max=quant_max)
@@ -147,8 +147,8 @@ def fake_quantize_per_channel_affine(input: Tensor, scale: Tensor, zero_point: T
                                      quant_min: int, quant_max: int) -> Tensor:
     """``torch.fake_quantize_per_channel_affine``: one ``scale[c]`` / ``zero_point[c]`` per index of ``axis``."""
     _check_range("fake_quantize_per_channel_affine", quant_min, quant_max)
-    s = getattr(scale, "data", scale)
-    z = getattr(zero_point, "data", zero_point)
+    s = getattr(scale, "_array", scale)
+    z = getattr(zero_point, "_array", zero_point)
     if not -input.ndim <= axis < input.ndim or tuple(s.shape) != (input.shape[axis],) or s.shape != z.shape:
         raise ValueError(
             f"fake_quantize_per_channel_affine: scale {tuple(s.shape)} and zero_point {tuple(z.shape)} must both "

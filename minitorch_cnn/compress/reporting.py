@@ -49,15 +49,15 @@ def _output_positions(model: Module, input_size: tuple[int, ...]) -> dict[int, i
 
 def _device(model: Module) -> Any:
     for t in list(model.parameters()) + list(model.buffers()):
-        return backend.device_of(t.data)
+        return backend.device_of(t._array)
     return "cpu"
 
 
 def _used(layer: Module) -> np.ndarray:
     if isinstance(layer, _Int8Layer):
-        return backend.to_numpy(layer.weight_codes.data)
+        return backend.to_numpy(layer.weight_codes._array)
     with no_grad():
-        return backend.to_numpy(layers.used_weight(layer).data)
+        return backend.to_numpy(layers.used_weight(layer)._array)
 
 
 def _layer_row(path: str, layer: Module, positions: int) -> dict:
@@ -83,8 +83,8 @@ def accuracy(model: Module, loader: Iterable) -> float:
     correct = seen = 0
     with no_grad():
         for x, y in loader:
-            pred = backend.to_numpy(model(x).data.argmax(axis=1))
-            correct += int((pred == backend.to_numpy(y.data)).sum())
+            pred = backend.to_numpy(model(x)._array.argmax(axis=1))
+            correct += int((pred == backend.to_numpy(y._array)).sum())
             seen += len(pred)
     model.train(was_training)
     return correct / max(1, seen)

@@ -144,8 +144,8 @@ def prune_filters(model: Module, amount: float | int, n: int | float = 1) -> Mod
                              f"a fraction below 1 or a count below {alive}")
     for _, conv, between, _ in chains:
         prune.ln_structured(conv, "weight", amount, n=n, dim=0)
-        xp = get_array_module(conv.weight.data)
-        alive = masks.get_mask(conv, "weight").data.reshape(conv.out_channels, -1).any(axis=1)
+        xp = get_array_module(conv.weight._array)
+        alive = masks.get_mask(conv, "weight")._array.reshape(conv.out_channels, -1).any(axis=1)
         if conv.bias is not None:
             masks.apply_mask(conv, "bias", alive)
         for bn in (m for m in between if isinstance(m, BatchNorm2d)):
@@ -156,27 +156,27 @@ def prune_filters(model: Module, amount: float | int, n: int | float = 1) -> Mod
 
 def dead_channels(conv: Conv2d, between: list[Module]) -> Any:
     """Bool array over ``conv``'s output channels: True where the channel is 0 after ``between``."""
-    xp = get_array_module(conv.weight.data)
-    dead = ~xp.any(conv.weight.data.reshape(conv.out_channels, -1) != 0, axis=1)
+    xp = get_array_module(conv.weight._array)
+    dead = ~xp.any(conv.weight._array.reshape(conv.out_channels, -1) != 0, axis=1)
     if conv.bias is not None:
-        dead &= conv.bias.data == 0
+        dead &= conv.bias._array == 0
     for m in between:
         if isinstance(m, BatchNorm2d):
-            zeroed = (m.weight.data == 0) & (m.bias.data == 0) if m.affine else xp.zeros_like(dead)
-            dead = zeroed | (dead & (m.running_mean.data == 0) & (m.bias.data == 0 if m.affine else True))
+            zeroed = (m.weight._array == 0) & (m.bias._array == 0) if m.affine else xp.zeros_like(dead)
+            dead = zeroed | (dead & (m.running_mean._array == 0) & (m.bias._array == 0 if m.affine else True))
     return dead
 
 
 def _slice_conv(conv: Conv2d, out_keep: Any = None, in_keep: Any = None) -> Conv2d:
-    w = conv.weight.data
+    w = conv.weight._array
     w = w[out_keep] if out_keep is not None else w
     w = w[:, in_keep] if in_keep is not None else w
     new = Conv2d(w.shape[1], w.shape[0], conv.kernel_size, conv.stride, conv.padding, conv.dilation,
                  bias=conv.bias is not None, padding_mode=conv.padding_mode, dtype=w.dtype)
     new.to(conv.weight.device)
-    new.weight.data[...] = w
+    new.weight._array[...] = w
     if conv.bias is not None:
-        new.bias.data[...] = conv.bias.data if out_keep is None else conv.bias.data[out_keep]
+        new.bias._array[...] = conv.bias._array if out_keep is None else conv.bias._array[out_keep]
     return new
 
 
@@ -187,21 +187,21 @@ def _slice_bn(bn: BatchNorm2d, keep: Any) -> BatchNorm2d:
     for store in ("_parameters", "_buffers"):
         for key, value in getattr(bn, store).items():
             if value is not None and value.ndim == 1:
-                getattr(new, store)[key].data[...] = value.data[keep]
-    new.num_batches_tracked.data[...] = bn.num_batches_tracked.data
+                getattr(new, store)[key]._array[...] = value._array[keep]
+    new.num_batches_tracked._array[...] = bn.num_batches_tracked._array
     new.train(bn.training)
     return new
 
 
 def _slice_linear_inputs(lin: Linear, keep: Any) -> Linear:
-    xp = get_array_module(lin.weight.data)
+    xp = get_array_module(lin.weight._array)
     per_channel = lin.in_features // keep.shape[0]
     cols = xp.repeat(keep, per_channel)  # Flatten of (C, H, W): channel c owns a block of H*W columns
-    w = lin.weight.data[:, cols]
+    w = lin.weight._array[:, cols]
     new = Linear(w.shape[1], lin.out_features, bias=lin.bias is not None, dtype=w.dtype).to(lin.weight.device)
-    new.weight.data[...] = w
+    new.weight._array[...] = w
     if lin.bias is not None:
-        new.bias.data[...] = lin.bias.data
+        new.bias._array[...] = lin.bias._array
     return new
 
 

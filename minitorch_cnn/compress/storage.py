@@ -73,7 +73,7 @@ def _scatter(shape: tuple, arrays: dict, values: np.ndarray, sparse: bool, dtype
 def _binary_alpha(layer: Module) -> np.ndarray | None:
     t = layer._modules.get("weight_transform")
     if isinstance(t, (BinaryConnect, BinaryWeight)):
-        w = backend.to_numpy(layers.used_weight(layer).data)
+        w = backend.to_numpy(layers.used_weight(layer)._array)
         return np.abs(w).reshape(w.shape[0], -1).max(axis=1).astype(np.float32)  # |alpha * sign| = alpha
     return None
 
@@ -81,14 +81,14 @@ def _binary_alpha(layer: Module) -> np.ndarray | None:
 def encode_weight(layer: Module) -> tuple[dict, dict]:
     """``(meta, arrays)`` describing the weight ``layer`` computes with, in the cheapest form above."""
     if isinstance(layer, _Int8Layer):
-        codes = backend.to_numpy(layer.weight_codes.data)
+        codes = backend.to_numpy(layer.weight_codes._array)
         arrays, values, sparse = _positions_and_values(codes)
-        arrays.update(codes=values.astype(np.int8), weight_scale=backend.to_numpy(layer.weight_scale.data),
-                      input_scale=backend.to_numpy(layer.input_scale.data),
-                      input_zero_point=backend.to_numpy(layer.input_zero_point.data))
+        arrays.update(codes=values.astype(np.int8), weight_scale=backend.to_numpy(layer.weight_scale._array),
+                      input_scale=backend.to_numpy(layer.input_scale._array),
+                      input_zero_point=backend.to_numpy(layer.input_zero_point._array))
         return {"kind": "int8", "shape": list(codes.shape), "sparse": sparse}, arrays
     with no_grad():
-        w = backend.to_numpy(layers.used_weight(layer).data).astype(np.float32)
+        w = backend.to_numpy(layers.used_weight(layer)._array).astype(np.float32)
     alpha = _binary_alpha(layer)
     meta = {"shape": list(w.shape), "xnor": isinstance(layer, XNORConv2d)}
     if alpha is not None:
@@ -136,7 +136,7 @@ def _other_state(model: Module, weight_paths: set[str]) -> dict[str, np.ndarray]
         if path in weight_paths and (leaf == "weight" or leaf in {"weight_codes", "weight_scale", "input_scale",
                                                                   "input_zero_point"}):
             continue
-        out[key] = backend.to_numpy(value.data)
+        out[key] = backend.to_numpy(value._array)
     return out
 
 
@@ -266,13 +266,13 @@ def load(path: str | os.PathLike, model: Module, *, max_bytes: int | None = None
             continue
         w = decode_weight(record, parts)
         with no_grad():
-            layer.weight.data[...] = backend.to_device(w, backend.device_of(layer.weight.data))
+            layer.weight._array[...] = backend.to_device(w, backend.device_of(layer.weight._array))
         if record.get("sparse"):
-            masks.apply_mask(layer, "weight", layer.weight.data != 0)
+            masks.apply_mask(layer, "weight", layer.weight._array != 0)
         if record.get("xnor"):
             layers.attach(layer)
             layer.__class__ = XNORConv2d
-    result = model.load_state_dict({k: Tensor(v) for k, v in state.items()}, strict=False)
+    result = model.load_state_dict({k: Tensor._from_array(v) for k, v in state.items()}, strict=False)
     stored = set(meta["layers"])
     missing = [k for k in result.missing_keys if k.rpartition(".")[0] not in stored]
     if result.unexpected_keys or missing:

@@ -48,7 +48,7 @@ def default_collate(samples: list) -> Any:
         if any(len(s) != len(first) for s in samples):
             raise ValueError("default_collate: samples have different numbers of fields")
         return tuple(default_collate(list(field)) for field in zip(*samples))
-    arrays = [backend.to_numpy(getattr(s, "data", s)) if not np.isscalar(s) else s for s in samples]
+    arrays = [backend.to_numpy(getattr(s, "_array", s)) if not np.isscalar(s) else s for s in samples]
     if isinstance(first, (bool, np.bool_)):
         return np.asarray(arrays, dtype=np.bool_)
     if isinstance(first, (int, np.integer)):

@@ -35,7 +35,7 @@ class Dataset:
 
 
 def _as_host_array(x: Any) -> np.ndarray:
-    data = getattr(x, "data", x)  # a Tensor's backend array, or the array itself
+    data = getattr(x, "_array", x)  # a Tensor's backend array, or the array itself
     return backend.to_numpy(data) if not isinstance(data, np.ndarray) else data
 
 

@@ -74,9 +74,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._array[...] = 0
+            self.running_var._array[...] = 1
+            self.num_batches_tracked._array[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -100,7 +100,7 @@ class _BatchNorm(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             if input.numel() // input.shape[1] > 1:  # F.batch_norm raises for a single value per channel
-                self.num_batches_tracked.data += 1
+                self.num_batches_tracked._array += 1
             if self.momentum is None:
                 factor = 1.0 / max(int(self.num_batches_tracked.item()), 1)
         bn_training = self.training or (self.running_mean is None and self.running_var is None)

@@ -122,8 +122,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     check_tensor(tensor, "tensor", "one_hot")
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {tensor.dtype}")
-    xp = backend.get_array_module(tensor.data)
-    idx = tensor.data
+    xp = backend.get_array_module(tensor._array)
+    idx = tensor._array
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_classes):

@@ -98,13 +98,13 @@ def _check(tensor: Any, fn: str) -> None:
 
 def _fill(tensor: Tensor, arr: Any) -> Tensor:
     """Write generated numbers (already on the tensor's device) into ``tensor`` in place."""
-    tensor.data[...] = arr.astype(tensor.data.dtype, copy=False)
+    tensor._array[...] = arr.astype(tensor._array.dtype, copy=False)
     return tensor
 
 
 def _generate(tensor: Tensor, kind: str, a: float, b: float) -> Any:
     """Uniform ``U(a, b)`` or normal ``N(a, b**2)`` numbers shaped like ``tensor`` from its device's generator."""
-    dev = backend.device_of(tensor.data)
+    dev = backend.device_of(tensor._array)
     rng = backend.random_state(dev)
     shape = tuple(tensor.shape)
     if kind == "uniform":
@@ -136,7 +136,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     _check(tensor, "trunc_normal_")
     if not a < b:
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
-    xp = backend.get_array_module(tensor.data)
+    xp = backend.get_array_module(tensor._array)
     vals = _generate(tensor, "normal", mean, std)
     for _ in range(100):
         bad = (vals < a) | (vals > b)
@@ -149,7 +149,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     _check(tensor, "constant_")
-    tensor.data[...] = val
+    tensor._array[...] = val
     return tensor
 
 
@@ -166,8 +166,8 @@ def eye_(tensor: Tensor) -> Tensor:
     _check(tensor, "eye_")
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
-    xp = backend.get_array_module(tensor.data)
-    tensor.data[...] = xp.eye(tensor.shape[0], tensor.shape[1], dtype=tensor.data.dtype)
+    xp = backend.get_array_module(tensor._array)
+    tensor._array[...] = xp.eye(tensor.shape[0], tensor.shape[1], dtype=tensor._array.dtype)
     return tensor
 
 

@@ -45,7 +45,7 @@ class Parameter(Tensor):
         if data is None:
             arr = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            arr = data.data
+            arr = data._array
         elif hasattr(data, "shape") and hasattr(data, "dtype"):
             arr = data
         else:
@@ -53,19 +53,21 @@ class Parameter(Tensor):
                 f"Parameter: data must be a Tensor or a backend array, got {type(data).__name__}; "
                 "wrap Python values first, e.g. Parameter(mt.tensor(values))"
             )
-        Tensor.__init__(self, arr, requires_grad=requires_grad)
+        self._init_array(arr)
+        if requires_grad:
+            self.requires_grad_(True)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self._array, self.requires_grad))
 
     def __deepcopy__(self, memo: dict) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
-        xp = backend.get_array_module(self.data)
-        result = Parameter(xp.array(self.data, copy=True), self.requires_grad)
+        xp = backend.get_array_module(self._array)
+        result = Parameter(xp.array(self._array, copy=True), self.requires_grad)
         memo[id(self)] = result
         return result
 
@@ -199,7 +201,7 @@ class _BackwardHookState:
         out = []
         for i, g in zip(self.input_positions, grads):
             r = new[i]
-            out.append(g if r is None else (r.data if isinstance(r, Tensor) else r))
+            out.append(g if r is None else (r._array if isinstance(r, Tensor) else r))
         return tuple(out)
 
     def _call_hooks(self, grad_input: tuple) -> tuple | None:
@@ -253,7 +255,7 @@ def _state_value_problem(value: Any, target: Any) -> str | None:
     shape, or a Python number for a 0-d target. Everything is checked here, before anything is copied.
     """
     expected = f"a Tensor or array of shape {tuple(target.shape)} ({target.dtype})"
-    arr = value.data if isinstance(value, Tensor) else value
+    arr = value._array if isinstance(value, Tensor) else value
     if isinstance(arr, (bool, int, float)):
         shape, kind = (), "f"
     elif hasattr(arr, "shape") and hasattr(arr, "dtype"):
@@ -269,7 +271,7 @@ def _state_value_problem(value: Any, target: Any) -> str | None:
 
 def _to_backend_array(value: Any, like: Any, key: str) -> Any:
     """A state_dict value (Tensor, NumPy or backend array, scalar) as an array on ``like``'s device."""
-    arr = value.data if isinstance(value, Tensor) else value
+    arr = value._array if isinstance(value, Tensor) else value
     if not hasattr(arr, "shape"):
         try:
             arr = np.asarray(arr)
@@ -288,7 +290,7 @@ def _copy_pending(pending: list) -> None:
     """Copy checked ``(target, array)`` pairs into their parameters/buffers, in place."""
     with no_grad():
         for target, arr in pending:
-            target.data[...] = arr
+            target._array[...] = arr
 
 
 class Module:
@@ -614,12 +616,12 @@ class Module:
             for p in m._parameters.values():
                 if p is None:
                     continue
-                p.data = fn(p.data)
+                p._array = fn(p._array)
                 if p.grad is not None:
-                    p.grad.data = fn(p.grad.data)
+                    p.grad._array = fn(p.grad._array)
             for b in m._buffers.values():
                 if b is not None:
-                    b.data = fn(b.data)
+                    b._array = fn(b._array)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -710,7 +712,7 @@ class Module:
                 )
                 continue
             try:
-                arr = _to_backend_array(value, target.data, key)
+                arr = _to_backend_array(value, target._array, key)
             except (TypeError, ValueError) as exc:
                 errors.append(f"While copying the parameter named {key!r}: {exc}")
                 continue

@@ -33,7 +33,7 @@ def clip_grad_norm_(
     0-d Tensor: a useful number to log when training diverges.
     """
     params = _as_list(parameters)
-    grads = [p.grad.data for p in params if p.grad is not None]
+    grads = [p.grad._array for p in params if p.grad is not None]
     max_norm = float(max_norm)
     norm_type = float(norm_type)
     if not grads:
@@ -61,7 +61,7 @@ def clip_grad_norm_(
     with no_grad():
         for p in params:
             if p.grad is not None:
-                p.grad.data *= clip_coef.astype(p.grad.data.dtype)
+                p.grad._array *= clip_coef.astype(p.grad._array.dtype)
     return Tensor._from_array(xp.asarray(total))
 
 
@@ -70,8 +70,8 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            xp = backend.get_array_module(p.grad.data)
-            xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            xp = backend.get_array_module(p.grad._array)
+            xp.clip(p.grad._array, -clip_value, clip_value, out=p.grad._array)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -79,8 +79,8 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     params = list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: got no parameters")
-    xp = backend.get_array_module(params[0].data)
-    return Tensor._from_array(xp.concatenate([p.data.reshape(-1) for p in params]))
+    xp = backend.get_array_module(params[0]._array)
+    return Tensor._from_array(xp.concatenate([p._array.reshape(-1) for p in params]))
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
@@ -94,7 +94,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = p.numel()
-        p.data[...] = vec.data[offset : offset + n].reshape(p.shape)
+        p._array[...] = vec._array[offset : offset + n].reshape(p.shape)
         offset += n
 
 

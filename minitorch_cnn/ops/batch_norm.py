@@ -156,10 +156,10 @@ def batch_norm(
                 f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}; "
                 "use a batch of at least 2 samples (or call model.eval())"
             )
-    rm = running_mean.data if (running_mean is not None and training) else None
-    rv = running_var.data if (running_var is not None and training) else None
+    rm = running_mean._array if (running_mean is not None and training) else None
+    rv = running_var._array if (running_var is not None and training) else None
     if not use_batch_stats:
-        rm, rv = running_mean.data, running_var.data
+        rm, rv = running_mean._array, running_var._array
     return BatchNormFunction.apply(
         input, weight, bias, rm, rv, use_batch_stats=use_batch_stats, momentum=momentum, eps=eps
     )

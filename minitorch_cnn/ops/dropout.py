@@ -38,7 +38,7 @@ class DropoutFunction(Function):
 
 def _dropout_mask(input: Tensor, p: float, shape: tuple) -> Any:
     """Zeros with probability ``p`` and ``1 / (1 - p)`` elsewhere, so the expected output equals the input."""
-    dev = backend.device_of(input.data)
+    dev = backend.device_of(input._array)
     rng = backend.random_state(dev)
     dtype = input.dtype
     if dev.type == "cuda":

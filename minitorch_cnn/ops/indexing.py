@@ -106,6 +106,6 @@ def normalize_key(key: Any, to_backend: Any) -> Any:
         return tuple(normalize_key(k, to_backend) for k in key)
     if isinstance(key, list):
         return to_backend(key)
-    if hasattr(key, "data") and hasattr(key, "grad_fn"):
-        return key.data
+    if hasattr(key, "_array") and hasattr(key, "grad_fn"):
+        return key._array
     return key

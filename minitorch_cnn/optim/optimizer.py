@@ -15,7 +15,7 @@ An optimizer updates parameters from their ``.grad`` after ``loss.backward()``::
                {"params": model.classifier.parameters()}], lr=1e-2)
 
 ``state[p]`` holds per-parameter buffers (momentum, Adam's moments). Updates are plain array
-arithmetic on ``p.data`` (no graph is recorded).
+arithmetic on the parameters' backend arrays, ``p._array`` (no graph is recorded).
 
 **Checkpoints.** ``state_dict()`` returns::
 
@@ -61,7 +61,7 @@ _SCALAR_STATE_KEYS = frozenset({"step"})
 def _host_scalar(v: Any) -> Any:
     """0-d array / numpy scalar -> Python scalar; 1-d array -> tuple; others unchanged."""
     if isinstance(v, Tensor):
-        v = backend.to_numpy(v.data)
+        v = backend.to_numpy(v._array)
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, np.ndarray):
@@ -181,7 +181,7 @@ class Optimizer:
                         f"{self._where(gi, pi, p)}: .grad must be a Tensor, got {type(grad).__name__}; assign "
                         f"a Tensor of shape {tuple(p.shape)} (e.g. mt.tensor(array)) or None"
                     )
-                g, x = grad.data, p.data
+                g, x = grad._array, p._array
                 if g.shape != x.shape:
                     raise RuntimeError(
                         f"{self._where(gi, pi, p)}: its .grad has shape {tuple(g.shape)}, expected the "
@@ -217,9 +217,9 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad._array
             p._version_counter.bump()  # the update changes p in place, as PyTorch's step does
-            yield p, p.data, (-g if group.get("maximize", False) else g)
+            yield p, p._array, (-g if group.get("maximize", False) else g)
 
     # ------------------------------------------------------------------------------------------
     # Checkpoints
@@ -275,7 +275,7 @@ class Optimizer:
                 if k in _SCALAR_STATE_KEYS or not hasattr(v, "shape") and not isinstance(v, Tensor):
                     entry[k] = _host_scalar(v)
                     continue
-                arr = v.data if isinstance(v, Tensor) else v
+                arr = v._array if isinstance(v, Tensor) else v
                 if tuple(arr.shape) != tuple(p.shape):
                     raise ValueError(
                         f"loaded optimizer state {k!r} of parameter {j} has shape {tuple(arr.shape)}, the "
@@ -293,7 +293,7 @@ class Optimizer:
 
 def _host_list(v: Any) -> Any:
     if isinstance(v, Tensor):
-        return backend.to_numpy(v.data)
+        return backend.to_numpy(v._array)
     if hasattr(v, "shape") and not isinstance(v, np.ndarray):
         return backend.to_numpy(v)
     return v

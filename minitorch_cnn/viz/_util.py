@@ -82,13 +82,13 @@ def preserve_state(model: Any) -> Iterator[Any]:
     """
     from .. import backend
 
-    saved = [(b, b.data.copy()) for b in model.buffers() if b is not None]
+    saved = [(b, b._array.copy()) for b in model.buffers() if b is not None]
     rng = backend.get_rng_state()
     try:
         yield model
     finally:
         for b, arr in saved:
-            b.data = arr
+            b._array = arr
         backend.set_rng_state(rng)
 
 

@@ -39,4 +39,4 @@ def feature_maps(model: Any, layer: str | Any, x: Any) -> np.ndarray:
     out = captured[0]
     if isinstance(out, (tuple, list)):
         out = out[0]
-    return to_numpy(out.data).copy()
+    return to_numpy(out._array).copy()

@@ -35,7 +35,7 @@ def filters(conv_layer: Any, normalize: bool = True, model: Any = None) -> np.nd
             f"filters: expected a Conv2d-like layer with a 4-d weight (C_out, C_in, kh, kw); "
             f"{type(conv_layer).__name__} has weight shape {shape}"
         )
-    k = to_numpy(w.data).astype(np.float64)
+    k = to_numpy(w._array).astype(np.float64)
     if not normalize:
         return k.copy()
     lo = k.min(axis=(1, 2, 3), keepdims=True)

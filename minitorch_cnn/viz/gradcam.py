@@ -130,10 +130,10 @@ class GradCAM:
             raise RuntimeError(f"GradCAM: layer {self.layer_name!r} was not called during the forward pass")
         self.targets = resolve_target(logits, target)
         class_score(logits, self.targets).backward()
-        A = to_numpy(self._acts[0].data).astype(np.float64)
+        A = to_numpy(self._acts[0]._array).astype(np.float64)
         if A.ndim != 4:
             raise ValueError(f"GradCAM: layer {self.layer_name!r} must output (N, K, h, w) maps, got {A.shape}")
-        G = to_numpy(self._grads[0].data).astype(np.float64) if self._grads else np.zeros_like(A)
+        G = to_numpy(self._grads[0]._array).astype(np.float64) if self._grads else np.zeros_like(A)
         self.activations, self.gradients = A, G
         # BEGIN SOLUTION 5.2
         weights = G.mean(axis=(2, 3))  # alpha_k

@@ -192,11 +192,11 @@ class _Builder:
             lines.append("output")
         lines.append(f"{_shape(t.shape)} {t.dtype}")
         if self.values:
-            lines.append(f"data {_values(t.data)}")
+            lines.append(f"data {_values(t._array)}")
             g = t.grad
-            lines.append("grad " + (_values(g.data) if g is not None else "-"))
+            lines.append("grad " + (_values(g._array) if g is not None else "-"))
         elif self.show_grads and t.grad is not None:
-            g = to_numpy(t.grad.data)
+            g = to_numpy(t.grad._array)
             lines.append(f"grad {_shape(g.shape)} |g|={np.linalg.norm(g.ravel()):.4g}")
         return "\\n".join(lines)
 
@@ -302,8 +302,8 @@ class _Builder:
         by_owner: dict[tuple, str] = {}
         for key, (t, _, _) in tensors.items():
             if ("t", key) in self.ids:
-                by_array.setdefault(id(t.data), self.ids[("t", key)])
-                by_owner.setdefault((id(_owner(t.data)), tuple(t.shape)), self.ids[("t", key)])
+                by_array.setdefault(id(t._array), self.ids[("t", key)])
+                by_owner.setdefault((id(_owner(t._array)), tuple(t.shape)), self.ids[("t", key)])
         for n in nodes:
             if vertex[id(n)][0] != "op":
                 continue

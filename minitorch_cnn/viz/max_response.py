@@ -93,7 +93,7 @@ class _ChannelProbe:
         if not need_grad:
             return float(act.item()), None
         act.backward()
-        return float(act.item()), leaf.grad.data
+        return float(act.item()), leaf.grad._array
 
     def remove(self) -> None:
         self._handle.remove()
@@ -136,7 +136,7 @@ def max_filter_response(
     shape = _check_arguments(steps, lr, jitter, decay, blur, input_shape)
     probe = _ChannelProbe(model, layer, channel)
     rng = np.random.default_rng(seed)
-    x = Tensor._from_array(init_scale * rng.standard_normal((1, *shape)).astype(np.float32)).to(model_device(model)).data
+    x = Tensor._from_array(init_scale * rng.standard_normal((1, *shape)).astype(np.float32)).to(model_device(model))._array
     xp = get_array_module(x)
     history: list[float] = []
     try:

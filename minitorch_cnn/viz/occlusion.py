@@ -60,7 +60,7 @@ def patch_positions(size: int, patch: int, stride: int) -> list[int]:
 
 def _probs(model: Any, imgs: Any) -> np.ndarray:
     logits = model(Tensor._from_array(imgs))
-    return to_numpy(logits.softmax(dim=1).data)
+    return to_numpy(logits.softmax(dim=1)._array)
 
 
 def occlusion_sensitivity(
@@ -88,7 +88,7 @@ def occlusion_sensitivity(
     for p in patch_sizes:
         if not 1 <= int(p) <= min(H, W):
             raise ValueError(f"occlusion_sensitivity: patch size {p} must be in [1, {min(H, W)}] for a {H}x{W} image")
-    data = x.data
+    data = x._array
     xp = get_array_module(data)
     results: dict[int, OcclusionResult] = {}
     with eval_mode(model), no_grad():

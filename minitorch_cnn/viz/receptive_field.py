@@ -521,7 +521,7 @@ def inverse_image(model: Any, input_size: Sequence[int], layer: str, unit_positi
             out[:, :, i, j].sum().backward()
     finally:
         handle.remove()
-    g = np.abs(to_numpy(x.grad.data)).sum(axis=(0, 1))
+    g = np.abs(to_numpy(x.grad._array)).sum(axis=(0, 1))
     rows = np.nonzero(g.sum(axis=1))[0]
     cols = np.nonzero(g.sum(axis=0))[0]
     if rows.size == 0:

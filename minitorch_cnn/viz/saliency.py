@@ -23,7 +23,7 @@ def resolve_target(logits: Tensor, target: int | Sequence[int] | None) -> np.nda
     """One class index per sample: ``None`` = the predicted class, an int = the same for all."""
     n, k = logits.shape[0], logits.shape[-1]
     if target is None:
-        return to_numpy(logits.data).reshape(n, k).argmax(axis=1)
+        return to_numpy(logits._array).reshape(n, k).argmax(axis=1)
     t = np.broadcast_to(np.asarray(target, dtype=np.int64).reshape(-1), (n,)).copy()
     if t.min() < 0 or t.max() >= k:
         raise ValueError(f"target {target!r} is out of range for a model with {k} classes")
@@ -32,7 +32,7 @@ def resolve_target(logits: Tensor, target: int | Sequence[int] | None) -> np.nda
 
 def class_score(logits: Tensor, target: np.ndarray) -> Tensor:
     """``sum_n logits[n, target[n]]`` as a graph-connected scalar (a one-hot mask, then sum)."""
-    xp = get_array_module(logits.data)
+    xp = get_array_module(logits._array)
     onehot = np.zeros(logits.shape, dtype=logits.dtype)
     onehot[np.arange(logits.shape[0]), target] = 1
     return (logits * Tensor._from_array(xp.asarray(onehot))).sum()
@@ -51,5 +51,5 @@ def saliency(model: Any, x: Any, target: int | Sequence[int] | None = None) -> n
             raise ValueError(f"saliency: the model must return logits (N, classes), got {tuple(logits.shape)}")
         class_score(logits, resolve_target(logits, target)).backward()
     # BEGIN SOLUTION 5.4
-    return np.abs(to_numpy(leaf.grad.data)).max(axis=1)
+    return np.abs(to_numpy(leaf.grad._array)).max(axis=1)
     # END SOLUTION

@@ -71,7 +71,7 @@ def saved_bytes(outputs: Sequence[Any], exclude: Sequence[Any] = ()) -> int:
         values = list(ctx.saved_tensors)
         values += [v for k, v in vars(ctx).items() if k not in ("saved_tensors", "needs_input_grad")]
         for v in values:
-            v = getattr(v, "data", v) if not _is_array(v) else v
+            v = getattr(v, "_array", v) if not _is_array(v) else v
             if not _is_array(v):
                 continue
             owner = _owner(v)
@@ -255,8 +255,8 @@ def _measure(model: Any, input_size: Any, batch: int, dev: Any, dtypes: Any) -> 
     xs = _make_inputs(input_size, batch, dev, dtypes)
     with preserve_state(model):
         tr = trace(model, *xs)
-    exclude = [p.data for p in model.parameters()] + [b.data for b in model.buffers() if b is not None]
-    exclude += [x.data for x in tr.inputs]
+    exclude = [p._array for p in model.parameters()] + [b._array for b in model.buffers() if b is not None]
+    exclude += [x._array for x in tr.inputs]
     return tr, saved_bytes(tr.outputs, exclude)
 
 
@@ -338,8 +338,8 @@ def _totals(model: Any, tr: Trace, act_bytes: int, per_batch: Any, shown_batch: 
     trainable = sum(size[k] for k, (_, ok, _) in unique.items() if ok)
     frozen = sum(int(np.prod(p.shape)) for p in {id(p): p for p in model.parameters()}.values()
                  if not p.requires_grad)
-    params_bytes = sum(int(t.data.nbytes) for t, _, _ in unique.values())
-    input_bytes = sum(per_batch(int(x.data.nbytes)) for x in tr.inputs)
+    params_bytes = sum(int(t._array.nbytes) for t, _, _ in unique.values())
+    input_bytes = sum(per_batch(int(x._array.nbytes)) for x in tr.inputs)
     totals = {
         "total_params": total, "trainable_params": trainable, "non_trainable_params": total - trainable,
         "frozen_params": frozen, "mult_adds": per_batch(sum(m for _, m in _declared_mult_adds(tr))),

@@ -185,7 +185,7 @@ def _same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
 
 def _nan_cnn() -> FashionCNN:
     model = FashionCNN(image_size=8)
-    model.features[0].weight.data.reshape(-1)[:3] = np.nan
+    model.features[0].weight._array.reshape(-1)[:3] = np.nan
     return model
 
 
@@ -301,7 +301,7 @@ def test_ln_structured_n0_is_pytorchs_count_of_nonzeros() -> None:
     from minitorch_cnn.compress.prune import ln_structured
 
     conv = mt.nn.Conv2d(1, 3, 1, bias=False)
-    conv.weight.data[...] = np.array([5.0, 0.0, 1.0], dtype=np.float32).reshape(3, 1, 1, 1)
+    conv.weight._array[...] = np.array([5.0, 0.0, 1.0], dtype=np.float32).reshape(3, 1, 1, 1)
     ln_structured(conv, "weight", 1, n=0, dim=0)  # norm 0 for filter 1 (no non-zero entry)
     assert conv.weight.detach().numpy().reshape(-1).tolist() == [5.0, 0.0, 1.0]
     ln_structured(conv, "weight", 1, n=0, dim=0)  # a tie of count 1: the first alive one goes

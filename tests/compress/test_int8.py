@@ -24,7 +24,7 @@ def _calibrated(device: str = "cpu", observer: type = qat.MovingAverageMinMaxObs
 
 def _layer_inputs(model: nn.Module, kinds: tuple) -> list:
     seen: list = []
-    hooks = [m.register_forward_pre_hook(lambda m, a: seen.append(a[0].data)) for m in model.modules()
+    hooks = [m.register_forward_pre_hook(lambda m, a: seen.append(a[0]._array)) for m in model.modules()
              if isinstance(m, kinds)]
     return seen, hooks
 
@@ -53,10 +53,10 @@ def test_accumulator_is_int32_and_equals_the_loop_reference() -> None:
     x = np.random.default_rng(0).normal(size=(1, 32, 4, 4)).astype(np.float32)
     acc = conv.accumulate(x)
     assert acc.dtype == np.int32
-    centred = (conv.input_codes(x) - conv.input_zero_point.data).astype(np.float64)
-    ref = conv_nd_reference(centred, conv.weight_codes.data.astype(np.float64), None, (1, 1), ((1, 1), (1, 1)))
+    centred = (conv.input_codes(x) - conv.input_zero_point._array).astype(np.float64)
+    ref = conv_nd_reference(centred, conv.weight_codes._array.astype(np.float64), None, (1, 1), ((1, 1), (1, 1)))
     np.testing.assert_array_equal(acc, ref.astype(np.int64))
-    assert conv.weight_codes.data.dtype == np.int8
+    assert conv.weight_codes._array.dtype == np.int8
 
 
 def test_convert_refuses_an_unfrozen_model() -> None:

@@ -60,8 +60,8 @@ def test_ln_structured_removes_whole_filters() -> None:
 def test_global_ranks_across_layers_and_accepts_a_model() -> None:
     net = nn.Sequential(nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 10))
     with mt.no_grad():
-        net[0].weight.data[...] = 0.01 * np.sign(net[0].weight.data)  # all small
-        net[2].weight.data[...] = 1.0
+        net[0].weight._array[...] = 0.01 * np.sign(net[0].weight._array)  # all small
+        net[2].weight._array[...] = 1.0
     prune.global_unstructured(net, amount=0.5)
     assert _zeros(net[0].weight) == 100 and _zeros(net[2].weight) == 0
     net2 = nn.Sequential(nn.Linear(10, 10), nn.Linear(10, 10))

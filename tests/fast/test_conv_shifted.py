@@ -29,7 +29,7 @@ def t(a: np.ndarray, device: str, dtype: object = mt.float64, requires_grad: boo
 
 
 def host(x: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(x.detach().data)
+    return backend.to_numpy(x.detach()._array)
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ def test_fashion_cnn_forward_backward_and_eval() -> None:
     nn.functional.cross_entropy(out, mt.tensor([0, 1, 2, 3])).backward()
     assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
     model.eval()
-    a = backend.to_numpy(model(x).data)
-    b = backend.to_numpy(model(x[:1]).data)
+    a = backend.to_numpy(model(x)._array)
+    b = backend.to_numpy(model(x[:1])._array)
     np.testing.assert_allclose(a[:1], b, rtol=1e-4, atol=1e-5)  # eval: no dependence on the batch
     with pytest.raises(ValueError, match="unsqueeze"):
         model(mt.randn(4, 28, 28))
@@ -79,9 +79,9 @@ def test_channel_shuffle_permutation_and_gradient() -> None:
     x = mt.tensor(np.arange(6, dtype=np.float32).reshape(1, 6, 1, 1), requires_grad=True)
     y = models.channel_shuffle(x, 2)
     # channels [0 1 2 | 3 4 5] interleave to [0 3 1 4 2 5]
-    np.testing.assert_array_equal(backend.to_numpy(y.data).ravel(), [0, 3, 1, 4, 2, 5])
+    np.testing.assert_array_equal(backend.to_numpy(y._array).ravel(), [0, 3, 1, 4, 2, 5])
     (y * mt.tensor(np.arange(6, dtype=np.float32).reshape(1, 6, 1, 1))).sum().backward()
-    np.testing.assert_array_equal(backend.to_numpy(x.grad.data).ravel(), [0, 2, 4, 1, 3, 5])
+    np.testing.assert_array_equal(backend.to_numpy(x.grad._array).ravel(), [0, 2, 4, 1, 3, 5])
     with pytest.raises(ValueError, match="3 equal groups"):
         models.channel_shuffle(mt.randn(1, 4, 2, 2), 3)
 

@@ -14,7 +14,7 @@ from minitorch_cnn.testing import gradcheck
 
 
 def _np(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def _hand_bn_train(x: np.ndarray, gamma, beta, eps=1e-5):
@@ -33,8 +33,8 @@ def test_two_training_steps_then_eval_match_hand_computation(shape, device) -> N
     C = shape[1]
     bn = (nn.BatchNorm2d(C) if len(shape) == 4 else nn.BatchNorm1d(C)).double().to(device)
     gamma, beta = rng.uniform(0.5, 2, C), rng.uniform(-1, 1, C)
-    bn.weight.data[...] = backend.to_device(gamma, device)
-    bn.bias.data[...] = backend.to_device(beta, device)
+    bn.weight._array[...] = backend.to_device(gamma, device)
+    bn.bias._array[...] = backend.to_device(beta, device)
     rm, rv = np.zeros(C), np.ones(C)
     for step in range(2):
         x = rng.standard_normal(shape) * 3 + 2

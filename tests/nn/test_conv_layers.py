@@ -15,7 +15,7 @@ from minitorch_cnn.ops.conv_reference import conv_nd_reference, conv_transpose_n
 
 
 def host(x: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(x.detach().data)
+    return backend.to_numpy(x.detach()._array)
 
 
 def count(module: nn.Module) -> int:

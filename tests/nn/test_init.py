@@ -13,7 +13,7 @@ from minitorch_cnn.nn import init
 
 
 def _np(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def test_fans_of_linear_and_conv_weights() -> None:

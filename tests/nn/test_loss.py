@@ -15,7 +15,7 @@ from minitorch_cnn.testing import gradcheck
 
 
 def _np(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def _f64(a, device="cpu", grad=False):

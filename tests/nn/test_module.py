@@ -65,8 +65,8 @@ def test_shared_parameters_are_listed_once() -> None:
 def test_state_dict_round_trip_through_npz(tmp_path) -> None:
     mt.manual_seed(1)
     a = Net()
-    a.features[2].running_mean.data[...] = np.array([0.1, 0.2, 0.3], dtype=np.float32)
-    a.features[2].num_batches_tracked.data[...] = 7
+    a.features[2].running_mean._array[...] = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    a.features[2].num_batches_tracked._array[...] = 7
     sd = a.state_dict()
     assert "scratch" not in sd and "features.2.num_batches_tracked" in sd
     assert len(sd) == 7 + 4  # 7 parameters + steps + 3 BatchNorm buffers
@@ -81,7 +81,7 @@ def test_state_dict_round_trip_through_npz(tmp_path) -> None:
         np.testing.assert_array_equal(va.detach().numpy(), vb.detach().numpy())
     assert b.features[2].num_batches_tracked.dtype == np.int64
     # values are copied, not aliased
-    a.head.weight.data[...] = 0
+    a.head.weight._array[...] = 0
     assert np.abs(b.head.weight.detach().numpy()).sum() > 0
 
 
@@ -252,7 +252,7 @@ def test_seeded_construction_is_reproducible() -> None:
     mt.manual_seed(3)
     b = nn.Linear(5, 4)
     np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
-    assert backend.device_of(a.weight.data) == "cpu"
+    assert backend.device_of(a.weight._array) == "cpu"
 
 
 def test_deepcopy_and_pickle_keep_parameters_independent() -> None:
@@ -262,7 +262,7 @@ def test_deepcopy_and_pickle_keep_parameters_independent() -> None:
     net = Net()
     clone = copy.deepcopy(net)
     assert isinstance(clone.head.weight, nn.Parameter) and clone.head.weight is not net.head.weight
-    clone.head.weight.data[...] = 0
+    clone.head.weight._array[...] = 0
     assert np.abs(net.head.weight.detach().numpy()).sum() > 0
     restored = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(restored.head.weight.detach().numpy(), net.head.weight.detach().numpy())

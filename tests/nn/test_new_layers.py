@@ -30,7 +30,7 @@ def t(a, device: str, requires_grad: bool = False) -> mt.Tensor:
 
 
 def host(x: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(x.detach().data)
+    return backend.to_numpy(x.detach()._array)
 
 
 def _against_oracle(name: str, fn, device: str, rtol: float = 1e-10, atol: float = 1e-12) -> None:

@@ -16,7 +16,7 @@ from minitorch_cnn.nn.utils import (
 
 
 def _np(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def _params_with_grads(device="cpu"):

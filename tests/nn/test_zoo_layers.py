@@ -19,7 +19,7 @@ KNOWN = np.load(Path(__file__).resolve().parents[1] / "models" / "data" / "zoo_l
 
 
 def _np(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def _t(a, device="cpu", grad=True):

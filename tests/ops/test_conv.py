@@ -34,7 +34,7 @@ def t(a: np.ndarray, device: str, dtype: object = mt.float64, requires_grad: boo
 
 
 def host(x: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(x.detach().data)
+    return backend.to_numpy(x.detach()._array)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -215,8 +215,8 @@ def test_gather_and_scatter_forms_of_the_input_gradient_agree(device: str, case:
     # col2im scatter form are the same linear map; 'auto' picks whichever moves fewer numbers
     x, w, _ = _arrays(case)
     y = F.conv2d(t(x, device), t(w, device), None, case["stride"], case["padding"], case["dilation"], case["groups"])
-    gy = mt.tensor(np.random.default_rng(case["seed"] + 1).normal(size=y.shape), dtype=mt.float64, device=device).data
-    wd = t(w, device).data
+    gy = mt.tensor(np.random.default_rng(case["seed"] + 1).normal(size=y.shape), dtype=mt.float64, device=device)._array
+    wd = t(w, device)._array
     kw = dict(in_shape=x.shape, stride=case["stride"], pads=case["pads"], dilation=case["dilation"],
               groups=case["groups"])
     tpads = []

@@ -33,7 +33,7 @@ def wrap(a: np.ndarray, device: str, requires_grad: bool = True) -> mt.Tensor:
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def away_from(a: np.ndarray, points: tuple = (0.0,), margin: float = 0.05) -> np.ndarray:

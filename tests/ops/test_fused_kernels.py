@@ -12,7 +12,7 @@ from minitorch_cnn.nn import functional as F
 
 
 def _np(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def _f64(a, device="cpu"):

@@ -27,7 +27,7 @@ def wrap(a: np.ndarray, device: str, requires_grad: bool = True) -> mt.Tensor:
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 X = np.arange(60.0).reshape(3, 4, 5) / 7.0

@@ -28,7 +28,7 @@ def wrap(a: np.ndarray, device: str, requires_grad: bool = True) -> mt.Tensor:
 
 
 def host(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def t(a: np.ndarray, device: str, requires_grad: bool = False) -> mt.Tensor:
 
 
 def host(x: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(x.detach().data)
+    return backend.to_numpy(x.detach()._array)
 
 
 @st.composite

@@ -22,7 +22,7 @@ ORACLE = json.loads((Path(__file__).parent / "oracle" / "pixel_shuffle.json").re
 
 
 def _np(t: mt.Tensor) -> np.ndarray:
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 @pytest.mark.parametrize("case", ORACLE["cases"], ids=lambda c: f"{c['op']}{tuple(np.shape(c['input']))}r{c['factor']}")

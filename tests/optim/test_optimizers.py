@@ -11,7 +11,7 @@ from minitorch_cnn import backend, nn, optim
 
 
 def _np(t):
-    return backend.to_numpy(t.data)
+    return backend.to_numpy(t._array)
 
 
 def _param(values, device="cpu"):

@@ -32,9 +32,9 @@ def test_conv_rf_arithmetic() -> None:
 def _cam_model() -> nn.Sequential:
     """conv 1x1 making channels (x, -x) -> global average -> logits (mean x, 2 mean(-x))."""
     model = nn.Sequential(nn.Conv2d(1, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 2, bias=False))
-    model[0].weight.data[...] = np.array([1.0, -1.0], dtype=np.float32).reshape(2, 1, 1, 1)
-    model[0].bias.data[...] = 0.0
-    model[3].weight.data[...] = np.array([[1.0, 0.0], [0.0, 2.0]], dtype=np.float32)
+    model[0].weight._array[...] = np.array([1.0, -1.0], dtype=np.float32).reshape(2, 1, 1, 1)
+    model[0].bias._array[...] = 0.0
+    model[3].weight._array[...] = np.array([[1.0, 0.0], [0.0, 2.0]], dtype=np.float32)
     return model
 
 
@@ -78,7 +78,7 @@ def test_occlusion_map_average() -> None:
 def test_saliency_linear_model() -> None:
     model = nn.Sequential(nn.Flatten(), nn.Linear(2 * 3 * 3, 3))
     w = np.random.default_rng(0).standard_normal((3, 18)).astype(np.float32)
-    model[1].weight.data[...] = w
+    model[1].weight._array[...] = w
     sal = saliency(model, mt.randn(2, 2, 3, 3), target=1)
     want = np.abs(w[1].reshape(2, 3, 3)).max(axis=0)  # d score_1 / d x = W[1], whatever x is
     np.testing.assert_allclose(sal, np.stack([want, want]), rtol=1e-6)
