@@ -106,12 +106,12 @@ def _capture(model: Any, names: list[str], x: Any) -> tuple[dict, dict, np.ndarr
     for n in names:
         def hook(m: Any, inp: tuple, out: Any, n: str = n) -> None:
             if n not in outs:
-                outs[n] = to_numpy(out.data).astype(np.float32)
-                ins[n] = to_numpy(inp[0].data).astype(np.float32)
+                outs[n] = to_numpy(out._array).astype(np.float32)
+                ins[n] = to_numpy(inp[0]._array).astype(np.float32)
         handles.append(mods[n].register_forward_hook(hook))
     try:
         with mt.no_grad():
-            logits = to_numpy(model(x).data).astype(np.float64)
+            logits = to_numpy(model(x)._array).astype(np.float64)
     finally:
         for h in handles:
             h.remove()
@@ -184,7 +184,7 @@ def _drill(model: Any, name: str, kind: str, inp: np.ndarray, channels: list[int
             from ..backend import to_numpy
 
             p = mod._reversed_padding_repeated_twice
-            padded = to_numpy(nn.functional.pad(mt.tensor(inp), tuple(p), mode=mode).data)
+            padded = to_numpy(nn.functional.pad(mt.tensor(inp), tuple(p), mode=mode)._array)
             frame = [[p[2], p[3]], [p[0], p[1]]]
         else:
             padded = np.pad(inp, ((0, 0), (0, 0), tuple(pads[0]), tuple(pads[1])))
@@ -194,8 +194,8 @@ def _drill(model: Any, name: str, kind: str, inp: np.ndarray, channels: list[int
             return None
         from ..backend import to_numpy
 
-        w = to_numpy(mod.weight.data).astype(np.float32)[channels]
-        b = (to_numpy(mod.bias.data).astype(np.float32)[channels] if getattr(mod, "bias", None) is not None
+        w = to_numpy(mod.weight._array).astype(np.float32)[channels]
+        b = (to_numpy(mod.bias._array).astype(np.float32)[channels] if getattr(mod, "bias", None) is not None
              else np.zeros(len(channels), np.float32))
         return {"kind": "conv", "input": encode(padded.astype(np.float32)), "weight": encode(w),
                 "bias": [float(v) for v in b], "kernel": list(win.kernel), "stride": list(win.stride),
@@ -249,7 +249,7 @@ def _unit_grads(model: Any, name: str, x: np.ndarray, channels: list[int], argma
             (out * mt.tensor(mask)).sum().backward()
     finally:
         h.remove()
-    g = to_numpy(rep.grad.data).astype(np.float64).sum(axis=1)  # (K*N, H, W)
+    g = to_numpy(rep.grad._array).astype(np.float64).sum(axis=1)  # (K*N, H, W)
     codes, scales = [], []
     for k in range(K):
         for n in range(N):
@@ -400,7 +400,7 @@ def occlusion_all_classes(model: Any, x: np.ndarray, patch: int, stride: int) ->
     rows, cols = patch_positions(H, patch, stride), patch_positions(W, patch, stride)
     corners = [(r, c) for r in rows for c in cols]
     with eval_mode(model), mt.no_grad():
-        base = to_numpy(model(mt.tensor(x)).softmax(dim=1).data).astype(np.float64)
+        base = to_numpy(model(mt.tensor(x)).softmax(dim=1)._array).astype(np.float64)
         total = np.zeros((N, base.shape[1], H, W))
         count = np.zeros((H, W))
         for n in range(N):
@@ -408,7 +408,7 @@ def occlusion_all_classes(model: Any, x: np.ndarray, patch: int, stride: int) ->
             for k, (r, c) in enumerate(corners):
                 imgs[k, :, r : r + patch, c : c + patch] = 0.0
             for b0 in range(0, len(corners), 64):
-                probs = to_numpy(model(mt.tensor(imgs[b0 : b0 + 64])).softmax(dim=1).data).astype(np.float64)
+                probs = to_numpy(model(mt.tensor(imgs[b0 : b0 + 64])).softmax(dim=1)._array).astype(np.float64)
                 for k in range(len(probs)):
                     r, c = corners[b0 + k]
                     total[n, :, r : r + patch, c : c + patch] += (base[n] - probs[k])[:, None, None]

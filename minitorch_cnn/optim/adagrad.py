@@ -49,9 +49,9 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Any, group: dict) -> dict:
         state = self.state[p]
         if not state:
-            xp = get_array_module(p.data)
+            xp = get_array_module(p._array)
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(p._array, group["initial_accumulator_value"])
         return state
 
     def _update_group(self, group: dict) -> None:

@@ -89,8 +89,8 @@ def _to_chw(img: Any, who: str) -> tuple[Any, Callable[[Any], Any]]:
         if img.ndim < 2:
             raise ValueError(f"{who}: a Tensor image needs at least 2 dimensions (H, W), got shape {img.shape}")
         if img.ndim == 2:
-            return img.data[None], lambda a: Tensor(a[0])
-        return img.data, Tensor
+            return img._array[None], lambda a: Tensor._from_array(a[0])
+        return img._array, Tensor._from_array
     if _is_pil(img):
         arr = np.asarray(img)
         mode, palette = img.mode, img.getpalette() if img.mode == "P" else None
@@ -318,7 +318,7 @@ class ToTensor:
         chw = np.ascontiguousarray((arr[:, :, None] if arr.ndim == 2 else arr).transpose(2, 0, 1))
         if chw.dtype == np.uint8:
             chw = chw.astype(np.float32) / np.float32(255)
-        return Tensor(chw)
+        return Tensor._from_array(chw)
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -331,7 +331,7 @@ class PILToTensor:
         if not _is_pil(pic):
             raise TypeError(f"PILToTensor: pic should be a PIL image, got {type(pic).__name__}")
         arr = _pil_array(pic)
-        return Tensor(np.ascontiguousarray((arr[:, :, None] if arr.ndim == 2 else arr).transpose(2, 0, 1)))
+        return Tensor._from_array(np.ascontiguousarray((arr[:, :, None] if arr.ndim == 2 else arr).transpose(2, 0, 1)))
 
     def __repr__(self) -> str:
         return "PILToTensor()"
@@ -347,7 +347,7 @@ class ToPILImage:
     def __call__(self, pic: Any) -> Any:
         Image = require_pil("ToPILImage")
         if isinstance(pic, Tensor):
-            arr = backend.to_numpy(pic.data)
+            arr = backend.to_numpy(pic._array)
             arr = arr[None] if arr.ndim == 2 else arr
             arr = arr.transpose(1, 2, 0)
         elif isinstance(pic, np.ndarray):
@@ -382,7 +382,7 @@ class Normalize:
         if not isinstance(tensor, Tensor):
             raise TypeError(f"Normalize: expected a Tensor (C, H, W), got {type(tensor).__name__}; "
                             "apply ToTensor() first")
-        x = tensor.data
+        x = tensor._array
         if x.dtype.kind != "f":
             raise TypeError(f"Normalize: the Tensor must be floating point, got {x.dtype}; apply ToTensor() "
                             "(or .float()) first")
@@ -392,7 +392,7 @@ class Normalize:
         xp = get_array_module(x)
         mean = xp.asarray(self.mean.astype(x.dtype)).reshape(-1, 1, 1)
         std = xp.asarray(self.std.astype(x.dtype)).reshape(-1, 1, 1)
-        return Tensor((x - mean) / std)
+        return Tensor._from_array((x - mean) / std)
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean.tolist()}, std={self.std.tolist()})"

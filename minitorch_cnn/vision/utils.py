@@ -26,7 +26,7 @@ __all__ = ["make_grid", "save_image"]
 
 def _as_array(tensor: Any) -> Any:
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor._array
     if isinstance(tensor, (list, tuple)):
         if not tensor:
             raise ValueError("make_grid: got an empty list of images")
@@ -72,7 +72,7 @@ def make_grid(tensor: Any, nrow: int = 8, padding: int = 2, normalize: bool = Fa
         else:
             x = norm(x, value_range)
     if x.shape[0] == 1:
-        return Tensor(x[0])
+        return Tensor._from_array(x[0])
     nmaps = x.shape[0]
     xmaps = min(nrow, nmaps)
     ymaps = int(math.ceil(nmaps / xmaps))
@@ -81,7 +81,7 @@ def make_grid(tensor: Any, nrow: int = 8, padding: int = 2, normalize: bool = Fa
     for k in range(nmaps):
         y0, x0 = (k // xmaps) * height + padding, (k % xmaps) * width + padding
         grid[:, y0:y0 + height - padding, x0:x0 + width - padding] = x[k]
-    return Tensor(grid)
+    return Tensor._from_array(grid)
 
 
 def save_image(tensor: Any, fp: str | os.PathLike | IO[bytes], format: str | None = None, **kwargs: Any) -> None:
@@ -91,7 +91,7 @@ def save_image(tensor: Any, fp: str | os.PathLike | IO[bytes], format: str | Non
     written to directly. Values are taken to be in [0, 1] (``normalize=True`` rescales).
     """
     Image = require_pil("save_image")
-    grid = backend.to_numpy(make_grid(tensor, **kwargs).data).astype(np.float32)
+    grid = backend.to_numpy(make_grid(tensor, **kwargs)._array).astype(np.float32)
     ndarr = np.clip(grid * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     im = Image.fromarray(np.ascontiguousarray(ndarr[:, :, 0] if ndarr.shape[2] == 1 else ndarr))
     if isinstance(fp, (str, os.PathLike)):

@@ -48,10 +48,10 @@ def test_optimizer_trajectory_matches_pytorch(case) -> None:
     opt = getattr(optim, name)(arg, **kwargs)
     for step, expected in enumerate(ORACLE["optimizers"][case]):
         for p in params:
-            p.grad = mt.tensor(_grad(p.data, step))
+            p.grad = mt.tensor(_grad(p._array, step))
         opt.step()
         for p, want in zip(params, expected):
-            np.testing.assert_allclose(p.data.ravel(), want, rtol=1e-12, atol=1e-14, err_msg=f"{case} step {step}")
+            np.testing.assert_allclose(p._array.ravel(), want, rtol=1e-12, atol=1e-14, err_msg=f"{case} step {step}")
 
 
 def test_defaults_are_pytorchs() -> None:
@@ -85,9 +85,9 @@ def test_state_dict_round_trip_resumes_identically(tmp_path, name) -> None:
                 opt = getattr(optim, name)(params, lr=0.5)
                 opt.load_state_dict(mt.load(tmp_path / "opt.pt")["optimizer"])
             for p in params:
-                p.grad = mt.tensor(_grad(p.data, step))
+                p.grad = mt.tensor(_grad(p._array, step))
             opt.step()
-        return np.concatenate([p.data.ravel() for p in params])
+        return np.concatenate([p._array.ravel() for p in params])
 
     np.testing.assert_array_equal(run(True), run(False))
 

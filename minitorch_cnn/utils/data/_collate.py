@@ -38,7 +38,7 @@ def default_collate(batch: list) -> Any:
         raise ValueError(f"default_collate: expected a non-empty list of samples, got {batch!r:.100}")
     elem = batch[0]
     if isinstance(elem, Tensor):
-        arrays = [t.data for t in batch]
+        arrays = [t._array for t in batch]
         return _tensor(backend.get_array_module(arrays[0]).stack(arrays))
     if isinstance(elem, np.ndarray) or isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
         if np.asarray(elem).dtype.kind in "SaUO":

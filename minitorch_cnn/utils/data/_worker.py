@@ -84,7 +84,7 @@ class _Boxed:
 def box(batch: Any) -> Any:
     """Tensors -> picklable boxes of their host arrays, recursing into dict/list/tuple."""
     if isinstance(batch, Tensor):
-        return _Boxed(backend.to_numpy(batch.data))
+        return _Boxed(backend.to_numpy(batch._array))
     if isinstance(batch, dict):
         return {k: box(v) for k, v in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):
