@@ -496,6 +496,33 @@ if HAVE_MPL:
 print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.iterdir())}")
 
 # %% [markdown]
+# ## 6. Explore it yourself: the model explorer
+#
+# Everything above, for *your* model, in one page: `python -m minitorch_cnn.explore` writes a single
+# self-contained HTML file (no network needed; open it in any browser or hand it in) with every
+# layer's feature maps, the receptive field and input gradient of a clicked unit, the convolution's
+# arithmetic for a clicked output pixel (window x kernel, summed, plus bias = the activation), the
+# pooling windows, and Grad-CAM, saliency and occlusion for any class. Here a CNN trained for a few
+# seconds on 1,024 built-in images stands in for yours (its test accuracy is printed below: far
+# from a real run's); pass the `best.npz` of README's first command to see a trained network.
+# README's "Model explorer" describes each panel.
+
+# %%
+from minitorch_cnn import explore
+from minitorch_cnn.train import main as train_main
+
+run = OUT / "explorer_run"
+assert train_main(["--epochs", "1", "--limit", "1024", "--out", str(run), "--overwrite", "--no-progress"]) == 0
+page = OUT / "explorer.html"
+assert explore.main(["--checkpoint", str(run / "best.npz"), "--out", str(page), "--images", "8",
+                     "--overwrite"]) == 0
+if plotting.in_notebook():  # under the cell in Jupyter; a script just writes the file
+    from IPython.display import IFrame, display
+
+    display(IFrame(os.path.relpath(page), width="100%", height=900))
+print("open", page, "in a browser")
+
+# %% [markdown]
 # ## Summary
 #
 # * The autograd graph and the model summary show what a forward pass builds and what it costs.
@@ -529,30 +556,3 @@ print(f"done in {time.time() - start:.1f} s; files: {sorted(p.name for p in OUT.
 #
 # Chapter 8 (`tutorials/08_beyond_classification.py`) leaves single labels behind: sequences
 # with causal dilated convolutions, segmentation with a U-Net, and volumes with `Conv3d`.
-
-# %% [markdown]
-# ## Explore it yourself
-#
-# Everything above, for *your* model, in one page: `python -m minitorch_cnn.explore` writes a single
-# self-contained HTML file (no network needed; open it in any browser or hand it in) with every
-# layer's feature maps, the receptive field and input gradient of a clicked unit, the convolution's
-# arithmetic for a clicked output pixel (window x kernel, summed, plus bias = the activation), the
-# pooling windows, and Grad-CAM, saliency and occlusion for any class. Here a CNN trained for a few
-# seconds on 1,024 built-in images stands in for yours (its test accuracy is printed below: far
-# from a real run's); pass the `best.npz` of README's first command to see a trained network.
-# README's "Model explorer" describes each panel.
-
-# %%
-from minitorch_cnn import explore
-from minitorch_cnn.train import main as train_main
-
-run = OUT / "explorer_run"
-assert train_main(["--epochs", "1", "--limit", "1024", "--out", str(run), "--overwrite", "--no-progress"]) == 0
-page = OUT / "explorer.html"
-assert explore.main(["--checkpoint", str(run / "best.npz"), "--out", str(page), "--images", "8",
-                     "--overwrite"]) == 0
-if plotting.in_notebook():  # under the cell in Jupyter; a script just writes the file
-    from IPython.display import IFrame, display
-
-    display(IFrame(os.path.relpath(page), width="100%", height=900))
-print("open", page, "in a browser")
