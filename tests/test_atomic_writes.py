@@ -18,7 +18,10 @@ ALLOWED = {
     ("assignments/intake.py", "_pristine_package"): "builds the grader's own fresh temporary tree",
     ("assignments/intake.py", "build_graded_tree"): "builds the grader's own fresh temporary tree",
     ("assignments/jail.py", "_bind"): "creates an empty mount point in the sandbox's private tmpfs",
-    ("serialization.py", "save"): "safetensors' save returns bytes, written by atomic_write_bytes",
+    ("serialization.py", "_write"): "safetensors' save returns bytes, written by atomic_write_bytes",
+    ("serialization.py", "load"): "copies a file object's bytes into a fresh temporary folder to read it guarded",
+    ("vision/utils.py", "save_image"): "writes into a BytesIO for a path (then atomic_write_bytes), or into the "
+                                       "caller's own file object",
 }
 
 

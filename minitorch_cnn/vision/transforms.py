@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import get_array_module
+from ..ops._checks import is_int
 from ..tensors import Tensor
 
 __all__ = [
@@ -125,7 +126,7 @@ def get_image_size(img: Any) -> tuple[int, int]:
 
 
 def _pair(size: Any, who: str, name: str = "size") -> tuple[int, int]:
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+    if is_int(size):
         out = (int(size), int(size))
     elif isinstance(size, Sequence) and len(size) == 1:
         out = (int(size[0]), int(size[0]))
@@ -216,7 +217,7 @@ def resize(img: Any, size: Sequence[int], interpolation: str = "bilinear", antia
 
 def _padding4(padding: Any, who: str) -> tuple[int, int, int, int]:
     """torchvision's padding forms -> (left, top, right, bottom)."""
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
+    if is_int(padding):
         p = (int(padding),) * 4
     elif isinstance(padding, Sequence) and len(padding) == 1:
         p = (int(padding[0]),) * 4
@@ -425,7 +426,7 @@ class Resize:
                 raise ValueError(f"Resize: size must be a positive int or (h, w), got {size!r}")
             if len(size) == 2 and max_size is not None:
                 raise ValueError("Resize: max_size is only allowed when size is a single int (the shorter side)")
-        elif not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+        elif not is_int(size) or size < 1:
             raise ValueError(f"Resize: size must be a positive int or (h, w), got {size!r}")
         interpolation = getattr(interpolation, "value", interpolation)
         if interpolation not in ("bilinear", "nearest"):

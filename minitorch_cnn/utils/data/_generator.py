@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 
 from ... import backend
+from ...ops._checks import is_int
 
 
 def as_generator(generator: Any, who: str) -> np.random.Generator | None:
     """``None`` stays ``None``; a NumPy ``Generator`` is returned as is; an int seeds a new one."""
     if generator is None or isinstance(generator, np.random.Generator):
         return generator
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, (bool, np.bool_)):
+    if is_int(generator):
         if generator < 0:
             raise ValueError(f"{who}: a generator seed must be >= 0, got {generator}")
         return np.random.default_rng(int(generator))

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ...ops._checks import is_int
 from ._collate import default_collate, default_convert
 from ._generator import as_generator, draw_seed
 from ._worker import ExceptionWrapper, unbox, worker_loop
@@ -101,7 +102,7 @@ class DataLoader:
     ) -> None:
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, got {type(dataset).__name__}")
-        if not isinstance(num_workers, int) or isinstance(num_workers, bool):
+        if not is_int(num_workers):
             raise TypeError(f"num_workers option should be an int, got {num_workers!r}")
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")

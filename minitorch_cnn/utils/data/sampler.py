@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ...ops._checks import is_int
 from ._generator import as_generator, fresh
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
 
 
 def _positive_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value > 0
+    return is_int(value) and value > 0
 
 
 class Sampler:
