@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import get_array_module
+from ..data.transforms import Compose  # one Compose: it only chains callables, batch or single image
 from ..ops._checks import is_int
 from ..tensors import Tensor
 
@@ -258,25 +259,6 @@ def pad(img: Any, padding: Any, fill: float | Sequence[float] = 0, padding_mode:
 
 
 # -- the transforms ----------------------------------------------------------------------------------
-class Compose:
-    """Chain transforms: ``Compose([Resize(32), ToTensor(), Normalize((0.5,), (0.5,))])``."""
-
-    def __init__(self, transforms: Sequence[Callable]) -> None:
-        for t in transforms:
-            if not callable(t):
-                raise TypeError(f"Compose: every transform must be callable, got {t!r}")
-        self.transforms = list(transforms)
-
-    def __call__(self, img: Any) -> Any:
-        for t in self.transforms:
-            img = t(img)
-        return img
-
-    def __repr__(self) -> str:
-        inner = "".join(f"\n    {t!r}" for t in self.transforms)
-        return f"{type(self).__name__}({inner}\n)"
-
-
 class Lambda:
     """Wrap any function ``fn(img) -> img`` as a transform."""
 
