@@ -115,11 +115,14 @@ def _grade(*args: str, env: dict | None = None, timeout: float = 600) -> subproc
 
 
 def _sandbox_processes() -> list[int]:
+    """Live processes of a sandbox uid (a zombie, already dead and waiting to be reaped, does not count)."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and UID_BASE <= entry.stat().st_uid < UID_BASE + 100:
-                pids.append(int(entry.name))
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    pids.append(int(entry.name))
         except OSError:
             pass
     return pids
