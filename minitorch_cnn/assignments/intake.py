@@ -10,6 +10,7 @@ submission lacks keeps its stub, so that task is "not started". The submission's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -45,6 +46,12 @@ class Submission:
         return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def _graded_set() -> frozenset[str]:
+    return frozenset(graded_files())
+
+
+@functools.lru_cache(maxsize=1)
 def _by_basename() -> dict[str, str]:
     names: dict[str, list[str]] = {}
     for rel in graded_files():
@@ -60,7 +67,7 @@ def _match(name: str) -> str | None:
         return None
     if _PACKAGE in parts:
         rel = "/".join(parts[parts.index(_PACKAGE):])
-        return rel if rel in graded_files() else None
+        return rel if rel in _graded_set() else None
     return _by_basename().get(parts[-1]) if len(parts) == 1 else None
 
 

@@ -190,10 +190,15 @@ def _env(home: str) -> dict[str, str]:
             "MINITORCH_CNN_MALLOC": "0"}
 
 
+@functools.lru_cache(maxsize=1)
+def _runner_source() -> str:
+    return _RUNNER.read_text(encoding="utf-8")
+
+
 def _command(tree: Path, work: Path, limits: SandboxLimits, tasks: int, iso: Isolation,
              uid: int | None) -> tuple[list[str], dict[str, str] | None, dict[str, int]]:
     """The argv of one child, its environment, and the limits the runner applies itself."""
-    runner = _RUNNER.read_text(encoding="utf-8")
+    runner = _runner_source()
     rlimits = _limits(limits, tasks, iso.mode)
     if iso.mode == "plain":
         home = work / "home"
