@@ -46,7 +46,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict:
     """Counts the calls of every fast forward/backward (the real kernels still run)."""
     counts: dict = {}
     for name in ("conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward", "batch_norm_forward",
-                 "batch_norm_backward"):
+                 "batch_norm_backward", "relu_forward", "relu_backward"):
         original = getattr(fast, name)
 
         def spy(*args, _name=name, _original=original, **kwargs):
@@ -117,6 +117,18 @@ def test_batch_norm_fast_equals_textbook(device: str, shape: tuple, training: bo
     for a, b in zip(stats[True], stats[False]):  # the running statistics are updated alike
         np.testing.assert_allclose(a, b, **TOL[dtype])
     assert calls.get("batch_norm_forward") == 1 and calls.get("batch_norm_backward") == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, big", [((16, 32, 28, 28), True), ((3, 4, 5), False)], ids=str)
+def test_relu_fast_equals_textbook(device: str, shape: tuple, big: bool, dtype: type, calls: dict,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast.threads, "pool_size", lambda: 2)  # a pool to share the pieces with
+    x = rand(*shape)
+    x[0, 0, 0] = 0.0  # the gradient at 0 is 0 on both paths
+    assert_same(F.relu, [x], device, dtype)
+    taken = int(big and device == "cpu")  # NumPy arrays of >= 1 MiB only (the task-sized probes stay textbook)
+    assert calls.get("relu_forward", 0) == taken and calls.get("relu_backward", 0) == taken
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -14,6 +14,7 @@ kernels live next to this file:
 * ``conv_shifted.py`` -- stride-1 2-d convolution as GEMMs over shifted slices, no im2col copy;
 * ``pool2x2.py`` -- the 2x2 / stride-2 max pool in two halving steps, bool arg-max state;
 * ``batchnorm.py`` -- BatchNorm's sweeps split over the threads in cache-sized pieces;
+* ``relu.py`` -- ReLU forward and backward the same way;
 * ``threads.py`` -- the thread pool, and ``matmul``: 2-D GEMMs in one band per thread with BLAS at
   one thread (OpenBLAS's spinning workers would otherwise take the pool's cores);
 * ``allocator.py`` -- glibc ``malloc`` settings applied at ``import minitorch_cnn``
@@ -39,7 +40,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..backend import get_array_module
-from . import allocator, batchnorm, conv_shifted, pool2x2, threads
+from . import allocator, batchnorm, conv_shifted, pool2x2, relu, threads
 
 __all__ = [
     "transposed_conv_method",
@@ -52,6 +53,9 @@ __all__ = [
     "conv_applies",
     "conv_forward",
     "conv_backward",
+    "relu_applies",
+    "relu_forward",
+    "relu_backward",
     "max_pool_applies",
     "max_pool_forward",
     "max_pool_backward",
@@ -160,6 +164,27 @@ def conv_backward(ctx: Any, gy: Any) -> tuple:
     if ctx.has_bias and ctx.needs_input_grad[2]:
         gb = gy.reshape(gy.shape[0], gy.shape[1], math.prod(gy.shape[2:])).sum(axis=2).sum(axis=0)
     return gx, gw, gb
+
+
+# --------------------------------------------------------------------------------------------------
+# ReLU
+# --------------------------------------------------------------------------------------------------
+def relu_applies(a: Any) -> bool:
+    """A NumPy activation big enough to share out over the pool (``relu.relu_pays``)."""
+    return is_enabled() and relu.relu_pays(a)
+
+
+def relu_forward(ctx: Any, a: Any) -> Any:
+    """``max(a, 0)`` in pieces over the threads; saves the output, as the textbook forward does."""
+    out = relu.relu_forward_array(a)
+    ctx.save_for_backward(out)
+    ctx.fast_kernel = "relu"
+    return out
+
+
+def relu_backward(ctx: Any, g: Any) -> Any:
+    (out,) = ctx.saved_tensors
+    return relu.relu_backward_array(g, out)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -45,8 +45,10 @@ each GEMM has an inner dimension too small to be efficient and im2col's copy is 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,6 +74,42 @@ MIN_CHANNELS = 8
 """Smallest ``C_in`` (per group) for which the shifted-slice path beats im2col."""
 
 
+LAYOUT_ENV = "MINITORCH_CNN_CONV_LAYOUT"
+"""``channels`` / ``positions`` forces the grid's layout; unset: ``positions_major_layout`` decides."""
+
+_AVX512_KERNELS = {"skylakex", "cooperlake", "sapphirerapids"}
+
+
+def positions_major_layout() -> bool:
+    """Whether the grids are laid out positions-major, ``(L, C)``, so that every GEMM's long
+    dimension (the positions) is its ``M``, or channel-major, ``(C, L)``.
+
+    The same products, transposed; which one is faster depends on the BLAS kernel, measured per
+    shape (BENCHMARKS.md): OpenBLAS's AVX-512 kernels (SkylakeX and newer) run the positions-major
+    products 1.2-1.6x faster at the unit's shapes, its AVX2 (Haswell) kernel runs both alike, and
+    the transposing copies into and out of the grid then cost more than they gain. So: positions-
+    major under an AVX-512 OpenBLAS kernel, channel-major otherwise. ``MINITORCH_CNN_CONV_LAYOUT=
+    channels|positions`` decides instead (read on every call).
+    """
+    forced = os.environ.get(LAYOUT_ENV, "").strip().lower()
+    if forced in ("channels", "positions"):
+        return forced == "positions"
+    return _blas_kernel() in _AVX512_KERNELS
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_kernel() -> str:
+    """The kernel family OpenBLAS picked (``"haswell"``, ``"skylakex"``, ...), ``""`` if unknown."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return ""
+    for pool in threadpoolctl.threadpool_info():
+        if pool.get("internal_api") == "openblas":
+            return str(pool.get("architecture") or "").lower()
+    return ""
+
+
 def use_shifted(x_shape: Sequence[int], w_shape: Sequence[int], stride: Sequence[int],
                 pads: Sequence[tuple[int, int]], groups: int) -> bool:
     """Whether ``conv.py`` should take this path for a convolution of these shapes."""
@@ -90,7 +128,7 @@ class ShiftedGrid:
     """
 
     def __init__(self, in_shape: Sequence[int], kernel: Sequence[int], pads: Sequence[tuple[int, int]],
-                 dilation: Sequence[int]) -> None:
+                 dilation: Sequence[int], positions_major: bool | None = None) -> None:
         self.n = in_shape[0]
         self.sizes = tuple(in_shape[2:])
         self.out = tuple(s + lo + hi - d * (k - 1) for s, (lo, hi), k, d in zip(self.sizes, pads, kernel, dilation))
@@ -103,6 +141,7 @@ class ShiftedGrid:
         self.front = sum(lo * s for (lo, _), s in zip(pads, axis_strides))  # zeros before image 0
         self.length = self.n * math.prod(self.extent)  # L: anchors, one per position of rows + gaps
         self.margin = max(self.offsets)  # the last anchors' taps read this far past the end
+        self.positions_major = positions_major_layout() if positions_major is None else positions_major
 
     def _data(self) -> tuple:
         return tuple(slice(0, s) for s in self.sizes)
@@ -111,27 +150,45 @@ class ShiftedGrid:
         return tuple(slice(0, o) for o in self.out)
 
     def _to_grid(self, a: Any, where: tuple, front: int, back: int) -> Any:
-        """``a (N, C, ...)`` copied into the ``where`` region of a zeroed ``(C, front + L + back)``
-        grid; the transposing copy is split over the batch (``threads.parallel_for``)."""
+        """``a (N, C, ...)`` copied into the ``where`` region of a zeroed grid, ``(C, front + L + back)``
+        channel-major or ``(front + L + back, C)`` positions-major; the transposing copy is split over
+        the batch (``threads.parallel_for``)."""
         xp = get_array_module(a)
-        c = a.shape[1]
-        out = xp.zeros((c, front + self.length + back), dtype=a.dtype)
-        grid = out[:, front:front + self.length].reshape(c, self.n, *self.extent)
+        c, rows = a.shape[1], front + self.length + back
+        if self.positions_major:
+            out = xp.zeros((rows, c), dtype=a.dtype)
+            grid = out[front:front + self.length].reshape(self.n, *self.extent, c)
+            axes = (0,) + tuple(range(2, a.ndim)) + (1,)  # (N, C, ...) -> (N, ..., C)
 
-        def copy(s: slice) -> None:
-            grid[(slice(None), s) + where] = a[s].swapaxes(0, 1)
+            def copy(s: slice) -> None:
+                grid[(s,) + where] = a[s].transpose(axes)
+        else:
+            out = xp.zeros((c, rows), dtype=a.dtype)
+            grid = out[:, front:front + self.length].reshape(c, self.n, *self.extent)
+
+            def copy(s: slice) -> None:
+                grid[(slice(None), s) + where] = a[s].swapaxes(0, 1)
 
         parallel_for(xp, self.n, a.nbytes, copy)
         return out
 
     def _from_grid(self, g: Any, where: tuple) -> Any:
-        """The ``where`` region of a ``(C, L)`` grid as a contiguous ``(N, C, ...)`` array."""
+        """The ``where`` region of a ``(C, L)`` (or positions-major ``(L, C)``) grid as a contiguous
+        ``(N, C, ...)`` array."""
         xp = get_array_module(g)
-        grid = g.reshape(g.shape[0], self.n, *self.extent)[(slice(None), slice(None)) + where]
-        out = xp.empty((self.n, g.shape[0]) + tuple(grid.shape[2:]), dtype=g.dtype)
+        if self.positions_major:
+            c = g.shape[1]
+            grid = g.reshape(self.n, *self.extent, c)[(slice(None),) + where]
+            axes = (0, grid.ndim - 1) + tuple(range(1, grid.ndim - 1))  # (N, ..., C) -> (N, C, ...)
+            part = lambda s: grid[s].transpose(axes)  # noqa: E731
+        else:
+            c = g.shape[0]
+            grid = g.reshape(c, self.n, *self.extent)[(slice(None), slice(None)) + where]
+            part = lambda s: grid[:, s].swapaxes(0, 1)  # noqa: E731
+        out = xp.empty((self.n, c) + tuple(o.stop for o in where), dtype=g.dtype)
 
         def copy(s: slice) -> None:
-            out[s] = grid[:, s].swapaxes(0, 1)
+            out[s] = part(s)
 
         parallel_for(xp, self.n, out.nbytes, copy)
         return out
@@ -160,7 +217,7 @@ def _block_bounds(length: int) -> list[tuple[int, int]]:
     return [(a, min(a + BLOCK_COLUMNS, length)) for a in range(0, length, BLOCK_COLUMNS)]
 
 
-def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int) -> Any:
+def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, positions_major: bool = False) -> Any:
     """``out[:, a] = sum_t wmat[:, t*C:(t+1)*C] @ src[:, starts[t] + a]`` for every ``a < length``.
 
     Block by block: the ``K`` shifted slices of one block of ``BLOCK_COLUMNS`` columns are copied
@@ -169,23 +226,48 @@ def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int) ->
     added into the block, this is 15-25% faster (a GEMM with inner dimension 32 runs far below the
     BLAS peak), and against the full im2col matrix it moves ``9x`` fewer bytes through memory.
     The blocks are shared out over the thread pool (``threads.parallel_gemm_blocks``).
+
+    ``positions_major``: everything transposed -- ``src (rows, C)``, ``wmat (K*C, C_out)``, the
+    block ``(BLOCK_COLUMNS, K*C)`` and ``out (length, C_out) = block @ wmat`` (see
+    ``positions_major_layout``).
     """
     xp = get_array_module(wmat, src)
-    taps, c = len(starts), src.shape[0]
-    out = xp.empty((wmat.shape[0], length), dtype=src.dtype)
+    taps = len(starts)
+    if positions_major:
+        c, o = src.shape[1], wmat.shape[1]
+        out = xp.empty((length, o), dtype=src.dtype)
+    else:
+        c, o = src.shape[0], wmat.shape[0]
+        out = xp.empty((o, length), dtype=src.dtype)
     bounds = _block_bounds(length)
 
     def work(span: slice) -> None:
-        buf = xp.empty((taps, c, min(BLOCK_COLUMNS, length)), dtype=src.dtype)  # one per thread
+        buf = _block_buffer(xp, taps, c, min(BLOCK_COLUMNS, length), src.dtype, positions_major)  # one per thread
         for a, b in bounds[span]:
-            xp.matmul(wmat, _gather_block(xp, buf, src, starts, a, b), out=out[:, a:b])
+            block = _gather_block(xp, buf, src, starts, a, b, positions_major)
+            if positions_major:
+                xp.matmul(block, wmat, out=out[a:b])
+            else:
+                xp.matmul(wmat, block, out=out[:, a:b])
 
     parallel_gemm_blocks(xp, len(bounds), out.nbytes, work)
     return out
 
 
-def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b: int) -> Any:
-    """The ``(K*C, b - a)`` column block: tap ``t``'s rows are ``src[:, starts[t] + a : starts[t] + b]``."""
+def _block_buffer(xp: Any, taps: int, c: int, columns: int, dtype: Any, positions_major: bool) -> Any:
+    return xp.empty((columns, taps, c) if positions_major else (taps, c, columns), dtype=dtype)
+
+
+def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b: int,
+                  positions_major: bool = False) -> Any:
+    """The ``(K*C, b - a)`` column block: tap ``t``'s rows are ``src[:, starts[t] + a : starts[t] + b]``
+    (positions-major: the ``(b - a, K*C)`` block whose columns ``t*C : (t+1)*C`` are
+    ``src[starts[t] + a : starts[t] + b, :]``)."""
+    if positions_major:
+        block = buf[: b - a]
+        for t, start in enumerate(starts):
+            block[:, t] = src[start + a: start + b]
+        return block.reshape(b - a, -1)
     block = buf[:, :, : b - a]
     for t, start in enumerate(starts):
         block[t] = src[:, start + a: start + b]
@@ -194,15 +276,24 @@ def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b:
     return block.reshape(-1, b - a)
 
 
+def _tap_matrix(xp: Any, w: Any, order: tuple, positions_major: bool) -> Any:
+    """``w (O, C, *kernel)`` as the GEMM operand whose row (column) ``t*A + i`` holds tap ``t`` of
+    input ``i``: ``order`` names the axes of ``(O, C, taps)`` as (rows, taps, columns)."""
+    o, c = w.shape[:2]
+    mat = w.reshape(o, c, -1).transpose(order)  # (A_out, taps, A_in)
+    rows = mat.shape[0]
+    mat = xp.ascontiguousarray(mat).reshape(rows, -1)  # (A_out, taps * A_in)
+    return xp.ascontiguousarray(mat.T) if positions_major else mat
+
+
 def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: Sequence[int]) -> tuple:
     """``y = conv(x, w)`` (stride 1, no bias). Returns ``(y, X, grid)``: ``X`` is the padded
     channel-major input, which is all the weight gradient needs later."""
     xp = get_array_module(x, w)
     grid = ShiftedGrid(x.shape, w.shape[2:], pads, dilation)
     X = grid.pad_channel_major(x)
-    o, c = w.shape[:2]
-    wmat = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(0, 2, 1)).reshape(o, -1)  # (C_out, K*C_in)
-    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length)
+    wmat = _tap_matrix(xp, w, (0, 2, 1), grid.positions_major)  # (C_out, K*C_in), or its transpose
+    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length, grid.positions_major)
     return grid.crop_outputs(y), X, grid
 
 
@@ -212,7 +303,8 @@ def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: Shif
     ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
     G = grid.anchors_channel_major(gy)
     gx = shifted_input_grad(G, w, grid) if w is not None else None
-    gw = shifted_weight_grad(G[:, grid.margin:], X, w_shape, grid) if X is not None else None
+    Gz = G[grid.margin:] if grid.positions_major else G[:, grid.margin:]
+    gw = shifted_weight_grad(Gz, X, w_shape, grid) if X is not None else None
     return gx, gw
 
 
@@ -220,28 +312,34 @@ def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
     """``grad_x``: the output gradient ``G`` (at its anchors, ``grid.margin`` zeros in front)
     correlated with the reflected kernel whose in/out channels are swapped."""
     xp = get_array_module(G, w)
-    o, c = w.shape[:2]
-    wmat_t = xp.ascontiguousarray(w.reshape(o, c, -1).transpose(1, 2, 0)).reshape(c, -1)  # (C_in, K*C_out)
+    wmat_t = _tap_matrix(xp, w, (1, 2, 0), grid.positions_major)  # (C_in, K*C_out), or its transpose
     # grad_X[:, front + p] = sum_t W_t^T @ G[:, margin + front + p - off_t]: negated offsets = the
     # reflected kernel (p: an input position counted from image 0's first pixel)
-    gx = shifted_gemm_sum(wmat_t, G, [grid.margin + grid.front - off for off in grid.offsets], grid.length)
+    starts = [grid.margin + grid.front - off for off in grid.offsets]
+    gx = shifted_gemm_sum(wmat_t, G, starts, grid.length, grid.positions_major)
     return grid.crop_inputs(gx)
 
 
 def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:
     """``grad_w[:, :, tap] = Gz @ X[:, off_tap : off_tap + L]^T``, one GEMM per column block
-    (``Gz block (C_out, B) @ column block^T (B, K*C_in)``), summed over the blocks."""
+    (``Gz block (C_out, B) @ column block^T (B, K*C_in)``; positions-major: ``Gz block^T @ block``),
+    summed over the blocks."""
     xp = get_array_module(Gz, X)
     o, c = w_shape[:2]
     taps = len(grid.offsets)
     bounds = _block_bounds(grid.length)
+    pm = grid.positions_major
 
     def work(span: slice) -> Any:
         gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sum
         part = xp.empty_like(gw)
-        buf = xp.empty((taps, c, min(BLOCK_COLUMNS, grid.length)), dtype=X.dtype)
+        buf = _block_buffer(xp, taps, c, min(BLOCK_COLUMNS, grid.length), X.dtype, pm)
         for a, b in bounds[span]:
-            xp.matmul(Gz[:, a:b], _gather_block(xp, buf, X, grid.offsets, a, b).T, out=part)
+            block = _gather_block(xp, buf, X, grid.offsets, a, b, pm)
+            if pm:
+                xp.matmul(Gz[a:b].T, block, out=part)
+            else:
+                xp.matmul(Gz[:, a:b], block.T, out=part)
             gw += part
         return gw
 

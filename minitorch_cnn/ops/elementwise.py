@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import fast
 from ..autograd import Context, Function
 from ..backend import get_array_module
 from ._checks import check_number, check_tensor
@@ -340,6 +341,8 @@ class ReLUFunction(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any) -> Any:
+        if fast.relu_applies(a):
+            return fast.relu_forward(ctx, a)
         # BEGIN SOLUTION 1.6
         out = get_array_module(a).maximum(a, 0)
         ctx.save_for_backward(out)
@@ -348,6 +351,8 @@ class ReLUFunction(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Any) -> Any:
+        if fast.took(ctx):
+            return fast.relu_backward(ctx, g)
         # BEGIN SOLUTION 1.6
         (out,) = ctx.saved_tensors
         return g * (out > 0)

@@ -32,10 +32,11 @@ def host(x: mt.Tensor) -> np.ndarray:
     return backend.to_numpy(x.detach()._array)
 
 
-@pytest.fixture
-def shifted_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Take the shifted path for any channel count, so tiny shapes exercise it."""
+@pytest.fixture(params=["channels", "positions"])
+def shifted_always(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Take the shifted path for any channel count, so tiny shapes exercise it, in either grid layout."""
     monkeypatch.setattr(conv_shifted, "MIN_CHANNELS", 1)
+    monkeypatch.setenv(conv_shifted.LAYOUT_ENV, request.param)
 
 
 @st.composite
@@ -109,6 +110,26 @@ def test_the_unit_cnn_layers_take_the_shifted_path_and_the_first_does_not() -> N
     assert not conv_shifted.use_shifted((8, 32, 28, 28), (32, 16, 3, 3), (1, 1), pads, 2)  # grouped
 
 
+@pytest.mark.parametrize("kernel, positions_major", [("haswell", False), ("zen", False), ("", False),
+                                                     ("skylakex", True), ("cooperlake", True)])
+def test_the_grid_layout_follows_the_blas_kernel_unless_forced(monkeypatch: pytest.MonkeyPatch, kernel: str,
+                                                               positions_major: bool) -> None:
+    monkeypatch.delenv(conv_shifted.LAYOUT_ENV, raising=False)
+    monkeypatch.setattr(conv_shifted, "_blas_kernel", lambda: kernel)
+    assert conv_shifted.positions_major_layout() is positions_major
+    for forced, expected in (("positions", True), ("channels", False)):
+        monkeypatch.setenv(conv_shifted.LAYOUT_ENV, forced)
+        assert conv_shifted.positions_major_layout() is expected
+        grid = conv_shifted.ShiftedGrid((2, 3, 5, 5), (3, 3), [(1, 1), (1, 1)], (1, 1))
+        assert grid.positions_major is expected
+
+
+@pytest.mark.parametrize("layout", ["channels", "positions"])
+def test_float32_cnn_layer_matches_im2col_in_either_layout(monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
+    monkeypatch.setenv(conv_shifted.LAYOUT_ENV, layout)
+    test_float32_cnn_layer_matches_im2col(monkeypatch)
+
+
 def test_float32_cnn_layer_matches_im2col(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 32, 14, 14)).astype(np.float32)
@@ -121,11 +142,13 @@ def test_float32_cnn_layer_matches_im2col(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_one_zero_gap_is_the_padding_of_both_neighbouring_rows() -> None:
     # 3x3, padding 1: each row of 4 pixels is followed by one zero, each image by one zero row
-    grid = conv_shifted.ShiftedGrid((2, 1, 3, 4), (3, 3), [(1, 1), (1, 1)], (1, 1))
+    grid = conv_shifted.ShiftedGrid((2, 1, 3, 4), (3, 3), [(1, 1), (1, 1)], (1, 1), positions_major=False)
     assert grid.extent == (4, 5) and grid.out == (3, 4)
     assert grid.offsets == [0, 1, 2, 5, 6, 7, 10, 11, 12] and grid.front == 5 + 1
     x = np.arange(1, 25, dtype=np.float64).reshape(2, 1, 3, 4)
     X = grid.pad_channel_major(x)[0]
+    positions = conv_shifted.ShiftedGrid((2, 1, 3, 4), (3, 3), [(1, 1), (1, 1)], (1, 1), positions_major=True)
+    np.testing.assert_array_equal(positions.pad_channel_major(x)[:, 0], X)  # the same grid, transposed
     assert (X[:grid.front] == 0).all()
     image0 = X[grid.front:grid.front + 20].reshape(4, 5)
     np.testing.assert_array_equal(image0[:3, :4], x[0, 0])
