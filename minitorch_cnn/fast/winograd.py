@@ -38,9 +38,11 @@ not multiplications: at small channel counts the GEMMs are cheap and those passe
 
 Odd output sizes: the tile grid is padded up (zeros below/right of the padded input) and the
 extra output row/column cropped. Rounding: the transforms add up to 4 terms before and after the
-products, so float32 results differ from the direct sum by a few units in the last place more
-(relative ~1e-6; ``tests/fast/test_winograd.py`` holds all three results to float32 tolerance of
-the textbook path on every accepted shape, float64 to ~1e-10).
+products (and ``U``'s sums of weights are larger than the weights), so float32 results differ from
+the direct sum by more than its own rounding: about 1e-6 of the result's largest magnitude (a
+weight gradient, a sum over thousands of pixels, is off by ~3e-5 at magnitude 30).
+``tests/fast/test_winograd.py`` holds forward and both gradients to the textbook path on every
+accepted shape: float32 within 5e-6 of the result's scale, float64 within 1e-12.
 
 **Backward** (``dL/d.`` in one line each):
 
@@ -59,7 +61,22 @@ gradients, float32, median of 5, ms; 2-core AMD EPYC VM, shared and noisy), agai
 shifted-slice kernel (``conv_shifted.py``), with OpenBLAS's kernel forced to Haswell as the
 environment sets it (``OPENBLAS_CORETYPE=Haswell``) and with OpenBLAS's own choice::
 
-    MEASURED_TABLE
+    shape (N, C_in->C_out, HxW)     OPENBLAS_CORETYPE=Haswell        OpenBLAS's own kernel
+                                   shifted  Winograd  ratio       shifted  Winograd  ratio
+    128,  32->32,  28x28              42       57     0.74           44       57     0.77
+    128,  32->64,  14x14              23       34     0.68           18       27     0.68
+    128,  64->64,  14x14              39       48     0.80           28       40     0.69
+     32,  64->64,  56x56             131      128     1.03           95      100     0.96
+      8, 128->128, 56x56             120       91     1.31           81       68     1.18
+      8, 256->256, 28x28             125       99     1.26           80       78     1.03
+
+(ms per forward + backward; ratio = shifted / Winograd, > 1: Winograd is faster.) As expected
+for NumPy, the transforms are element-wise passes (per block: 6 for the input, 8 for the output,
+8 for the gradient) over 4x as many numbers as the input holds (16 per 2x2 output pixels), and the
+weight gradient transforms the input once more: at 32-64 channels the GEMM work they save is too
+cheap to pay for them, at 128 channels and more it pays. The first
+version wrote its transforms through views whose innermost axis had a large stride and lost
+everywhere (0.45-1.08); that is why every pass now runs along rows of pixels.
 
 """
 
@@ -71,7 +88,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backend import get_array_module
-from .threads import parallel_gemm_blocks
+from .threads import parallel_for, parallel_gemm_blocks
 
 __all__ = [
     "ENV_VAR",
@@ -112,7 +129,8 @@ def eligible(x_shape: Sequence[int], w_shape: Sequence[int], stride: Sequence[in
 
 def winograd_pays(x_shape: Sequence[int], w_shape: Sequence[int]) -> bool:
     """Whether Winograd beats the shifted-slice kernel for this (eligible) shape, by the measurement
-    in the module docstring: RULE_TEXT"""
+    in the module docstring: at least 128 input *and* output channels (Winograd 1.03-1.31x faster
+    there; 0.68-0.80x at 32-64 channels, about even at 64 channels on 56x56 images)."""
     return min(w_shape[0], w_shape[1]) >= 128
 
 
@@ -153,7 +171,8 @@ def filter_transform(w: Any) -> Any:
 
 def _tile_grid(x: Any, pads: Sequence[tuple[int, int]]) -> tuple:
     """``x (N, C, H, W)`` with ``pads`` (either sign: negative crops) in a zeroed
-    ``(N, C, 2 th + 2, 2 tw + 2)`` buffer: every tile's 4x4 input lies inside. Returns
+    ``(N, C, 2 th + 2, 2 tw + 2)`` buffer (the copy split over the batch): every tile's 4x4 input
+    lies inside. Returns
     ``(buffer, (H_out, W_out), (th, tw))``."""
     xp = get_array_module(x)
     out = tuple(s + lo + hi - 2 for s, (lo, hi) in zip(x.shape[2:], pads))
@@ -164,7 +183,11 @@ def _tile_grid(x: Any, pads: Sequence[tuple[int, int]]) -> tuple:
         a, b = max(0, -lo), min(s, s + hi)  # the input rows that stay after cropping
         src.append(slice(a, b))
         dst.append(slice(a + lo, b + lo))
-    buf[(slice(None), slice(None), *dst)] = x[(slice(None), slice(None), *src)]
+
+    def copy(s: slice) -> None:
+        buf[(s, slice(None), *dst)] = x[(s, slice(None), *src)]
+
+    parallel_for(xp, x.shape[0], buf.nbytes, copy)
     return buf, out, tiles
 
 
