@@ -211,6 +211,25 @@ def test_env_var_in_a_fresh_process(value: str, expected: str) -> None:
     assert out.stdout.strip() == expected
 
 
+WINOGRAD_PROBE = """
+import minitorch_cnn as mt
+from minitorch_cnn.nn import functional as F
+y = F.conv2d(mt.randn(2, 8, 6, 6, requires_grad=True), mt.randn(4, 8, 3, 3), padding=1)
+print(type(y.grad_fn.ctx.fast_kernel).__name__)
+"""
+
+
+@pytest.mark.parametrize("value, expected", [("1", "WinogradPlan"), ("0", "ShiftedGrid"), ("", "ShiftedGrid")])
+def test_winograd_env_var_in_a_fresh_process(value: str, expected: str) -> None:
+    """``MINITORCH_CNN_WINOGRAD=1`` forces Winograd, ``0`` never; unset, 8 channels: the measured rule
+    (``winograd_pays``) leaves it to the shifted-slice kernel."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MINITORCH_CNN_WINOGRAD", fast.ENV_VAR)}
+    if value:
+        env["MINITORCH_CNN_WINOGRAD"] = value
+    out = subprocess.run([sys.executable, "-c", WINOGRAD_PROBE], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
+
+
 def test_the_transposed_convolution_is_the_textbook_gather_when_the_fast_kernels_are_off() -> None:
     """A conv's input gradient: col2im (scatter) only through the seam; switched off, always gather."""
     from minitorch_cnn import fast

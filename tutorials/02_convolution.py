@@ -300,9 +300,10 @@ print("Winograd chosen at 32->32 channels:", winograd.winograd_pays((128, 32, 28
 # %% [markdown]
 # Fewer multiplications are not automatically faster: in NumPy each transform is a pass through
 # memory over 4x as many numbers as the input holds. Measured on a 2-core machine
-# (`tools/bench_winograd.py`, table in `fast/winograd.py`), Winograd took longer than the
-# shifted-slice kernel at 32-64 channels (the unit's CNN) and was up to 1.3x faster at 128-256
-# channels, so the seam takes it only for >= 128 input and output channels (`winograd_pays`;
+# (`tools/bench_winograd.py`, table in `fast/winograd.py`), Winograd took 1.25-1.5x as long as
+# the shifted-slice kernel at the unit's CNN layers (32-64 channels, 14x14 and 28x28), about as
+# long at 64 channels on 56x56 images, and was 1.03-1.3x faster at 128-256 channels, so the seam
+# takes it only for >= 128 input and output channels (`winograd_pays`;
 # `MINITORCH_CNN_WINOGRAD=1` forces it wherever it applies, `0` never).
 
 # %% [markdown]
