@@ -31,7 +31,7 @@ and the data terms are additions. In matrix form, ``y = A^T [(G g) * (B^T d)]`` 
 A 4x4 input tile gives a 2x2 output tile; neighbouring tiles *overlap* by 2 rows/columns (tiles
 start every 2 pixels, as the 3x3 windows of their 4 outputs cover 4x4 pixels). Per output tile that
 is 16 multiplications instead of 4 outputs x 9 taps = 36: 2.25x fewer. Over channels the
-element-wise product becomes a sum, ``M[k] = sum_c U[k, o, c] V[k, c, t]`` -- for each of the 16
+element-wise product becomes a sum, ``M[k, o, t] = sum_c U[k, o, c] V[k, c, t]`` -- for each of the 16
 positions ``k`` of the 4x4 tile, one GEMM ``(C_out, C_in) @ (C_in, T)``. The transforms are
 additions only (``B``, ``A`` hold +-1; ``G``'s 1/2 is exact in binary), so they cost memory passes,
 not multiplications: at small channel counts the GEMMs are cheap and those passes dominate.
@@ -249,7 +249,7 @@ def _output_transform(xp: Any, m: Any, dst: Any) -> None:
     y1 -= s[:, 3]
 
 
-def winograd_conv(x: Any, u: Any, pads: Sequence[tuple[int, int]]) -> Any:
+def winograd_conv(x: Any, u: Any, pads: Sequence[tuple[int, int]]) -> tuple:
     """``conv(x, w)`` (stride 1, 3x3) from the transformed filters ``u = filter_transform(w)``;
     ``pads`` per spatial axis, negative values crop. Returns ``(y, tile buffer, plan)``."""
     xp = get_array_module(x, u)
