@@ -35,10 +35,15 @@ def run(on: bool, fn: Callable, arrays: list[np.ndarray], device: str, dtype: ty
         return [host(y)] + [host(t.grad) for t in ts]
 
 
-def assert_same(fn: Callable, arrays: list[np.ndarray], device: str, dtype: type) -> None:
+def assert_same(fn: Callable, arrays: list[np.ndarray], device: str, dtype: type, scaled: bool = False) -> None:
+    """Fast equals textbook to ``TOL``; ``scaled``: the absolute tolerance grows with the result's
+    largest magnitude (Winograd's float32 rounding is about 1e-6 of the scale of a long sum)."""
     on, off = run(True, fn, arrays, device, dtype), run(False, fn, arrays, device, dtype)
     for name, a, b in zip(["output"] + [f"grad {i}" for i in range(len(arrays))], on, off):
-        np.testing.assert_allclose(a, b, err_msg=name, **TOL[dtype])
+        tol = dict(TOL[dtype])
+        if scaled:
+            tol["atol"] *= max(1.0, float(np.abs(b).max(initial=0.0)))
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
 
 
 @pytest.fixture
@@ -85,6 +90,23 @@ def test_conv_fast_equals_textbook(device: str, case: dict, dtype: type, calls: 
                 device, dtype)
     taken = 1 if case["fast"] else 0
     assert calls.get("conv_forward", 0) == taken and calls.get("conv_backward", 0) == taken
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("winograd", ["0", "1"], ids=["shifted", "winograd"])
+@pytest.mark.parametrize("case", [c for c in CONV_CASES if c["fast"]], ids=lambda c: f"{c['x']}-{c['w']}-{c['kw']}")
+def test_conv_either_fast_kernel_equals_textbook(device: str, case: dict, winograd: str, dtype: type, calls: dict,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MINITORCH_CNN_WINOGRAD`` picks the kernel (Winograd only for 3x3, dilation 1); both equal
+    the textbook path, and the backward follows the forward's kernel."""
+    monkeypatch.setenv(fast.winograd.ENV_VAR, winograd)
+    x, w, b = rand(*case["x"]), rand(*case["w"], seed=1), rand(case["w"][0], seed=2)
+    with fast.enabled(True):
+        y = F.conv2d(mt.tensor(x, requires_grad=True), mt.tensor(w), **case["kw"])
+    eligible = case["w"][2:] == (3, 3) and "dilation" not in case["kw"]
+    expected = fast.winograd.WinogradPlan if winograd == "1" and eligible else fast.conv_shifted.ShiftedGrid
+    assert type(y.grad_fn.ctx.fast_kernel) is expected
+    assert_same(lambda x, w, b: F.conv2d(x, w, b, **case["kw"]), [x, w, b], device, dtype, scaled=winograd == "1")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -198,6 +220,25 @@ print(fast.is_enabled(), [fast.took(y.grad_fn.ctx) for y in nodes])
 def test_env_var_in_a_fresh_process(value: str, expected: str) -> None:
     env = dict(os.environ, MINITORCH_CNN_FAST=value)
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
+
+
+WINOGRAD_PROBE = """
+import minitorch_cnn as mt
+from minitorch_cnn.nn import functional as F
+y = F.conv2d(mt.randn(2, 8, 6, 6, requires_grad=True), mt.randn(4, 8, 3, 3), padding=1)
+print(type(y.grad_fn.ctx.fast_kernel).__name__)
+"""
+
+
+@pytest.mark.parametrize("value, expected", [("1", "WinogradPlan"), ("0", "ShiftedGrid"), ("", "ShiftedGrid")])
+def test_winograd_env_var_in_a_fresh_process(value: str, expected: str) -> None:
+    """``MINITORCH_CNN_WINOGRAD=1`` forces Winograd, ``0`` never; unset, 8 channels: the measured rule
+    (``winograd_pays``) leaves it to the shifted-slice kernel."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MINITORCH_CNN_WINOGRAD", fast.ENV_VAR)}
+    if value:
+        env["MINITORCH_CNN_WINOGRAD"] = value
+    out = subprocess.run([sys.executable, "-c", WINOGRAD_PROBE], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
 
 

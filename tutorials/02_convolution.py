@@ -235,6 +235,8 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 # * `fast/conv_shifted.py` (2-d, stride 1, one group, >= 8 input channels: every convolution of
 #   the CNN but the first): no im2col matrix. Each kernel tap's inputs for all outputs are one
 #   *shifted slice* of the padded input laid out channel-major, so the 9x copy is never built;
+# * `fast/winograd.py` (3x3 kernels, stride 1, >= 128 input and output channels): Winograd's
+#   minimal filtering, fewer multiplications per output (below);
 # * `fast/pool2x2.py`: `max_pool2d(2)` in two halving steps over long runs, the arg-max kept as bits;
 # * `fast/batchnorm.py`: BatchNorm's sweeps in cache-sized pieces split over threads;
 # * `fast/threads.py`: a small thread pool for all of the above and for every 2-D matrix product
@@ -260,6 +262,49 @@ print("shifted-slice kernel taken:", fast.took(y_shifted.grad_fn.ctx),
       "| equal to the textbook path:", np.allclose(y_shifted.detach().numpy(), y_textbook))
 print("glibc malloc tuned at import:", fast.allocator.tune_malloc(), "(False off Linux/glibc or MINITORCH_CNN_MALLOC=0)")
 print("threads in the pool:", fast.threads.pool_size(), "(MINITORCH_CNN_THREADS=1 turns the pool off)")
+
+# %% [markdown]
+# ### Winograd's minimal filtering
+#
+# A 3x3 kernel admits a cheaper product than "each output, each tap" (Lavin & Gray, 2016). In 1-D,
+# two outputs of a 3-tap correlation, `y0 = d0 g0 + d1 g1 + d2 g2` and `y1 = d1 g0 + d2 g1 + d3 g2`,
+# take 6 multiplications. Winograd's F(2, 3) takes 4, because the sums of weights
+# `(g0 + g1 + g2) / 2` and `(g0 - g1 + g2) / 2` depend on the kernel only (computed once per layer):
+
+# %%
+d, g = np.array([1.0, 2.0, -1.0, 3.0]), np.array([0.5, -1.0, 2.0])
+direct = [d[0] * g[0] + d[1] * g[1] + d[2] * g[2], d[1] * g[0] + d[2] * g[1] + d[3] * g[2]]  # 6 products
+m1, m4 = (d[0] - d[2]) * g[0], (d[1] - d[3]) * g[2]
+m2, m3 = (d[1] + d[2]) * (g[0] + g[1] + g[2]) / 2, (d[2] - d[1]) * (g[0] - g[1] + g[2]) / 2
+print("direct (6 products):", [float(v) for v in direct],
+      "| Winograd (4 products):", [float(v) for v in (m1 + m2 + m3, m2 - m3 - m4)])
+
+# %% [markdown]
+# In 2-D the same idea nests along rows and columns: a 4x4 input tile `d` and the 3x3 kernel `g`
+# give a 2x2 output tile `Y = A^T [(G g G^T) * (B^T d B)] A` (`*` element-wise), 16 multiplications
+# instead of 4 x 9 = 36. Tiles start every 2 pixels, so neighbouring 4x4 tiles overlap. Over
+# channels the element-wise product becomes 16 matrix products `(C_out, C_in) @ (C_in, tiles)`;
+# that is `fast/winograd.py`, whose docstring derives the matrices and the backward pass:
+
+# %%
+from minitorch_cnn.fast import winograd
+
+BT, G, AT = (np.array(m, dtype=float) for m in (winograd.B_T, winograd.G, winograd.A_T))
+tile, kernel = rng.normal(size=(4, 4)), rng.normal(size=(3, 3))
+Y = AT @ ((G @ kernel @ G.T) * (BT @ tile @ BT.T)) @ AT.T
+ref = F.conv2d(mt.tensor(tile[None, None]), mt.tensor(kernel[None, None])).numpy()[0, 0]
+print("one tile, Winograd equals F.conv2d:", np.allclose(Y, ref))
+print("Winograd chosen at 32->32 channels:", winograd.winograd_pays((128, 32, 28, 28), (32, 32, 3, 3)),
+      "| at 256->256:", winograd.winograd_pays((8, 256, 28, 28), (256, 256, 3, 3)))
+
+# %% [markdown]
+# Fewer multiplications are not automatically faster: in NumPy each transform is a pass through
+# memory over 4x as many numbers as the input holds. Measured on a 2-core machine
+# (`tools/bench_winograd.py`, table in `fast/winograd.py`), Winograd took 1.25-1.5x as long as
+# the shifted-slice kernel at the unit's CNN layers (32-64 channels, 14x14 and 28x28), about as
+# long at 64 channels on 56x56 images, and was 1.03-1.3x faster at 128-256 channels, so the seam
+# takes it only for >= 128 input and output channels (`winograd_pays`;
+# `MINITORCH_CNN_WINOGRAD=1` forces it wherever it applies, `0` never).
 
 # %% [markdown]
 # ## Summary

@@ -12,6 +12,10 @@ and its ``backward`` starts with ``if fast.took(ctx): return fast.conv_backward(
 kernels live next to this file:
 
 * ``conv_shifted.py`` -- stride-1 2-d convolution as GEMMs over shifted slices, no im2col copy;
+* ``winograd.py`` -- Winograd's F(2x2, 3x3) for 3x3, stride-1 convolutions: 16 GEMMs over
+  transformed 4x4 tiles, 2.25x fewer multiplications; taken instead of ``conv_shifted`` where
+  ``winograd.winograd_pays`` (measured) says so, or as ``MINITORCH_CNN_WINOGRAD`` says (``1``:
+  wherever eligible, ``0``: never; read on every call);
 * ``pool2x2.py`` -- the 2x2 / stride-2 max pool in two halving steps, bool arg-max state;
 * ``batchnorm.py`` -- BatchNorm's sweeps split over the threads in cache-sized pieces;
 * ``relu.py`` -- ReLU forward and backward the same way;
@@ -40,7 +44,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..backend import get_array_module
-from . import allocator, batchnorm, conv_shifted, pool2x2, relu, threads
+from . import allocator, batchnorm, conv_shifted, pool2x2, relu, threads, winograd
 
 __all__ = [
     "transposed_conv_method",
@@ -64,6 +68,7 @@ __all__ = [
     "batch_norm_backward",
     "allocator",
     "threads",
+    "winograd",
 ]
 
 ENV_VAR = "MINITORCH_CNN_FAST"
@@ -112,7 +117,7 @@ def matmul(a: Any, b: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------
-# Convolution: the shifted-slice kernel
+# Convolution: the shifted-slice kernel, or Winograd's F(2x2, 3x3)
 # --------------------------------------------------------------------------------------------------
 def transposed_conv_method(y_shape: tuple, w_shape: tuple, stride: tuple, groups: int) -> str:
     """How to compute a transposed convolution (a conv's input gradient): the textbook ``"gather"``
@@ -125,25 +130,37 @@ def transposed_conv_method(y_shape: tuple, w_shape: tuple, stride: tuple, groups
     return "scatter" if c * math.prod(y_shape[2:]) < w_shape[0] * dilated else "gather"
 
 
+def _winograd_applies(x: Any, w: Any, window: Any) -> bool:
+    return winograd.applies(x.shape, w.shape, window.stride, window.pads, window.dilation, window.groups)
+
+
 def conv_applies(x: Any, w: Any, window: Any) -> bool:
-    """2-d, stride 1, one group, non-negative padding, at least ``conv_shifted.MIN_CHANNELS`` input
-    channels: every convolution of the unit's CNN but the first (``C_in = 1``)."""
-    return is_enabled() and conv_shifted.use_shifted(x.shape, w.shape, window.stride, window.pads, window.groups)
+    """2-d, stride 1, one group, non-negative padding, and either at least
+    ``conv_shifted.MIN_CHANNELS`` input channels (every convolution of the unit's CNN but the first,
+    ``C_in = 1``) or a 3x3 kernel that ``winograd.applies`` to (``MINITORCH_CNN_WINOGRAD=1``)."""
+    return is_enabled() and (
+        conv_shifted.use_shifted(x.shape, w.shape, window.stride, window.pads, window.groups)
+        or _winograd_applies(x, w, window))
 
 
 def conv_forward(ctx: Any, x: Any, w: Any, b: Any, window: Any) -> Any:
-    """``conv(x, w) + b`` by ``conv_shifted``; saves the padded channel-major input it built (all
-    the weight gradient needs) and the weight, each only when its gradient is needed."""
+    """``conv(x, w) + b`` by ``winograd`` where ``winograd.applies``, else by ``conv_shifted``; saves
+    the padded input the kernel built (all the weight gradient needs) and the weight, each only when
+    its gradient is needed. ``ctx.fast_kernel`` holds the kernel's geometry (a ``WinogradPlan`` or a
+    ``ShiftedGrid``): the backward dispatches on it."""
     unbatched = x.ndim == w.ndim - 1
     if unbatched:
         x = x[None]
-    y, X, grid = conv_shifted.shifted_forward(x, w, window.pads, window.dilation)
+    if _winograd_applies(x, w, window):
+        y, X, plan = winograd.winograd_forward(x, w, window.pads)
+    else:
+        y, X, plan = conv_shifted.shifted_forward(x, w, window.pads, window.dilation)
     if b is not None:
         y += b.reshape((1, -1) + (1,) * (w.ndim - 2))
     need_x, need_w = ctx.needs_input_grad[:2]
     if any(ctx.needs_input_grad):
         ctx.save_for_backward(X if need_w else None, w if need_x else None)
-    ctx.fast_kernel = grid
+    ctx.fast_kernel = plan
     ctx.w_shape = tuple(w.shape)
     ctx.unbatched = unbatched
     ctx.has_bias = b is not None
@@ -151,13 +168,17 @@ def conv_forward(ctx: Any, x: Any, w: Any, b: Any, window: Any) -> Any:
 
 
 def conv_backward(ctx: Any, gy: Any) -> tuple:
-    """``(grad_x, grad_w, grad_b)`` of ``conv_forward``: ``conv_shifted.shifted_backward``."""
+    """``(grad_x, grad_w, grad_b)`` of ``conv_forward``: ``winograd.winograd_backward`` or
+    ``conv_shifted.shifted_backward``, whichever kernel the forward took."""
     X, w = ctx.saved_tensors
     if ctx.unbatched:
         gy = gy[None]
     need_x, need_w = ctx.needs_input_grad[:2]
-    gx, gw = conv_shifted.shifted_backward(gy, w if need_x else None, X if need_w else None, ctx.w_shape,
-                                           ctx.fast_kernel)
+    w, X = (w if need_x else None), (X if need_w else None)
+    if isinstance(ctx.fast_kernel, winograd.WinogradPlan):
+        gx, gw = winograd.winograd_backward(gy, w, X, ctx.fast_kernel)
+    else:
+        gx, gw = conv_shifted.shifted_backward(gy, w, X, ctx.w_shape, ctx.fast_kernel)
     if gx is not None and ctx.unbatched:
         gx = gx[0]
     gb = None

@@ -38,10 +38,12 @@ gradient, so it costs as much as a stride-1 convolution at the input's resolutio
 
 The faster kernel: for 2-d, stride-1, single-group convolutions with at least 8 input channels
 (every layer of the unit's CNN but the first), ``fast/conv_shifted.py`` computes the same three
-products without any im2col matrix (its docstring derives it). ``_ConvNdFunction.forward`` hands
-such a call to it on its first line (``if fast.conv_applies(...)``); ``MINITORCH_CNN_FAST=0`` or
-``with mt.fast.disabled():`` keeps every convolution on the code of this file. Both equal
-``conv_reference.py``'s loops in the tests, and each other in ``tests/test_fast_seam.py``.
+products without any im2col matrix (its docstring derives it); for 3x3 kernels with at least 128
+input and output channels ``fast/winograd.py`` (Winograd's F(2x2, 3x3)) takes them instead.
+``_ConvNdFunction.forward`` hands such a call to the seam on its first line (``if
+fast.conv_applies(...)``); ``MINITORCH_CNN_FAST=0`` or ``with mt.fast.disabled():`` keeps every
+convolution on the code of this file. The kernels equal ``conv_reference.py``'s loops and this
+file's path in the tests (``tests/test_fast_seam.py``, ``tests/fast/``).
 
 Padding: an int or tuple (symmetric), ``'valid'`` (none), ``'same'`` (output size = input size at
 stride 1; an even kernel puts the extra row/column on the bottom/right, as PyTorch does) and

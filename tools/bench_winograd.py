@@ -1,0 +1,89 @@
+"""Winograd F(2x2, 3x3) against the shifted-slice kernel: forward + backward of one 3x3 convolution.
+
+    .venv/bin/python tools/bench_winograd.py            # both BLAS kernels: as the environment has it,
+                                                        # then with OPENBLAS_CORETYPE/L2_SIZE unset
+    .venv/bin/python tools/bench_winograd.py --child    # one table, this process's environment only
+
+Each shape (float32, padding 1, bias, gradients to input, weight and bias) runs through
+``F.conv2d`` with ``MINITORCH_CNN_WINOGRAD=0`` (shifted slices) and ``=1`` (Winograd), alternating
+in one process after one warm-up each; the table gives the median of ``--reps`` runs in ms and
+the ratio shifted / Winograd (> 1: Winograd is faster). The numbers ``winograd.winograd_pays``
+was chosen from are in ``fast/winograd.py``'s docstring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHAPES = [  # (N, C_in, C_out, H = W)
+    (128, 32, 32, 28),
+    (128, 32, 64, 14),
+    (128, 64, 64, 14),
+    (32, 64, 64, 56),
+    (8, 128, 128, 56),
+    (8, 256, 256, 28),
+]
+
+
+def time_step(x: object, w: object, b: object, gy: object, winograd: bool) -> float:
+    """Seconds for ``conv2d`` forward + backward with the Winograd switch as given."""
+    from minitorch_cnn.nn import functional as F
+
+    os.environ["MINITORCH_CNN_WINOGRAD"] = "1" if winograd else "0"
+    for t in (x, w, b):
+        t.grad = None
+    start = time.perf_counter()
+    y = F.conv2d(x, w, b, padding=1)
+    y.backward(gy)
+    return time.perf_counter() - start
+
+
+def child(reps: int) -> None:
+    """Time every shape in this process and print one table row per shape."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    import minitorch_cnn as mt
+
+    assert mt.__file__.startswith(str(ROOT)), mt.__file__
+    rng = np.random.default_rng(0)
+    blas = os.environ.get("OPENBLAS_CORETYPE", "OpenBLAS's own")
+    print(f"| shape (N, C_in->C_out, HxW) | shifted ms | Winograd ms | shifted/Winograd | BLAS kernel: {blas}")
+    for n, ci, co, s in SHAPES:
+        x = mt.tensor(rng.standard_normal((n, ci, s, s), dtype=np.float32), requires_grad=True)
+        w = mt.tensor(rng.standard_normal((co, ci, 3, 3), dtype=np.float32) * 0.05, requires_grad=True)
+        b = mt.tensor(np.zeros(co, dtype=np.float32), requires_grad=True)
+        gy = mt.tensor(rng.standard_normal((n, co, s, s), dtype=np.float32))
+        times: dict[bool, list[float]] = {False: [], True: []}
+        for r in range(reps + 1):
+            for kernel in (False, True) if r % 2 else (True, False):
+                t = time_step(x, w, b, gy, kernel)
+                if r:  # round 0 warms up
+                    times[kernel].append(t)
+        sh, wi = (statistics.median(times[k]) * 1e3 for k in (False, True))
+        print(f"| {n}, {ci}->{co}, {s}x{s} | {sh:.0f} | {wi:.0f} | {sh / wi:.2f} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--child", action="store_true", help="one table in this process's environment")
+    parser.add_argument("--reps", type=int, default=5, help="timed runs per kernel and shape (median)")
+    args = parser.parse_args()
+    if args.child:
+        child(args.reps)
+        return
+    for unset in ((), ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")):
+        env = {k: v for k, v in os.environ.items() if k not in unset}
+        subprocess.run([sys.executable, __file__, "--child", "--reps", str(args.reps)], env=env, check=True, timeout=120)
+
+
+if __name__ == "__main__":
+    main()
