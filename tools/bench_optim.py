@@ -1,7 +1,7 @@
 """The optimizer step alone, fused (``fast/optim.py``) vs the textbook loop, in one process.
 
     .venv/bin/python tools/bench_optim.py                 # Adam on build_model("cnn"), 50 steps each
-    .venv/bin/python tools/bench_optim.py --opt adamw --steps 30 --chunk 32768
+    .venv/bin/python tools/bench_optim.py --opt adamw --steps 30 --chunk 16384 --per-parameter
 
 The parameters of the unit's CNN (22 tensors, 1.68 M floats) get random gradients once; then the
 fast and the textbook step alternate, one step each, ``--steps`` times, so that drift of the machine
@@ -37,8 +37,11 @@ def main() -> None:
     parser.add_argument("--opt", choices=sorted(OPTIMIZERS), default="adam")
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--chunk", type=int, default=fast_optim.CHUNK_ELEMENTS, help="elements per fused chunk")
+    parser.add_argument("--per-parameter", action="store_true",
+                        help="never merge small parameters into one piece (fast_optim.MERGE_SMALL off)")
     args = parser.parse_args()
     fast_optim.CHUNK_ELEMENTS = args.chunk
+    fast_optim.MERGE_SMALL = not args.per_parameter
     rng = np.random.default_rng(0)
     opts = {}
     for on in (True, False):  # one model per path, so neither's state is touched by the other

@@ -1,4 +1,4 @@
-"""The seam between the textbook ops and the speed kernels: the only name ``ops`` and ``nn`` import.
+"""The seam between the textbook ops and the speed kernels: the only name ``ops``, ``nn`` and ``optim`` import.
 
 Every op in ``ops/`` is written the way the unit derives it (im2col correlation, window views,
 batch-statistics formulas), and that code is correct on its own. Some ops have a faster kernel for
