@@ -34,6 +34,10 @@ a NumPy view). Each step reads ``p._array`` afresh, so ``p.data = ...`` is simpl
 microsecond each in Python; beyond 64 K the arrays leave L2). Merging small parameters: 3.1 vs
 3.3 ms without. The second thread gained nothing measurable there (the other core was busy).
 
+**SGD with momentum** (``sgd_update``) is the same machinery with one buffer, ``momentum_buffer``,
+which the textbook creates on a parameter's first step as a copy of the gradient (not zeros): until
+then the slot waits in the flat buffer and ``state[p]`` has no such key.
+
 Tiny groups (under ``MIN_FUSED_ELEMENTS``) keep the textbook path: their arrays are in cache
 anyway, and the course's task checks, which step a few-element parameter, run the student's code.
 """
@@ -43,7 +47,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +55,7 @@ import numpy as np
 
 from . import threads
 
-__all__ = ["CHUNK_ELEMENTS", "MIN_FUSED_ELEMENTS", "adam_applies", "adam_update"]
+__all__ = ["CHUNK_ELEMENTS", "MIN_FUSED_ELEMENTS", "adam_applies", "adam_update", "sgd_applies", "sgd_update"]
 
 CHUNK_ELEMENTS = 65536
 """Elements per chunk (256 KB per float32 array): long enough that the 13 NumPy calls per chunk cost
@@ -64,7 +68,18 @@ MERGE_SMALL = True
 MIN_FUSED_ELEMENTS = 1 << 16
 """A group with fewer elements (over the parameters that have a gradient) takes the textbook path."""
 
-_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+_ADAM_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+_SGD_KEYS = ("momentum_buffer",)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """What an optimizer keeps per parameter: its ``keys`` (flat buffers, in order), the keys a
+    non-empty state must have, and whether a buffer appears only with the first step (``lazy``)."""
+
+    keys: tuple
+    required: tuple
+    lazy: bool
 
 
 @dataclass
@@ -72,23 +87,33 @@ class _Slot:
     """One parameter's place in its dtype's flat buffers: the views handed to ``state[p]``."""
 
     param: Any
-    views: tuple  # exp_avg, exp_avg_sq and (amsgrad) max_exp_avg_sq views, shaped like the parameter
+    views: tuple  # one view per key, shaped like the parameter
     offset: int  # where they start in the flat buffers
 
 
 @dataclass
 class _Layout:
-    """A group's flat buffers (one tuple per dtype) and every member parameter's slot (by ``id``)."""
+    """A group's flat buffers (one tuple per dtype, one buffer per key) and each member's slot (by ``id``)."""
 
     group: dict
-    amsgrad: bool
+    keys: tuple
     buffers: dict
     slots: dict
 
 
+@dataclass
+class _Job:
+    """One parameter's step: ``(x, g, *buffers)`` flattened, its offset in the flat buffers, and the
+    kernel's per-parameter scalars (Adam: ``lr / (1 - beta1^t)``, ``sqrt(1 - beta2^t)``)."""
+
+    flats: tuple
+    offset: int
+    scalars: tuple
+
+
 @dataclass(frozen=True)
-class _Hyper:
-    """The group's hyper-parameters, read once per step."""
+class _AdamHyper:
+    """An Adam group's hyper-parameters, read once per step."""
 
     lr: float
     beta1: float
@@ -96,6 +121,19 @@ class _Hyper:
     eps: float
     weight_decay: float
     decoupled: bool
+    maximize: bool
+    amsgrad: bool
+
+
+@dataclass(frozen=True)
+class _SgdHyper:
+    """An SGD group's hyper-parameters, read once per step."""
+
+    lr: float
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
     maximize: bool
 
 
@@ -105,67 +143,99 @@ _scratch = threading.local()
 
 
 # --------------------------------------------------------------------------------------------------
-# The seam
+# The seam: Adam / AdamW
 # --------------------------------------------------------------------------------------------------
+def _adam_rule(group: dict) -> _Rule:
+    return _Rule(_ADAM_KEYS[:3 if group["amsgrad"] else 2], ("step", "exp_avg", "exp_avg_sq"), False)
+
+
 def adam_applies(optimizer: Any, group: dict) -> bool:
     """NumPy float parameters, C-contiguous, whose state is empty, ours, or moments shaped like them;
     at least ``MIN_FUSED_ELEMENTS`` elements with a gradient. Anything else: the textbook path."""
-    layout = _layouts.get(optimizer, {}).get(id(group))
-    amsgrad = bool(group["amsgrad"])
-    total = 0
-    for p in group["params"]:
-        if p.grad is None:
-            continue
-        x, g = p._array, p.grad._array
-        if type(x) is not np.ndarray or type(g) is not np.ndarray or x.dtype.kind != "f" or not x.flags.c_contiguous:
-            return False
-        state = optimizer.state.get(p)
-        if state and not _is_ours(layout, p, state, amsgrad) and not _state_fits(state, x):
-            return False
-        total += x.size
-    return total >= MIN_FUSED_ELEMENTS
+    return _applies(optimizer, group, _adam_rule(group))
 
 
 def adam_update(optimizer: Any, group: dict) -> None:
     """One Adam / AdamW step of ``group`` (what ``Adam._update_group`` does), chunk by chunk over the
     pool. Call only where ``adam_applies`` said yes."""
-    hyper = _hyper(optimizer, group)
-    layout = _current_layout(optimizer, group)
-    amsgrad = bool(group["amsgrad"])
-    jobs = []
-    for p in group["params"]:
-        if p.grad is None:
-            continue
-        p._version_counter.bump()  # the update changes p in place, as PyTorch's step does
-        state = optimizer.state[p]
+    beta1, beta2 = group["betas"]
+    h = _AdamHyper(group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                   bool(getattr(optimizer, "_decoupled", False)), bool(group["maximize"]), bool(group["amsgrad"]))
+
+    def scalars(state: dict, views: tuple) -> tuple:
         state["step"] += 1
         t = state["step"]
+        return h.lr / (1 - h.beta1**t), math.sqrt(1 - h.beta2**t)
+
+    _step(optimizer, group, _adam_rule(group), _adam_chunk, h, scalars)
+
+
+# --------------------------------------------------------------------------------------------------
+# The seam: SGD with momentum
+# --------------------------------------------------------------------------------------------------
+_SGD_RULE = _Rule(_SGD_KEYS, (), True)
+
+
+def sgd_applies(optimizer: Any, group: dict) -> bool:
+    """As ``adam_applies``, for SGD with ``momentum != 0`` (plain SGD is one pass already)."""
+    return group["momentum"] != 0 and _applies(optimizer, group, _SGD_RULE)
+
+
+def sgd_update(optimizer: Any, group: dict) -> None:
+    """One SGD-with-momentum step of ``group`` (what ``SGD._update_group`` does), chunk by chunk."""
+    h = _SgdHyper(group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
+                  bool(group["nesterov"]), bool(group["maximize"]))
+
+    def scalars(state: dict, views: tuple) -> tuple:
+        first = state.get("momentum_buffer") is None  # the textbook's buf = g.copy()
+        state["momentum_buffer"] = views[0]
+        return (first,)
+
+    _step(optimizer, group, _SGD_RULE, _sgd_chunk, h, scalars)
+
+
+# --------------------------------------------------------------------------------------------------
+# One step of a group: jobs, pieces, the pool
+# --------------------------------------------------------------------------------------------------
+def _applies(optimizer: Any, group: dict, rule: _Rule) -> bool:
+    layout = _layouts.get(optimizer, {}).get(id(group))
+    total = 0
+    for p in _with_grad(group):
+        x, g = p._array, p.grad._array
+        if type(x) is not np.ndarray or type(g) is not np.ndarray or x.dtype.kind != "f" or not x.flags.c_contiguous:
+            return False
+        state = optimizer.state.get(p)
+        if state and not _is_ours(layout, p, state, rule) and not _state_fits(state, x, rule):
+            return False
+        total += x.size
+    return total >= MIN_FUSED_ELEMENTS
+
+
+def _step(optimizer: Any, group: dict, rule: _Rule, kernel: Callable, hyper: Any,
+          scalars: Callable[[dict, tuple], tuple]) -> None:
+    """Update every parameter of ``group`` that has a gradient: ``kernel(x, g, buffers, hyper,
+    *scalars(state, views))`` on each piece, the pieces split over the pool."""
+    layout = _current_layout(optimizer, group, rule)
+    n_keys = len(rule.keys)
+    jobs = []
+    for p in _with_grad(group):
+        p._version_counter.bump()  # the update changes p in place, as PyTorch's step does
         slot = layout.slots[id(p)]
-        flats = tuple(a.reshape(-1) for a in (p._array, p.grad._array, *slot.views[:3 if amsgrad else 2]))
-        jobs.append(_Job(flats, slot.offset, (hyper.lr / (1 - hyper.beta1**t), math.sqrt(1 - hyper.beta2**t))))
+        flats = tuple(a.reshape(-1) for a in (p._array, p.grad._array, *slot.views[:n_keys]))
+        jobs.append(_Job(flats, slot.offset, scalars(optimizer.state[p], slot.views)))
     pieces = _pieces(jobs)
 
     def work(s: slice) -> None:
         for piece in pieces[s]:
-            _update_piece(piece, jobs, layout, hyper, amsgrad)
+            _update_piece(piece, jobs, layout.buffers, n_keys, kernel, hyper)
 
     threads.parallel_for(np, len(pieces), sum(job.flats[0].nbytes for job in jobs), work)
-
-
-@dataclass
-class _Job:
-    """One parameter's step: ``(x, g, m, v[, vmax])`` flattened, its offset in the flat buffers, and
-    its scalars ``(lr / (1 - beta1^t), sqrt(1 - beta2^t))``."""
-
-    flats: tuple
-    offset: int
-    scalars: tuple
 
 
 def _pieces(jobs: list) -> list:
     """The step cut into pieces of at most ``CHUNK_ELEMENTS``, each a list of ``(job, start, stop)``:
     a large parameter gives one piece per chunk; with ``MERGE_SMALL``, runs of small parameters that
-    sit next to each other in the flat buffers (same dtype, same step count) share one piece."""
+    sit next to each other in the flat buffers (same dtype, same scalars) share one piece."""
     pieces: list = []
     run: list = []
     size = 0  # elements in ``run``
@@ -186,27 +256,26 @@ def _pieces(jobs: list) -> list:
 
 def _continues(last: _Job, job: _Job) -> bool:
     """Whether ``job`` can join the run that ends with ``last``: same dtype and scalars, and its
-    moments follow ``last``'s in the flat buffers."""
+    buffers follow ``last``'s in the flat buffers."""
     return (job.scalars == last.scalars and job.flats[0].dtype == last.flats[0].dtype
             and job.offset == last.offset + last.flats[0].size)
 
 
-def _update_piece(piece: list, jobs: list, layout: _Layout, hyper: _Hyper, amsgrad: bool) -> None:
+def _update_piece(piece: list, jobs: list, buffers: dict, n_keys: int, kernel: Callable, hyper: Any) -> None:
     """One piece: a chunk of one parameter in place, or a run of small parameters gathered into
-    scratch (their moments are one slice of the flat buffers already) and scattered back."""
+    scratch (their buffers are one slice of the flat buffers already) and scattered back."""
     if len(piece) == 1:
         k, a, b = piece[0]
-        x, g, m, v, *vmax = (arr[a:b] for arr in jobs[k].flats)
-        _adam_chunk(x, g, m, v, vmax[0] if amsgrad else None, hyper, *jobs[k].scalars)
+        x, g, *bufs = (arr[a:b] for arr in jobs[k].flats)
+        kernel(x, g, bufs, hyper, *jobs[k].scalars)
         return
     first = jobs[piece[0][0]]
     n = sum(b for _, _, b in piece)
-    xs, gs = _scratch_for(first.flats[0].dtype, n, 2, 2)
+    dtype = first.flats[0].dtype
+    xs, gs = _scratch_for(dtype, n, 2, 2)
     np.concatenate([jobs[k].flats[0] for k, _, _ in piece], out=xs)
     np.concatenate([jobs[k].flats[1] for k, _, _ in piece], out=gs)
-    buffers = layout.buffers[first.flats[0].dtype]
-    m, v, *vmax = (buf[first.offset:first.offset + n] for buf in buffers)
-    _adam_chunk(xs, gs, m, v, vmax[0] if amsgrad else None, hyper, *first.scalars)
+    kernel(xs, gs, [buf[first.offset:first.offset + n] for buf in buffers[dtype][:n_keys]], hyper, *first.scalars)
     a = 0
     for k, _, b in piece:
         jobs[k].flats[0][...] = xs[a:a + b]
@@ -214,30 +283,39 @@ def _update_piece(piece: list, jobs: list, layout: _Layout, hyper: _Hyper, amsgr
 
 
 # --------------------------------------------------------------------------------------------------
-# The kernel: the textbook statements on one chunk
+# The kernels: the textbook statements on one chunk
 # --------------------------------------------------------------------------------------------------
-def _adam_chunk(x: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, vmax: np.ndarray | None,
-                h: _Hyper, step_size: float, bc2_sqrt: float) -> None:
-    """``optim/adam.py``'s statements, in its order and with its scalars, on 1-D chunks (``x``, ``m``,
-    ``v``, ``vmax`` updated in place); the temporaries are this thread's cache-sized scratch."""
-    tmp, gbuf = _scratch_for(x.dtype, x.size, 0, 2)
-    if h.maximize:
+def _effective_grad(x: np.ndarray, g: np.ndarray, maximize: bool, weight_decay: float, tmp: np.ndarray,
+                    gbuf: np.ndarray) -> np.ndarray:
+    """``-g`` with ``maximize`` (as ``Optimizer._grads``), then ``g + weight_decay * x`` (L2 penalty)."""
+    if maximize:
         g = np.negative(g, out=gbuf)
-    if h.weight_decay != 0:
-        if h.decoupled:
-            x *= 1 - h.lr * h.weight_decay
-        else:
-            np.multiply(x, h.weight_decay, out=tmp)
-            g = np.add(g, tmp, out=gbuf)  # g + weight_decay * x
+    if weight_decay != 0:
+        np.multiply(x, weight_decay, out=tmp)
+        g = np.add(g, tmp, out=gbuf)
+    return g
+
+
+def _adam_chunk(x: np.ndarray, g: np.ndarray, bufs: list, h: _AdamHyper, step_size: float,
+                bc2_sqrt: float) -> None:
+    """``optim/adam.py``'s statements, in its order and with its scalars, on 1-D chunks (``x`` and the
+    moments ``bufs`` updated in place); the temporaries are this thread's cache-sized scratch."""
+    tmp, gbuf = _scratch_for(x.dtype, x.size, 0, 2)
+    if h.decoupled and h.weight_decay != 0:
+        g = _effective_grad(x, g, h.maximize, 0, tmp, gbuf)
+        x *= 1 - h.lr * h.weight_decay  # AdamW: shrink the weights directly
+    else:
+        g = _effective_grad(x, g, h.maximize, h.weight_decay, tmp, gbuf)
+    m, v = bufs[0], bufs[1]
     m *= h.beta1
     m += np.multiply(g, 1 - h.beta1, out=tmp)
     v *= h.beta2
     tmp = np.multiply(g, g, out=tmp)
     tmp *= 1 - h.beta2
     v += tmp
-    if vmax is not None:
-        np.maximum(vmax, v, out=vmax)
-        denom = np.sqrt(vmax, out=tmp)
+    if h.amsgrad:
+        np.maximum(bufs[2], v, out=bufs[2])
+        denom = np.sqrt(bufs[2], out=tmp)
     else:
         denom = np.sqrt(v, out=tmp)
     denom /= bc2_sqrt
@@ -245,6 +323,21 @@ def _adam_chunk(x: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, vmax
     step = np.divide(m, denom, out=denom)
     step *= step_size
     x -= step
+
+
+def _sgd_chunk(x: np.ndarray, g: np.ndarray, bufs: list, h: _SgdHyper, first: bool) -> None:
+    """``optim/sgd.py``'s statements on 1-D chunks: the momentum buffer (a copy of the gradient on the
+    first step), Nesterov's look-ahead, ``x -= lr * d``."""
+    tmp, gbuf = _scratch_for(x.dtype, x.size, 0, 2)
+    g = _effective_grad(x, g, h.maximize, h.weight_decay, tmp, gbuf)
+    buf = bufs[0]
+    if first:
+        buf[...] = g
+    else:
+        buf *= h.momentum
+        buf += np.multiply(g, 1 - h.dampening, out=tmp)
+    d = np.add(g, np.multiply(buf, h.momentum, out=tmp), out=tmp) if h.nesterov else buf
+    x -= np.multiply(d, h.lr, out=tmp)
 
 
 def _scratch_for(dtype: np.dtype, n: int, first: int, count: int) -> list:
@@ -260,44 +353,38 @@ def _scratch_for(dtype: np.dtype, n: int, first: int, count: int) -> list:
     return [a[:n] for a in arrays[first:first + count]]
 
 
-def _hyper(optimizer: Any, group: dict) -> _Hyper:
-    beta1, beta2 = group["betas"]
-    return _Hyper(group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-                  bool(getattr(optimizer, "_decoupled", False)), bool(group.get("maximize", False)))
-
-
 # --------------------------------------------------------------------------------------------------
 # The flat state buffers
 # --------------------------------------------------------------------------------------------------
-def _is_ours(layout: _Layout | None, p: Any, state: dict, amsgrad: bool) -> bool:
-    """Whether ``state`` still holds the views of ``layout``'s slot for ``p`` (and ``p`` still fits them)."""
+def _is_ours(layout: _Layout | None, p: Any, state: dict, rule: _Rule) -> bool:
+    """Whether ``state`` still holds the views of ``layout``'s slot for ``p`` (a lazy buffer may be
+    still missing) and ``p`` still fits them."""
     slot = None if layout is None else layout.slots.get(id(p))
-    if slot is None or slot.param is not p or (amsgrad and not layout.amsgrad):
+    if slot is None or slot.param is not p or layout.keys[:len(rule.keys)] != rule.keys:
         return False
-    views = slot.views
-    if state.get("exp_avg") is not views[0] or state.get("exp_avg_sq") is not views[1]:
-        return False
-    if amsgrad and state.get("max_exp_avg_sq") is not views[2]:
-        return False
-    return p._array.shape == views[0].shape and p._array.dtype == views[0].dtype
+    for key, view in zip(rule.keys, slot.views):
+        held = state.get(key)
+        if held is not view and not (rule.lazy and held is None):
+            return False
+    return p._array.shape == slot.views[0].shape and p._array.dtype == slot.views[0].dtype
 
 
-def _state_fits(state: dict, x: np.ndarray) -> bool:
-    """A state the flat buffer can take over: a step count and NumPy moments of ``x``'s shape and dtype."""
-    if "step" not in state or "exp_avg" not in state or "exp_avg_sq" not in state:
+def _state_fits(state: dict, x: np.ndarray, rule: _Rule) -> bool:
+    """A state the flat buffers can take over: the ``rule``'s required entries, and every buffer
+    present a NumPy array of ``x``'s shape and dtype."""
+    if any(k not in state for k in rule.required):
         return False
-    return all(type(state[k]) is np.ndarray and state[k].shape == x.shape and state[k].dtype == x.dtype
-               for k in _MOMENTS if k in state)
+    present = [state[k] for k in _ADAM_KEYS + _SGD_KEYS if state.get(k) is not None]
+    return all(type(a) is np.ndarray and a.shape == x.shape and a.dtype == x.dtype for a in present)
 
 
-def _current_layout(optimizer: Any, group: dict) -> _Layout:
+def _current_layout(optimizer: Any, group: dict, rule: _Rule) -> _Layout:
     """The group's layout, rebuilt when any parameter with a gradient is not (or no longer) in it."""
     layouts = _layouts.setdefault(optimizer, {})
     layout = layouts.get(id(group))
-    amsgrad = bool(group["amsgrad"])
     if layout is None or layout.group is not group or not all(
-            _is_ours(layout, p, optimizer.state.get(p) or {}, amsgrad) for p in _with_grad(group)):
-        layout = layouts[id(group)] = _build_layout(optimizer, group, amsgrad)
+            _is_ours(layout, p, optimizer.state.get(p) or {}, rule) for p in _with_grad(group)):
+        layout = layouts[id(group)] = _build_layout(optimizer, group, rule)
     return layout
 
 
@@ -305,34 +392,36 @@ def _with_grad(group: dict) -> Iterator[Any]:
     return (p for p in group["params"] if p.grad is not None)
 
 
-def _build_layout(optimizer: Any, group: dict, amsgrad: bool) -> _Layout:
-    """New flat buffers for the parameters with a gradient or with moments, the moments copied in
-    (zeros for a new parameter, whose step count starts at 0), and the state pointed at the views."""
+def _build_layout(optimizer: Any, group: dict, rule: _Rule) -> _Layout:
+    """New flat buffers for the parameters with a gradient or with state, their buffers copied in
+    (zeros for a new parameter), and the state pointed at the views."""
     members: dict = {}
     for p in group["params"]:
         state = optimizer.state.get(p)
-        if p.grad is not None or (state and _state_fits(state, p._array)):
+        if p.grad is not None or (state and _state_fits(state, p._array, rule)):
             members.setdefault(p._array.dtype, []).append(p)
-    count = 3 if amsgrad else 2
-    layout = _Layout(group, amsgrad, {}, {})
+    layout = _Layout(group, rule.keys, {}, {})
     for dtype, params in members.items():
         total = sum(p._array.size for p in params)
-        buffers = layout.buffers[dtype] = tuple(np.zeros(total, dtype) for _ in range(count))
+        buffers = layout.buffers[dtype] = tuple(np.zeros(total, dtype) for _ in rule.keys)
         offset = 0
         for p in params:
             n, shape = p._array.size, p._array.shape
             views = tuple(b[offset:offset + n].reshape(shape) for b in buffers)
-            _adopt(optimizer.state[p], views)
+            _adopt(optimizer.state[p], views, rule)
             layout.slots[id(p)] = _Slot(p, views, offset)
             offset += n
     return layout
 
 
-def _adopt(state: dict, views: tuple) -> None:
-    """Copy ``state``'s moments into ``views`` (fresh state: step 0, zeros) and store the views."""
-    if not state:
+def _adopt(state: dict, views: tuple, rule: _Rule) -> None:
+    """Copy ``state``'s buffers into ``views`` and store the views; a fresh Adam state starts at step 0
+    with zero moments, a lazy buffer not yet created stays absent (its first step creates it)."""
+    if not state and not rule.lazy:
         state["step"] = 0
-    for key, view in zip(_MOMENTS, views):
-        if key in state:
+    for key, view in zip(rule.keys, views):
+        if state.get(key) is not None:
             view[...] = state[key]
-        state[key] = view
+            state[key] = view
+        elif not rule.lazy:
+            state[key] = view

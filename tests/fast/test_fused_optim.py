@@ -1,4 +1,5 @@
-"""The fused Adam / AdamW update (fast/optim.py) against the textbook loop (optim/adam.py).
+"""The fused Adam / AdamW and SGD-with-momentum updates (fast/optim.py) against the textbook loops
+(optim/adam.py, optim/sgd.py).
 
 The fused kernel runs the textbook's statements in its order with its scalars, and IEEE arithmetic
 and ``sqrt`` are correctly rounded whatever the chunking, so trajectories are compared *exactly*.
@@ -16,7 +17,7 @@ import pytest
 import minitorch_cnn as mt
 from minitorch_cnn import backend, fast, nn
 from minitorch_cnn.fast import optim as fast_optim
-from minitorch_cnn.optim import Adam, AdamW
+from minitorch_cnn.optim import SGD, Adam, AdamW
 
 # (shape, dtype): a large float32 weight (several chunks), small ones (merged into one piece), a
 # float64 pair (a second flat buffer), and one that never gets a gradient
@@ -32,6 +33,9 @@ CONFIGS = [
     (Adam, dict(amsgrad=True)),
     (Adam, dict(maximize=True)),
     (AdamW, dict(weight_decay=0.05, amsgrad=True, maximize=True, betas=(0.8, 0.99), eps=1e-6)),
+    (SGD, dict(momentum=0.9)),
+    (SGD, dict(momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    (SGD, dict(momentum=0.8, nesterov=True, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -57,8 +61,8 @@ def trajectory(on: bool, cls: type, kwargs: dict, steps: int = 4, groups: bool =
     """The parameters after every step of ``cls``, fast kernels on or off; ``between(step, params, opt)``
     runs after each step."""
     params = make_params(device=device)
-    spec = ([{"params": params[:4]}, {"params": params[4:], "lr": 3e-3, "betas": (0.5, 0.9)}] if groups
-            else params)
+    second = {"lr": 3e-3, "momentum": 0.5} if cls is SGD else {"lr": 3e-3, "betas": (0.5, 0.9)}
+    spec = [{"params": params[:4]}, {"params": params[4:], **second}] if groups else params
     opt = cls(spec, lr=1e-2, **kwargs)
     history = []
     with fast.enabled(on):
@@ -79,10 +83,11 @@ def assert_same(a: list, b: list) -> None:
 
 @pytest.fixture
 def fused(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Counts the steps that took the fused path (the real kernel still runs)."""
+    """Counts the steps that took a fused path (the real kernels still run)."""
     calls: list = []
-    original = fast.adam_update
-    monkeypatch.setattr(fast, "adam_update", lambda opt, group: calls.append(1) or original(opt, group))
+    for name in ("adam_update", "sgd_update"):
+        original = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda opt, group, _f=original: calls.append(1) or _f(opt, group))
     return calls
 
 
@@ -99,7 +104,8 @@ def test_trajectories_equal_the_textbook(cls: type, kwargs: dict, groups: bool, 
         assert entry.keys() == sd_off["state"][j].keys()
         for k, v in entry.items():
             np.testing.assert_array_equal(v, sd_off["state"][j][k], err_msg=f"state {j} {k}")
-    assert sd_on["state"][SOMETIMES]["step"] == 3  # skipped once
+    if cls is not SGD:
+        assert sd_on["state"][SOMETIMES]["step"] == 3  # skipped once
 
 
 def test_moments_are_views_of_one_flat_buffer_per_dtype() -> None:
@@ -136,7 +142,8 @@ def test_state_dict_into_a_fresh_optimizer_continues_like_an_uninterrupted_run()
     assert_same(whole, first + rest)
 
 
-def test_load_state_dict_mid_run_replaces_the_moments() -> None:
+@pytest.mark.parametrize("cls, kwargs", [(Adam, {}), (SGD, dict(momentum=0.9, dampening=0.2))], ids=["Adam", "SGD"])
+def test_load_state_dict_mid_run_replaces_the_moments(cls: type, kwargs: dict) -> None:
     """Loading an older state mid-run: the flat buffer must take the loaded values, not keep its own."""
     def reload(t: int, params: list, opt: Adam) -> None:
         if t == 0:
@@ -144,10 +151,11 @@ def test_load_state_dict_mid_run_replaces_the_moments() -> None:
         if t == 2:
             opt.load_state_dict(reload.saved)
 
-    on, opt = trajectory(True, Adam, {}, steps=5, between=reload)
-    off, _ = trajectory(False, Adam, {}, steps=5, between=reload)
+    on, opt = trajectory(True, cls, kwargs, steps=5, between=reload)
+    off, _ = trajectory(False, cls, kwargs, steps=5, between=reload)
     assert_same(on, off)
-    bases = {id(opt.state[p]["exp_avg"].base) for p in opt.param_groups[0]["params"][:4]}
+    key = "momentum_buffer" if cls is SGD else "exp_avg"
+    bases = {id(opt.state[p][key].base) for p in opt.param_groups[0]["params"][:4]}
     assert len(bases) == 1  # rebuilt as one buffer again
 
 
@@ -222,7 +230,10 @@ def test_switched_off_or_small_or_strict_takes_the_textbook_path(fused: list, mo
     p = nn.Parameter(mt.tensor(np.array([1.0, 1.0])))
     p.grad = mt.tensor(np.array([0.5, -0.5]))
     Adam([p], lr=0.01).step()
+    SGD([p], lr=0.01, momentum=0.9).step()
     assert not fused and p.numel() < fast_optim.MIN_FUSED_ELEMENTS
+    trajectory(True, SGD, {}, steps=1)  # no momentum: one pass already, the textbook path
+    assert not fused
     # the strict CuPy stand-in: the textbook path, same numbers as NumPy's
     strict, _ = trajectory(True, Adam, dict(amsgrad=True), steps=2, device="strict")
     assert not fused
