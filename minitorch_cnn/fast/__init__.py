@@ -14,9 +14,8 @@ kernels live next to this file:
 * ``conv_shifted.py`` -- stride-1 2-d convolution as GEMMs over shifted slices, no im2col copy;
 * ``pool2x2.py`` -- the 2x2 / stride-2 max pool in two halving steps, bool arg-max state;
 * ``batchnorm.py`` -- BatchNorm's sweeps split over the threads in cache-sized pieces;
-* ``optim.py`` -- Adam / AdamW's and SGD-with-momentum's update fused into one pass over memory per
-  cache-sized chunk, the state in one flat buffer per dtype (``Adam._update_group`` asks
-  ``adam_applies`` first, ``SGD._update_group`` ``sgd_applies``);
+* ``optim.py`` -- Adam / AdamW's update fused into one pass over memory per cache-sized chunk, the
+  moments in one flat buffer per dtype (``Adam._update_group`` asks ``adam_applies`` first);
 * ``threads.py`` -- the thread pool, and ``matmul``: 2-D GEMMs in one band per thread with BLAS at
   one thread (OpenBLAS's spinning workers would otherwise take the pool's cores);
 * ``allocator.py`` -- glibc ``malloc`` settings applied at ``import minitorch_cnn``
@@ -63,8 +62,6 @@ __all__ = [
     "batch_norm_backward",
     "adam_applies",
     "adam_update",
-    "sgd_applies",
-    "sgd_update",
     "allocator",
     "threads",
 ]
@@ -255,7 +252,7 @@ def batch_norm_backward(ctx: Any, g: Any) -> tuple:
 
 
 # --------------------------------------------------------------------------------------------------
-# Optimizers: Adam / AdamW, SGD with momentum
+# Optimizers: Adam / AdamW
 # --------------------------------------------------------------------------------------------------
 def adam_applies(optimizer: Any, group: dict) -> bool:
     """NumPy float parameters (contiguous) with at least ``optim.MIN_FUSED_ELEMENTS`` elements that
@@ -267,12 +264,3 @@ def adam_update(optimizer: Any, group: dict) -> None:
     """``Adam._update_group(group)``: the same statements, fused per cache-sized chunk over the pool."""
     optim.adam_update(optimizer, group)
 
-
-def sgd_applies(optimizer: Any, group: dict) -> bool:
-    """SGD with ``momentum != 0``, on parameters ``adam_applies`` would take (``optim.sgd_applies``)."""
-    return is_enabled() and optim.sgd_applies(optimizer, group)
-
-
-def sgd_update(optimizer: Any, group: dict) -> None:
-    """``SGD._update_group(group)``: the same statements, fused per cache-sized chunk over the pool."""
-    optim.sgd_update(optimizer, group)

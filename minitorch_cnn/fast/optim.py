@@ -29,14 +29,18 @@ from whatever the state holds then. The parameters themselves are left where the
 a NumPy view). Each step reads ``p._array`` afresh, so ``p.data = ...`` is simply followed.
 
 **Measured** (``tools/bench_optim.py``: Adam's step on ``build_model("cnn")``, 1.68 M parameters,
-2-core AMD EPYC shared with another job, so expect noise): textbook ~4.2 ms, fused ~3.1 ms. Chunks of
+2-core AMD EPYC shared with another job, so expect noise): textbook 3.4-4.3 ms, fused 2.5-3.1 ms,
+1.1x-1.7x over runs (AdamW gains most: its decay is one more pass). Not more, because the whole
+working set (~27 MB) sits in this machine's 32 MB L3, so the textbook's passes were never paying
+main memory's price, and the kernel is bound by NumPy's per-call cost and the cores. Chunks of
 16 K / 32 K / 64 K elements: 3.8 / 3.3 / 3.1 ms (the ~13 NumPy calls per chunk cost about a
 microsecond each in Python; beyond 64 K the arrays leave L2). Merging small parameters: 3.1 vs
-3.3 ms without. The second thread gained nothing measurable there (the other core was busy).
+3.3 ms without. The second thread gained nothing measurable there (3.1 ms with one thread; the
+other core was busy), but costs nothing either, and the pool's width is the user's setting.
 
-**SGD with momentum** (``sgd_update``) is the same machinery with one buffer, ``momentum_buffer``,
-which the textbook creates on a parameter's first step as a copy of the gradient (not zeros): until
-then the slot waits in the flat buffer and ``state[p]`` has no such key.
+**SGD with momentum** did not pay: fused the same way (``git log``: "SGD with momentum through the
+same flat buffers"), its step measured 1.5-2.4 ms against the textbook's 1.7-2.3 ms, 0.86x-1.15x over
+runs. Its textbook loop is five statements, three without a temporary, so there was little to save.
 
 Tiny groups (under ``MIN_FUSED_ELEMENTS``) keep the textbook path: their arrays are in cache
 anyway, and the course's task checks, which step a few-element parameter, run the student's code.
@@ -55,7 +59,7 @@ import numpy as np
 
 from . import threads
 
-__all__ = ["CHUNK_ELEMENTS", "MIN_FUSED_ELEMENTS", "adam_applies", "adam_update", "sgd_applies", "sgd_update"]
+__all__ = ["CHUNK_ELEMENTS", "MIN_FUSED_ELEMENTS", "adam_applies", "adam_update"]
 
 CHUNK_ELEMENTS = 65536
 """Elements per chunk (256 KB per float32 array): long enough that the 13 NumPy calls per chunk cost
@@ -69,17 +73,15 @@ MIN_FUSED_ELEMENTS = 1 << 16
 """A group with fewer elements (over the parameters that have a gradient) takes the textbook path."""
 
 _ADAM_KEYS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-_SGD_KEYS = ("momentum_buffer",)
 
 
 @dataclass(frozen=True)
 class _Rule:
-    """What an optimizer keeps per parameter: its ``keys`` (flat buffers, in order), the keys a
-    non-empty state must have, and whether a buffer appears only with the first step (``lazy``)."""
+    """What an optimizer keeps per parameter: its ``keys`` (flat buffers, in order) and the keys a
+    non-empty state must have."""
 
     keys: tuple
     required: tuple
-    lazy: bool
 
 
 @dataclass
@@ -125,28 +127,16 @@ class _AdamHyper:
     amsgrad: bool
 
 
-@dataclass(frozen=True)
-class _SgdHyper:
-    """An SGD group's hyper-parameters, read once per step."""
-
-    lr: float
-    momentum: float
-    dampening: float
-    weight_decay: float
-    nesterov: bool
-    maximize: bool
-
-
 # optimizer -> {id(group): _Layout}; weak, so a copied or pickled optimizer builds its own
 _layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _scratch = threading.local()
 
 
 # --------------------------------------------------------------------------------------------------
-# The seam: Adam / AdamW
+# The seam
 # --------------------------------------------------------------------------------------------------
 def _adam_rule(group: dict) -> _Rule:
-    return _Rule(_ADAM_KEYS[:3 if group["amsgrad"] else 2], ("step", "exp_avg", "exp_avg_sq"), False)
+    return _Rule(_ADAM_KEYS[:3 if group["amsgrad"] else 2], ("step", "exp_avg", "exp_avg_sq"))
 
 
 def adam_applies(optimizer: Any, group: dict) -> bool:
@@ -168,30 +158,6 @@ def adam_update(optimizer: Any, group: dict) -> None:
         return h.lr / (1 - h.beta1**t), math.sqrt(1 - h.beta2**t)
 
     _step(optimizer, group, _adam_rule(group), _adam_chunk, h, scalars)
-
-
-# --------------------------------------------------------------------------------------------------
-# The seam: SGD with momentum
-# --------------------------------------------------------------------------------------------------
-_SGD_RULE = _Rule(_SGD_KEYS, (), True)
-
-
-def sgd_applies(optimizer: Any, group: dict) -> bool:
-    """As ``adam_applies``, for SGD with ``momentum != 0`` (plain SGD is one pass already)."""
-    return group["momentum"] != 0 and _applies(optimizer, group, _SGD_RULE)
-
-
-def sgd_update(optimizer: Any, group: dict) -> None:
-    """One SGD-with-momentum step of ``group`` (what ``SGD._update_group`` does), chunk by chunk."""
-    h = _SgdHyper(group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
-                  bool(group["nesterov"]), bool(group["maximize"]))
-
-    def scalars(state: dict, views: tuple) -> tuple:
-        first = state.get("momentum_buffer") is None  # the textbook's buf = g.copy()
-        state["momentum_buffer"] = views[0]
-        return (first,)
-
-    _step(optimizer, group, _SGD_RULE, _sgd_chunk, h, scalars)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -325,21 +291,6 @@ def _adam_chunk(x: np.ndarray, g: np.ndarray, bufs: list, h: _AdamHyper, step_si
     x -= step
 
 
-def _sgd_chunk(x: np.ndarray, g: np.ndarray, bufs: list, h: _SgdHyper, first: bool) -> None:
-    """``optim/sgd.py``'s statements on 1-D chunks: the momentum buffer (a copy of the gradient on the
-    first step), Nesterov's look-ahead, ``x -= lr * d``."""
-    tmp, gbuf = _scratch_for(x.dtype, x.size, 0, 2)
-    g = _effective_grad(x, g, h.maximize, h.weight_decay, tmp, gbuf)
-    buf = bufs[0]
-    if first:
-        buf[...] = g
-    else:
-        buf *= h.momentum
-        buf += np.multiply(g, 1 - h.dampening, out=tmp)
-    d = np.add(g, np.multiply(buf, h.momentum, out=tmp), out=tmp) if h.nesterov else buf
-    x -= np.multiply(d, h.lr, out=tmp)
-
-
 def _scratch_for(dtype: np.dtype, n: int, first: int, count: int) -> list:
     """``count`` of this thread's four scratch chunks of ``dtype`` from ``first``, cut to ``n`` (the
     kernel's temporaries are 0 and 1, a gathered run's ``x`` and ``g`` are 2 and 3). Allocated once
@@ -357,15 +308,12 @@ def _scratch_for(dtype: np.dtype, n: int, first: int, count: int) -> list:
 # The flat state buffers
 # --------------------------------------------------------------------------------------------------
 def _is_ours(layout: _Layout | None, p: Any, state: dict, rule: _Rule) -> bool:
-    """Whether ``state`` still holds the views of ``layout``'s slot for ``p`` (a lazy buffer may be
-    still missing) and ``p`` still fits them."""
+    """Whether ``state`` still holds the views of ``layout``'s slot for ``p`` and ``p`` still fits them."""
     slot = None if layout is None else layout.slots.get(id(p))
     if slot is None or slot.param is not p or layout.keys[:len(rule.keys)] != rule.keys:
         return False
-    for key, view in zip(rule.keys, slot.views):
-        held = state.get(key)
-        if held is not view and not (rule.lazy and held is None):
-            return False
+    if any(state.get(key) is not view for key, view in zip(rule.keys, slot.views)):
+        return False
     return p._array.shape == slot.views[0].shape and p._array.dtype == slot.views[0].dtype
 
 
@@ -374,7 +322,7 @@ def _state_fits(state: dict, x: np.ndarray, rule: _Rule) -> bool:
     present a NumPy array of ``x``'s shape and dtype."""
     if any(k not in state for k in rule.required):
         return False
-    present = [state[k] for k in _ADAM_KEYS + _SGD_KEYS if state.get(k) is not None]
+    present = [state[k] for k in _ADAM_KEYS if state.get(k) is not None]
     return all(type(a) is np.ndarray and a.shape == x.shape and a.dtype == x.dtype for a in present)
 
 
@@ -415,13 +363,11 @@ def _build_layout(optimizer: Any, group: dict, rule: _Rule) -> _Layout:
 
 
 def _adopt(state: dict, views: tuple, rule: _Rule) -> None:
-    """Copy ``state``'s buffers into ``views`` and store the views; a fresh Adam state starts at step 0
-    with zero moments, a lazy buffer not yet created stays absent (its first step creates it)."""
-    if not state and not rule.lazy:
+    """Copy ``state``'s buffers into ``views`` and store the views; a fresh state starts at step 0 with
+    zero moments, as the textbook's."""
+    if not state:
         state["step"] = 0
     for key, view in zip(rule.keys, views):
         if state.get(key) is not None:
             view[...] = state[key]
-            state[key] = view
-        elif not rule.lazy:
-            state[key] = view
+        state[key] = view

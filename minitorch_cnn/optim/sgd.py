@@ -6,7 +6,6 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .. import fast
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -48,8 +47,6 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict) -> None:
-        if fast.sgd_applies(self, group):  # with momentum: one pass over memory per chunk (fast/optim.py)
-            return fast.sgd_update(self, group)
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov = group["weight_decay"], group["nesterov"]
         for p, x, g in self._grads(group):

@@ -1,5 +1,4 @@
-"""The fused Adam / AdamW and SGD-with-momentum updates (fast/optim.py) against the textbook loops
-(optim/adam.py, optim/sgd.py).
+"""The fused Adam / AdamW update (fast/optim.py) against the textbook loop (optim/adam.py).
 
 The fused kernel runs the textbook's statements in its order with its scalars, and IEEE arithmetic
 and ``sqrt`` are correctly rounded whatever the chunking, so trajectories are compared *exactly*.
@@ -17,7 +16,7 @@ import pytest
 import minitorch_cnn as mt
 from minitorch_cnn import backend, fast, nn
 from minitorch_cnn.fast import optim as fast_optim
-from minitorch_cnn.optim import SGD, Adam, AdamW
+from minitorch_cnn.optim import Adam, AdamW
 
 # (shape, dtype): a large float32 weight (several chunks), small ones (merged into one piece), a
 # float64 pair (a second flat buffer), and one that never gets a gradient
@@ -33,9 +32,6 @@ CONFIGS = [
     (Adam, dict(amsgrad=True)),
     (Adam, dict(maximize=True)),
     (AdamW, dict(weight_decay=0.05, amsgrad=True, maximize=True, betas=(0.8, 0.99), eps=1e-6)),
-    (SGD, dict(momentum=0.9)),
-    (SGD, dict(momentum=0.9, dampening=0.1, weight_decay=0.01)),
-    (SGD, dict(momentum=0.8, nesterov=True, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -61,8 +57,8 @@ def trajectory(on: bool, cls: type, kwargs: dict, steps: int = 4, groups: bool =
     """The parameters after every step of ``cls``, fast kernels on or off; ``between(step, params, opt)``
     runs after each step."""
     params = make_params(device=device)
-    second = {"lr": 3e-3, "momentum": 0.5} if cls is SGD else {"lr": 3e-3, "betas": (0.5, 0.9)}
-    spec = [{"params": params[:4]}, {"params": params[4:], **second}] if groups else params
+    spec = ([{"params": params[:4]}, {"params": params[4:], "lr": 3e-3, "betas": (0.5, 0.9)}] if groups
+            else params)
     opt = cls(spec, lr=1e-2, **kwargs)
     history = []
     with fast.enabled(on):
@@ -83,11 +79,10 @@ def assert_same(a: list, b: list) -> None:
 
 @pytest.fixture
 def fused(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Counts the steps that took a fused path (the real kernels still run)."""
+    """Counts the steps that took the fused path (the real kernel still runs)."""
     calls: list = []
-    for name in ("adam_update", "sgd_update"):
-        original = getattr(fast, name)
-        monkeypatch.setattr(fast, name, lambda opt, group, _f=original: calls.append(1) or _f(opt, group))
+    original = fast.adam_update
+    monkeypatch.setattr(fast, "adam_update", lambda opt, group: calls.append(1) or original(opt, group))
     return calls
 
 
@@ -104,8 +99,7 @@ def test_trajectories_equal_the_textbook(cls: type, kwargs: dict, groups: bool, 
         assert entry.keys() == sd_off["state"][j].keys()
         for k, v in entry.items():
             np.testing.assert_array_equal(v, sd_off["state"][j][k], err_msg=f"state {j} {k}")
-    if cls is not SGD:
-        assert sd_on["state"][SOMETIMES]["step"] == 3  # skipped once
+    assert sd_on["state"][SOMETIMES]["step"] == 3  # skipped once
 
 
 def test_moments_are_views_of_one_flat_buffer_per_dtype() -> None:
@@ -142,7 +136,7 @@ def test_state_dict_into_a_fresh_optimizer_continues_like_an_uninterrupted_run()
     assert_same(whole, first + rest)
 
 
-@pytest.mark.parametrize("cls, kwargs", [(Adam, {}), (SGD, dict(momentum=0.9, dampening=0.2))], ids=["Adam", "SGD"])
+@pytest.mark.parametrize("cls, kwargs", [(Adam, {}), (AdamW, dict(amsgrad=True))], ids=["Adam", "AdamW-amsgrad"])
 def test_load_state_dict_mid_run_replaces_the_moments(cls: type, kwargs: dict) -> None:
     """Loading an older state mid-run: the flat buffer must take the loaded values, not keep its own."""
     def reload(t: int, params: list, opt: Adam) -> None:
@@ -154,8 +148,7 @@ def test_load_state_dict_mid_run_replaces_the_moments(cls: type, kwargs: dict) -
     on, opt = trajectory(True, cls, kwargs, steps=5, between=reload)
     off, _ = trajectory(False, cls, kwargs, steps=5, between=reload)
     assert_same(on, off)
-    key = "momentum_buffer" if cls is SGD else "exp_avg"
-    bases = {id(opt.state[p][key].base) for p in opt.param_groups[0]["params"][:4]}
+    bases = {id(opt.state[p]["exp_avg"].base) for p in opt.param_groups[0]["params"][:4]}
     assert len(bases) == 1  # rebuilt as one buffer again
 
 
@@ -230,10 +223,7 @@ def test_switched_off_or_small_or_strict_takes_the_textbook_path(fused: list, mo
     p = nn.Parameter(mt.tensor(np.array([1.0, 1.0])))
     p.grad = mt.tensor(np.array([0.5, -0.5]))
     Adam([p], lr=0.01).step()
-    SGD([p], lr=0.01, momentum=0.9).step()
     assert not fused and p.numel() < fast_optim.MIN_FUSED_ELEMENTS
-    trajectory(True, SGD, {}, steps=1)  # no momentum: one pass already, the textbook path
-    assert not fused
     # the strict CuPy stand-in: the textbook path, same numbers as NumPy's
     strict, _ = trajectory(True, Adam, dict(amsgrad=True), steps=2, device="strict")
     assert not fused
