@@ -1,4 +1,4 @@
-"""The seam between the textbook ops and the speed kernels: the only name ``ops`` and ``nn`` import.
+"""The seam between the textbook ops and the speed kernels: the only name ``ops``, ``nn`` and ``optim`` import.
 
 Every op in ``ops/`` is written the way the unit derives it (im2col correlation, window views,
 batch-statistics formulas), and that code is correct on its own. Some ops have a faster kernel for
@@ -19,6 +19,8 @@ kernels live next to this file:
 * ``pool2x2.py`` -- the 2x2 / stride-2 max pool in two halving steps, bool arg-max state;
 * ``batchnorm.py`` -- BatchNorm's sweeps split over the threads in cache-sized pieces;
 * ``relu.py`` -- ReLU forward and backward the same way;
+* ``optim.py`` -- Adam / AdamW's update fused into one pass over memory per cache-sized chunk, the
+  moments in one flat buffer per dtype (``Adam._update_group`` asks ``adam_applies`` first);
 * ``threads.py`` -- the thread pool, and ``matmul``: 2-D GEMMs in one band per thread with BLAS at
   one thread (OpenBLAS's spinning workers would otherwise take the pool's cores);
 * ``allocator.py`` -- glibc ``malloc`` settings applied at ``import minitorch_cnn``
@@ -44,7 +46,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..backend import get_array_module
-from . import allocator, batchnorm, conv_shifted, pool2x2, relu, threads, winograd
+from . import allocator, batchnorm, conv_shifted, optim, pool2x2, relu, threads, winograd
 
 __all__ = [
     "transposed_conv_method",
@@ -66,6 +68,8 @@ __all__ = [
     "batch_norm_applies",
     "batch_norm_forward",
     "batch_norm_backward",
+    "adam_applies",
+    "adam_update",
     "allocator",
     "threads",
     "winograd",
@@ -291,3 +295,18 @@ def batch_norm_backward(ctx: Any, g: Any) -> tuple:
     gw = dgamma if (need_w and weight is not None) else None
     gb = dbeta if need_b else None
     return gx, gw, gb, None, None
+
+
+# --------------------------------------------------------------------------------------------------
+# Optimizers: Adam / AdamW
+# --------------------------------------------------------------------------------------------------
+def adam_applies(optimizer: Any, group: dict) -> bool:
+    """NumPy float parameters (contiguous) with at least ``optim.MIN_FUSED_ELEMENTS`` elements that
+    have a gradient, and state that is empty or moments shaped like them (``optim.adam_applies``)."""
+    return is_enabled() and optim.adam_applies(optimizer, group)
+
+
+def adam_update(optimizer: Any, group: dict) -> None:
+    """``Adam._update_group(group)``: the same statements, fused per cache-sized chunk over the pool."""
+    optim.adam_update(optimizer, group)
+

@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .. import fast
 from ..backend import get_array_module
 from ..nn._checks import check_number
 from .optimizer import Optimizer
@@ -53,6 +54,8 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update_group(self, group: dict) -> None:
+        if fast.adam_applies(self, group):  # one pass over memory per chunk (fast/optim.py), same numbers
+            return fast.adam_update(self, group)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, amsgrad = group["weight_decay"], group["amsgrad"]
         for p, x, g in self._grads(group):
