@@ -157,10 +157,10 @@ def conv_forward(ctx: Any, x: Any, w: Any, b: Any, window: Any) -> Any:
         x = x[None]
     if _winograd_applies(x, w, window):
         y, X, plan = winograd.winograd_forward(x, w, window.pads)
-    else:
-        y, X, plan = conv_shifted.shifted_forward(x, w, window.pads, window.dilation)
-    if b is not None:
-        y += b.reshape((1, -1) + (1,) * (w.ndim - 2))
+        if b is not None:
+            y += b.reshape((1, -1) + (1,) * (w.ndim - 2))
+    else:  # the bias is added block by block, in cache
+        y, X, plan = conv_shifted.shifted_forward(x, w, window.pads, window.dilation, b)
     need_x, need_w = ctx.needs_input_grad[:2]
     if any(ctx.needs_input_grad):
         ctx.save_for_backward(X if need_w else None, w if need_x else None)
@@ -179,14 +179,15 @@ def conv_backward(ctx: Any, gy: Any) -> tuple:
         gy = gy[None]
     need_x, need_w = ctx.needs_input_grad[:2]
     w, X = (w if need_x else None), (X if need_w else None)
+    need_b = ctx.has_bias and ctx.needs_input_grad[2]
+    gb = None
     if isinstance(ctx.fast_kernel, winograd.WinogradPlan):
         gx, gw = winograd.winograd_backward(gy, w, X, ctx.fast_kernel)
-    else:
-        gx, gw = conv_shifted.shifted_backward(gy, w, X, ctx.w_shape, ctx.fast_kernel)
+    else:  # the bias gradient comes with the weight gradient's blocks when both are needed
+        gx, gw, gb = conv_shifted.shifted_backward(gy, w, X, ctx.w_shape, ctx.fast_kernel, need_b)
     if gx is not None and ctx.unbatched:
         gx = gx[0]
-    gb = None
-    if ctx.has_bias and ctx.needs_input_grad[2]:
+    if need_b and gb is None:
         gb = gy.reshape(gy.shape[0], gy.shape[1], math.prod(gy.shape[2:])).sum(axis=2).sum(axis=0)
     return gx, gw, gb
 

@@ -217,7 +217,8 @@ def _block_bounds(length: int) -> list[tuple[int, int]]:
     return [(a, min(a + BLOCK_COLUMNS, length)) for a in range(0, length, BLOCK_COLUMNS)]
 
 
-def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, positions_major: bool = False) -> Any:
+def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, positions_major: bool = False,
+                     bias: Any = None) -> Any:
     """``out[:, a] = sum_t wmat[:, t*C:(t+1)*C] @ src[:, starts[t] + a]`` for every ``a < length``.
 
     Block by block: the ``K`` shifted slices of one block of ``BLOCK_COLUMNS`` columns are copied
@@ -226,6 +227,8 @@ def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, po
     added into the block, this is 15-25% faster (a GEMM with inner dimension 32 runs far below the
     BLAS peak), and against the full im2col matrix it moves ``9x`` fewer bytes through memory.
     The blocks are shared out over the thread pool (``threads.parallel_gemm_blocks``).
+
+    ``bias`` (``(C_out,)`` or None) is added to each block while it is in cache.
 
     ``positions_major``: everything transposed -- ``src (rows, C)``, ``wmat (K*C, C_out)``, the
     block ``(BLOCK_COLUMNS, K*C)`` and ``out (length, C_out) = block @ wmat`` (see
@@ -247,8 +250,12 @@ def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, po
             block = _gather_block(xp, buf, src, starts, a, b, positions_major)
             if positions_major:
                 xp.matmul(block, wmat, out=out[a:b])
+                if bias is not None:
+                    out[a:b] += bias
             else:
                 xp.matmul(wmat, block, out=out[:, a:b])
+                if bias is not None:
+                    out[:, a:b] += bias[:, None]
 
     parallel_gemm_blocks(xp, len(bounds), out.nbytes, work)
     return out
@@ -286,26 +293,30 @@ def _tap_matrix(xp: Any, w: Any, order: tuple, positions_major: bool) -> Any:
     return xp.ascontiguousarray(mat.T) if positions_major else mat
 
 
-def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: Sequence[int]) -> tuple:
-    """``y = conv(x, w)`` (stride 1, no bias). Returns ``(y, X, grid)``: ``X`` is the padded
-    channel-major input, which is all the weight gradient needs later."""
+def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: Sequence[int],
+                    bias: Any = None) -> tuple:
+    """``y = conv(x, w) + bias`` (stride 1; ``bias`` may be None). Returns ``(y, X, grid)``: ``X`` is
+    the padded input on its grid, which is all the weight gradient needs later."""
     xp = get_array_module(x, w)
     grid = ShiftedGrid(x.shape, w.shape[2:], pads, dilation)
     X = grid.pad_channel_major(x)
     wmat = _tap_matrix(xp, w, (0, 2, 1), grid.positions_major)  # (C_out, K*C_in), or its transpose
-    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length, grid.positions_major)
+    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length, grid.positions_major, bias)
     return grid.crop_outputs(y), X, grid
 
 
-def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> tuple:
-    """``(grad_x, grad_w)`` from one copy of the output gradient placed at its anchors (with
+def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid,
+                     need_bias: bool = False) -> tuple:
+    """``(grad_x, grad_w, grad_b)`` from one copy of the output gradient placed at its anchors (with
     ``grid.margin`` zero columns in front for the input gradient's reads). ``w`` is None when
-    ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
+    ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None.
+    ``grad_b`` (the output gradient summed per channel) is summed block by block beside the weight
+    gradient when both are needed, else None (the caller sums ``gy`` itself)."""
     G = grid.anchors_channel_major(gy)
     gx = shifted_input_grad(G, w, grid) if w is not None else None
     Gz = G[grid.margin:] if grid.positions_major else G[:, grid.margin:]
-    gw = shifted_weight_grad(Gz, X, w_shape, grid) if X is not None else None
-    return gx, gw
+    gw, gb = shifted_weight_grad(Gz, X, w_shape, grid, need_bias) if X is not None else (None, None)
+    return gx, gw, gb
 
 
 def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
@@ -320,29 +331,33 @@ def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
     return grid.crop_inputs(gx)
 
 
-def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:
+def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid,
+                        need_bias: bool = False) -> tuple:
     """``grad_w[:, :, tap] = Gz @ X[:, off_tap : off_tap + L]^T``, one GEMM per column block
     (``Gz block (C_out, B) @ column block^T (B, K*C_in)``; positions-major: ``Gz block^T @ block``),
-    summed over the blocks."""
+    summed over the blocks. Returns ``(grad_w, grad_b)``: with ``need_bias``, ``grad_b = sum_a Gz[:, a]``
+    from the same blocks while they are in cache (the junk anchors hold zeros), else None."""
     xp = get_array_module(Gz, X)
     o, c = w_shape[:2]
     taps = len(grid.offsets)
     bounds = _block_bounds(grid.length)
     pm = grid.positions_major
 
-    def work(span: slice) -> Any:
-        gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sum
+    def work(span: slice) -> tuple:
+        gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sums
+        gb = xp.zeros(o, dtype=Gz.dtype)
         part = xp.empty_like(gw)
         buf = _block_buffer(xp, taps, c, min(BLOCK_COLUMNS, grid.length), X.dtype, pm)
         for a, b in bounds[span]:
             block = _gather_block(xp, buf, X, grid.offsets, a, b, pm)
-            if pm:
-                xp.matmul(Gz[a:b].T, block, out=part)
-            else:
-                xp.matmul(Gz[:, a:b], block.T, out=part)
+            g = Gz[a:b].T if pm else Gz[:, a:b]  # (C_out, B)
+            xp.matmul(g, block if pm else block.T, out=part)
             gw += part
-        return gw
+            if need_bias:
+                gb += g.sum(axis=1)
+        return gw, gb
 
     parts = parallel_gemm_blocks(xp, len(bounds), X.nbytes, work)
-    gw = sum(parts[1:], parts[0])
-    return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape))
+    gw = sum((p[0] for p in parts[1:]), parts[0][0])
+    gb = sum((p[1] for p in parts[1:]), parts[0][1]) if need_bias else None
+    return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape)), gb

@@ -156,3 +156,28 @@ def test_one_zero_gap_is_the_padding_of_both_neighbouring_rows() -> None:
     # padding beyond the kernel's reach: the gap widens until every output has an anchor
     wide = conv_shifted.ShiftedGrid((1, 1, 4, 4), (1, 1), [(2, 2), (2, 2)], (1, 1))
     assert wide.out == (8, 8) and wide.extent == (8, 8)
+
+
+@pytest.mark.parametrize("layout", ["channels", "positions"])
+@pytest.mark.parametrize("grads", [(True, True, True), (False, False, True), (True, False, True), (False, True, False)])
+def test_the_bias_is_added_and_summed_in_the_blocks_whatever_else_needs_a_gradient(
+        monkeypatch: pytest.MonkeyPatch, layout: str, grads: tuple) -> None:
+    """The bias is added to each output block and its gradient summed beside the weight gradient's
+    blocks; with the weight frozen the seam sums the output gradient itself: same numbers."""
+    monkeypatch.setenv(conv_shifted.LAYOUT_ENV, layout)
+    monkeypatch.setattr(conv_shifted, "BLOCK_COLUMNS", 37)  # several blocks, a short last one
+    rng = np.random.default_rng(3)
+    arrays = [rng.uniform(-1, 1, s) for s in [(3, 8, 6, 5), (4, 8, 3, 3), (4,)]]
+    gy = rng.uniform(-1, 1, (3, 4, 6, 5))
+    results = []
+    for on in (True, False):
+        with fast_seam.enabled(on):
+            ts = [t(a, "cpu", requires_grad=g) for a, g in zip(arrays, grads)]
+            y = F.conv2d(*ts, padding=1)
+            assert fast_seam.took(y.grad_fn.ctx) == on
+            y.backward(t(gy, "cpu"))
+            results.append([host(y)] + [None if x.grad is None else host(x.grad) for x in ts])
+    for a, b in zip(*results):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, atol=1e-12)
