@@ -47,8 +47,11 @@ from benchlib import (
 SECTION = "## CNN primitives (tools/bench_ops.py)"
 CONV_SHAPES = [(128, 1, 32, 28), (128, 32, 32, 28), (128, 32, 64, 14), (128, 64, 64, 14), (32, 64, 64, 56)]
 MAP_SHAPE = (128, 32, 28, 28)
-TARGET_CONV = 2.5
+TARGET_CONV = {28: 1.5, 14: 2.0, 56: 2.5}
+"""conv2d forward+backward: at most this multiple of PyTorch's time, by image size (issue 26: 1.5x at
+28x28, 2x at 14x14; the 56x56 shape keeps the earlier 2.5x)."""
 TARGET_POOL = 1.5
+FAST_OFF_SUFFIX = ", fast kernels off (MINITORCH_CNN_FAST=0)"
 
 
 def conv_name(n: int, cin: int, cout: int, hw: int) -> str:
@@ -206,25 +209,26 @@ def targets_text(ratios: dict[str, float]) -> str:
     if len(ratios) <= 1:
         return "PyTorch was not available in this run: no ratios, so the targets cannot be judged."
     conv = {k: v for k, v in ratios.items() if k.startswith("conv2d")}
-    worst = max(conv, key=conv.get)  # type: ignore[arg-type]
-    met_conv = all(v <= TARGET_CONV for v in conv.values())
+    limits = {k: TARGET_CONV[int(k.rsplit("x", 1)[1])] for k in conv}
+    verdicts = [f"{k}: {v:.2f}x (target {limits[k]}x, {'met' if v <= limits[k] else '**not met**'})"
+                for k, v in conv.items()]
     pool = ratios.get(POOL_NAME)
-    lines = [f"Targets: conv2d forward+backward within {TARGET_CONV}x of PyTorch on every shape -- "
-             f"{'met' if met_conv else '**not met**'} (worst {conv[worst]:.2f}x, {worst}); "
-             f"max_pool2d(2) within {TARGET_POOL}x -- "
+    lines = ["Targets: conv2d forward+backward within 1.5x of PyTorch at 28x28, 2x at 14x14, 2.5x at 56x56 -- "
+             + "; ".join(verdicts) + f". max_pool2d(2) within {TARGET_POOL}x -- "
              f"{'met' if pool is not None and pool <= TARGET_POOL else '**not met**'} ({pool:.2f}x)."]
     return " ".join(lines)
 
 
 def markdown(machine: str, header: list[str], body: list[list[str]], ratios: dict, args: argparse.Namespace) -> str:
-    lines = [section_heading(SECTION, args.native_blas), "", f"Machine: {machine}.", "",
+    lines = [_heading(args), "", f"Machine: {machine}.", "",
              f"{args.rounds} rounds, each a fresh child process per framework (ours, then PyTorch's), "
              f"{args.threads} threads each; a child reports the median of {args.repeats} timings after a warm-up. "
              "Cells: median over rounds (min-max); the ratio is of the medians, with the range of the "
              f"per-round ratios. Roofline: NumPy float32 GEMM (2048x2048) = **{ratios['gemm']:.0f} GFLOP/s**.", ""]
     lines += md_table(header, body)
     lines += ["", targets_text(ratios), "", NOTES.strip(), "",
-              "Regenerate with `.venv/bin/python tools/bench_ops.py --write" + NATIVE_FLAG[args.native_blas] + "` (PyTorch from "
+              "Regenerate with `.venv/bin/python tools/bench_ops.py --write" + NATIVE_FLAG[args.native_blas]
+              + (" --fast-off" if args.fast_off else "") + "` (PyTorch from "
               "`--torch-python` or the shared oracle venv).", ""]
     return "\n".join(lines)
 
@@ -241,6 +245,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_common_args(parser, rounds=3)
     parser.add_argument("--repeats", type=int, default=5, help="timings per case inside a child (median kept)")
+    parser.add_argument("--fast-off", action="store_true",
+                        help="our children run with every fast kernel off (MINITORCH_CNN_FAST=0: the textbook "
+                             "path); written to a section of its own")
     parser.add_argument("--child", choices=["minitorch", "torch"], help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -253,7 +260,8 @@ def main() -> int:
     monitor = LoadMonitor()
     env = pin_threads_env(args.threads, native_blas=args.native_blas)
     me = [sys.executable, __file__, "--repeats", str(args.repeats)]
-    children = {"minitorch": (me + ["--child", "minitorch", "--memory"], env)}
+    children = {"minitorch": (me + ["--child", "minitorch", "--memory"],
+                              env | ({"MINITORCH_CNN_FAST": "0"} if args.fast_off else {}))}
     tp = torch_python(args.torch_python)
     if tp:
         children["torch"] = ([tp, __file__, "--repeats", str(args.repeats), "--child", "torch"], env)
@@ -267,7 +275,12 @@ def main() -> int:
     print_table(header, body, min_width=200, title=f"CNN primitives ({args.rounds} rounds, {time.perf_counter() - t0:.0f} s)")
     print(f"Machine: {machine}")
     print(targets_text(ratios))
-    return publish(args.output, section_heading(SECTION, args.native_blas), markdown(machine, header, body, ratios, args), monitor, args.write)
+    return publish(args.output, _heading(args), markdown(machine, header, body, ratios, args), monitor, args.write)
+
+
+def _heading(args: argparse.Namespace) -> str:
+    """The section this run writes: one per BLAS kernel choice, with or without the fast kernels."""
+    return section_heading(SECTION, args.native_blas) + (FAST_OFF_SUFFIX if args.fast_off else "")
 
 
 if __name__ == "__main__":

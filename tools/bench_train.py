@@ -56,8 +56,8 @@ BATCH = 128
 EVAL_BATCH = 1000
 EPOCH_IMAGES = 60_000
 WARMUP = 3
-TARGET_FRACTION = 0.6
-TARGET_RSS_BYTES = 1.5e9
+TARGET_FRACTION = 0.8
+TARGET_RSS_BYTES = 1e9
 CHAINER_PYTHON = Path.home() / ".cache" / "minitorch-chainer" / "bin" / "python"
 
 
@@ -187,7 +187,7 @@ def child_main(framework: str, steps: int, eval_batches: int) -> dict:
 # Report
 # --------------------------------------------------------------------------------------------------
 def table(results: dict[str, list[dict]]) -> tuple[list[str], list[list[str]], dict]:
-    header = ["framework", f"train images/s (batch {BATCH})", "ms/step", "ours/this (pairs)",
+    header = ["framework", f"train images/s (batch {BATCH})", "ms/step", "ours/this: of medians; median of pairs (range)",
               f"eval images/s (batch {EVAL_BATCH})", "ours/this eval", "s per epoch (60k)", "peak RSS MiB (train)"]
     ours = results["minitorch"]
     ours_train = [r["train_rate"] for r in ours]
@@ -200,10 +200,11 @@ def table(results: dict[str, list[dict]]) -> tuple[list[str], list[list[str]], d
         if name == "minitorch":
             ratio = ratio_eval = "-"
         else:
-            lo, _, hi = pair_ratios(ours_train, train)
+            lo, mid, hi = pair_ratios(ours_train, train)
             ratios[name] = statistics.median(ours_train) / med
+            ratios[name + "_pairs"] = mid  # the target is judged on the median of the per-round ratios
             ratios[name + "_eval"] = statistics.median(ours_eval) / statistics.median(ev)
-            ratio = f"{ratios[name]:.2f}x ({lo:.2f}-{hi:.2f})"
+            ratio = f"{ratios[name]:.2f}x; {mid:.2f}x ({lo:.2f}-{hi:.2f})"
             ratio_eval = f"{ratios[name + '_eval']:.2f}x"
         body.append([name, fmt_spread(train, digits=0), f"{1e3 * BATCH / med:.0f}", ratio,
                      fmt_spread(ev, digits=0), ratio_eval, f"{EPOCH_IMAGES / med:.0f}",
@@ -218,12 +219,12 @@ def targets_text(ratios: dict) -> str:
 
     parts = []
     if "torch" in ratios:
-        parts.append(f"Training step at least {TARGET_FRACTION}x PyTorch CPU's images/s: "
-                     f"{met(ratios['torch'] >= TARGET_FRACTION)} ({ratios['torch']:.2f}x; evaluation "
-                     f"{ratios['torch_eval']:.2f}x).")
+        parts.append(f"Training step at least {TARGET_FRACTION}x PyTorch CPU's images/s (median of the per-round "
+                     f"ratios): {met(ratios['torch_pairs'] >= TARGET_FRACTION)} ({ratios['torch_pairs']:.2f}x; ratio "
+                     f"of the medians {ratios['torch']:.2f}x; evaluation {ratios['torch_eval']:.2f}x).")
     else:
         parts.append("PyTorch was not available in this run, so the speed target cannot be judged.")
-    parts.append(f"Peak resident memory of the training loop under 1.5 GB: {met(ratios['rss'] < TARGET_RSS_BYTES)} "
+    parts.append(f"Peak resident memory of the training loop under 1 GB: {met(ratios['rss'] < TARGET_RSS_BYTES)} "
                  f"({ratios['rss'] / 2**20:.0f} MiB).")
     return " ".join(parts)
 
@@ -250,6 +251,8 @@ def main() -> int:
     parser.add_argument("--chainer-python", default=str(CHAINER_PYTHON), help="a Python with Chainer 7.8.1")
     parser.add_argument("--pool-off-row", action="store_true",
                         help="add a minitorch row with its thread pool off (MINITORCH_CNN_THREADS=1, BLAS threads kept)")
+    parser.add_argument("--fast-off-row", action="store_true",
+                        help="add a minitorch row with every fast kernel off (MINITORCH_CNN_FAST=0: the textbook path)")
     parser.add_argument("--child", choices=["minitorch", "torch", "chainer"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -263,6 +266,9 @@ def main() -> int:
     if args.pool_off_row:
         children["minitorch, pool off"] = ([sys.executable, __file__, "--child", "minitorch", *tail],
                                            env | {"MINITORCH_CNN_THREADS": "1"})
+    if args.fast_off_row:
+        children["minitorch, fast off"] = ([sys.executable, __file__, "--child", "minitorch", *tail],
+                                           env | {"MINITORCH_CNN_FAST": "0"})
     tp = torch_python(args.torch_python)
     if tp:
         children["torch"] = ([tp, __file__, "--child", "torch", *tail], env)

@@ -234,11 +234,19 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 #
 # * `fast/conv_shifted.py` (2-d, stride 1, one group, >= 8 input channels: every convolution of
 #   the CNN but the first): no im2col matrix. Each kernel tap's inputs for all outputs are one
-#   *shifted slice* of the padded input laid out channel-major, so the 9x copy is never built;
+#   *shifted slice* of the padded input laid out channel-major, so the 9x copy is never built.
+#   The same products can be written transposed, `Y^T = X^T W^T`, with the long dimension
+#   (positions) as the matrix product's `M`: OpenBLAS's AVX-512 kernels run them that way 1.1-1.2x
+#   faster, its AVX2 kernel alike, so the grid is laid out positions-major only under the former
+#   (`conv_shifted.positions_major_layout`); the bias is added, and its gradient summed, block by
+#   block while each block is in cache;
 # * `fast/winograd.py` (3x3 kernels, stride 1, >= 128 input and output channels): Winograd's
 #   minimal filtering, fewer multiplications per output (below);
 # * `fast/pool2x2.py`: `max_pool2d(2)` in two halving steps over long runs, the arg-max kept as bits;
-# * `fast/batchnorm.py`: BatchNorm's sweeps in cache-sized pieces split over threads;
+# * `fast/batchnorm.py`: BatchNorm's sweeps in cache-sized pieces split over threads, and
+#   `fast/relu.py` the same for ReLU;
+# * `fast/optim.py`: Adam's update, all its passes on one cache-sized piece of the parameters at a
+#   time, the moments of every parameter in one flat buffer;
 # * `fast/threads.py`: a small thread pool for all of the above and for every 2-D matrix product
 #   (`fast.matmul`), each thread computing one band with *one* BLAS thread. After a multi-threaded
 #   product OpenBLAS's worker threads busy-wait for about a tenth of a second on the very cores
