@@ -1,14 +1,17 @@
-"""Winograd F(2x2, 3x3) against the shifted-slice kernel: forward + backward of one 3x3 convolution.
+"""The fast 3x3 convolution kernels side by side: forward + backward of one stride-1 convolution.
 
     .venv/bin/python tools/bench_winograd.py            # both BLAS kernels: as the environment has it,
                                                         # then with OPENBLAS_CORETYPE/L2_SIZE unset
     .venv/bin/python tools/bench_winograd.py --child    # one table, this process's environment only
 
 Each shape (float32, padding 1, bias, gradients to input, weight and bias) runs through
-``F.conv2d`` with ``MINITORCH_CNN_WINOGRAD=0`` (shifted slices) and ``=1`` (Winograd), alternating
-in one process after one warm-up each; the table gives the median of ``--reps`` runs in ms and
-the ratio shifted / Winograd (> 1: Winograd is faster). The numbers ``winograd.winograd_pays``
-was chosen from are in ``fast/winograd.py``'s docstring.
+``F.conv2d`` three ways, alternating in one process after one warm-up each: the shifted-slice kernel
+with its grids channel-major (``MINITORCH_CNN_CONV_LAYOUT=channels``) and positions-major
+(``=positions``), both with ``MINITORCH_CNN_WINOGRAD=0``, and Winograd (``MINITORCH_CNN_WINOGRAD=1``).
+The table gives the median of ``--reps`` runs in ms and two ratios: channel-major / positions-major
+(> 1: the positions-major layout is faster) and the faster shifted layout / Winograd (> 1: Winograd
+is faster). ``conv_shifted.positions_major_layout`` and ``winograd.winograd_pays`` were chosen from
+these numbers (BENCHMARKS.md, "Which kernel").
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ SHAPES = [  # (N, C_in, C_out, H = W)
 ]
 
 
-def time_step(x: object, w: object, b: object, gy: object, winograd: bool) -> float:
-    """Seconds for ``conv2d`` forward + backward with the Winograd switch as given."""
+KERNELS = {"channels": ("0", "channels"), "positions": ("0", "positions"), "winograd": ("1", "channels")}
+
+
+def time_step(x: object, w: object, b: object, gy: object, kernel: str) -> float:
+    """Seconds for ``conv2d`` forward + backward with the kernel as given (``KERNELS``)."""
     from minitorch_cnn.nn import functional as F
 
-    os.environ["MINITORCH_CNN_WINOGRAD"] = "1" if winograd else "0"
+    os.environ["MINITORCH_CNN_WINOGRAD"], os.environ["MINITORCH_CNN_CONV_LAYOUT"] = KERNELS[kernel]
     for t in (x, w, b):
         t.grad = None
     start = time.perf_counter()
@@ -56,20 +62,22 @@ def child(reps: int) -> None:
     assert mt.__file__.startswith(str(ROOT)), mt.__file__
     rng = np.random.default_rng(0)
     blas = os.environ.get("OPENBLAS_CORETYPE", "OpenBLAS's own")
-    print(f"| shape (N, C_in->C_out, HxW) | shifted ms | Winograd ms | shifted/Winograd | BLAS kernel: {blas}")
+    print(f"| shape (N, C_in->C_out, HxW) | shifted, channel-major ms | shifted, positions-major ms | Winograd ms "
+          f"| channel/positions | best shifted/Winograd | BLAS kernel: {blas}")
     for n, ci, co, s in SHAPES:
         x = mt.tensor(rng.standard_normal((n, ci, s, s), dtype=np.float32), requires_grad=True)
         w = mt.tensor(rng.standard_normal((co, ci, 3, 3), dtype=np.float32) * 0.05, requires_grad=True)
         b = mt.tensor(np.zeros(co, dtype=np.float32), requires_grad=True)
         gy = mt.tensor(rng.standard_normal((n, co, s, s), dtype=np.float32))
-        times: dict[bool, list[float]] = {False: [], True: []}
+        times: dict[str, list[float]] = {k: [] for k in KERNELS}
         for r in range(reps + 1):
-            for kernel in (False, True) if r % 2 else (True, False):
+            for kernel in list(KERNELS)[r % 3:] + list(KERNELS)[:r % 3]:  # rotate the order each round
                 t = time_step(x, w, b, gy, kernel)
                 if r:  # round 0 warms up
                     times[kernel].append(t)
-        sh, wi = (statistics.median(times[k]) * 1e3 for k in (False, True))
-        print(f"| {n}, {ci}->{co}, {s}x{s} | {sh:.0f} | {wi:.0f} | {sh / wi:.2f} |", flush=True)
+        ch, po, wi = (statistics.median(times[k]) * 1e3 for k in KERNELS)
+        print(f"| {n}, {ci}->{co}, {s}x{s} | {ch:.0f} | {po:.0f} | {wi:.0f} | {ch / po:.2f} | {min(ch, po) / wi:.2f} |",
+              flush=True)
 
 
 def main() -> None:
@@ -82,7 +90,7 @@ def main() -> None:
         return
     for unset in ((), ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")):
         env = {k: v for k, v in os.environ.items() if k not in unset}
-        subprocess.run([sys.executable, __file__, "--child", "--reps", str(args.reps)], env=env, check=True, timeout=120)
+        subprocess.run([sys.executable, __file__, "--child", "--reps", str(args.reps)], env=env, check=True, timeout=300)
 
 
 if __name__ == "__main__":

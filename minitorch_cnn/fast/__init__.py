@@ -179,15 +179,17 @@ def conv_backward(ctx: Any, gy: Any) -> tuple:
         gy = gy[None]
     need_x, need_w = ctx.needs_input_grad[:2]
     w, X = (w if need_x else None), (X if need_w else None)
-    need_b = ctx.has_bias and ctx.needs_input_grad[2]
-    gb = None
     if isinstance(ctx.fast_kernel, winograd.WinogradPlan):
         gx, gw = winograd.winograd_backward(gy, w, X, ctx.fast_kernel)
-    else:  # the bias gradient comes with the weight gradient's blocks when both are needed
-        gx, gw, gb = conv_shifted.shifted_backward(gy, w, X, ctx.w_shape, ctx.fast_kernel, need_b)
+    else:
+        gx, gw = conv_shifted.shifted_backward(gy, w, X, ctx.w_shape, ctx.fast_kernel)
     if gx is not None and ctx.unbatched:
         gx = gx[0]
-    if need_b and gb is None:
+    gb = None
+    if ctx.has_bias and ctx.needs_input_grad[2]:
+        # summed here, not beside the weight gradient's blocks (tried): that order rounds differently,
+        # and a 1e-8 change in the bias gradients moved README's default run from 95.4% to 93.5% (a
+        # short run on 8,000 images is chaotic), for about 1 ms a step
         gb = gy.reshape(gy.shape[0], gy.shape[1], math.prod(gy.shape[2:])).sum(axis=2).sum(axis=0)
     return gx, gw, gb
 

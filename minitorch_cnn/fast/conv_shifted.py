@@ -305,18 +305,15 @@ def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: S
     return grid.crop_outputs(y), X, grid
 
 
-def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid,
-                     need_bias: bool = False) -> tuple:
-    """``(grad_x, grad_w, grad_b)`` from one copy of the output gradient placed at its anchors (with
+def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> tuple:
+    """``(grad_x, grad_w)`` from one copy of the output gradient placed at its anchors (with
     ``grid.margin`` zero columns in front for the input gradient's reads). ``w`` is None when
-    ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None.
-    ``grad_b`` (the output gradient summed per channel) is summed block by block beside the weight
-    gradient when both are needed, else None (the caller sums ``gy`` itself)."""
+    ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
     G = grid.anchors_channel_major(gy)
     gx = shifted_input_grad(G, w, grid) if w is not None else None
     Gz = G[grid.margin:] if grid.positions_major else G[:, grid.margin:]
-    gw, gb = shifted_weight_grad(Gz, X, w_shape, grid, need_bias) if X is not None else (None, None)
-    return gx, gw, gb
+    gw = shifted_weight_grad(Gz, X, w_shape, grid) if X is not None else None
+    return gx, gw
 
 
 def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
@@ -331,21 +328,18 @@ def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
     return grid.crop_inputs(gx)
 
 
-def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid,
-                        need_bias: bool = False) -> tuple:
+def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:
     """``grad_w[:, :, tap] = Gz @ X[:, off_tap : off_tap + L]^T``, one GEMM per column block
     (``Gz block (C_out, B) @ column block^T (B, K*C_in)``; positions-major: ``Gz block^T @ block``),
-    summed over the blocks. Returns ``(grad_w, grad_b)``: with ``need_bias``, ``grad_b = sum_a Gz[:, a]``
-    from the same blocks while they are in cache (the junk anchors hold zeros), else None."""
+    summed over the blocks."""
     xp = get_array_module(Gz, X)
     o, c = w_shape[:2]
     taps = len(grid.offsets)
     bounds = _block_bounds(grid.length)
     pm = grid.positions_major
 
-    def work(span: slice) -> tuple:
-        gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sums
-        gb = xp.zeros(o, dtype=Gz.dtype)
+    def work(span: slice) -> Any:
+        gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sum
         part = xp.empty_like(gw)
         buf = _block_buffer(xp, taps, c, min(BLOCK_COLUMNS, grid.length), X.dtype, pm)
         for a, b in bounds[span]:
@@ -353,11 +347,8 @@ def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGr
             g = Gz[a:b].T if pm else Gz[:, a:b]  # (C_out, B)
             xp.matmul(g, block if pm else block.T, out=part)
             gw += part
-            if need_bias:
-                gb += g.sum(axis=1)
-        return gw, gb
+        return gw
 
     parts = parallel_gemm_blocks(xp, len(bounds), X.nbytes, work)
-    gw = sum((p[0] for p in parts[1:]), parts[0][0])
-    gb = sum((p[1] for p in parts[1:]), parts[0][1]) if need_bias else None
-    return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape)), gb
+    gw = sum(parts[1:], parts[0])
+    return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape))

@@ -162,8 +162,8 @@ def test_one_zero_gap_is_the_padding_of_both_neighbouring_rows() -> None:
 @pytest.mark.parametrize("grads", [(True, True, True), (False, False, True), (True, False, True), (False, True, False)])
 def test_the_bias_is_added_and_summed_in_the_blocks_whatever_else_needs_a_gradient(
         monkeypatch: pytest.MonkeyPatch, layout: str, grads: tuple) -> None:
-    """The bias is added to each output block and its gradient summed beside the weight gradient's
-    blocks; with the weight frozen the seam sums the output gradient itself: same numbers."""
+    """The bias is added to each output block while it is in cache: same values and gradients as the
+    textbook path, whichever of input, weight and bias need a gradient."""
     monkeypatch.setenv(conv_shifted.LAYOUT_ENV, layout)
     monkeypatch.setattr(conv_shifted, "BLOCK_COLUMNS", 37)  # several blocks, a short last one
     rng = np.random.default_rng(3)
