@@ -236,7 +236,7 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 #   the CNN but the first): no im2col matrix. Each kernel tap's inputs for all outputs are one
 #   *shifted slice* of the padded input laid out channel-major, so the 9x copy is never built.
 #   The same products can be written transposed, `Y^T = X^T W^T`, with the long dimension
-#   (positions) as the matrix product's `M`: OpenBLAS's AVX-512 kernels run them that way 1.1-1.2x
+#   (positions) as the matrix product's `M`: OpenBLAS's AVX-512 kernels run them that way 1.05-1.25x
 #   faster, its AVX2 kernel alike, so the grid is laid out positions-major only under the former
 #   (`conv_shifted.positions_major_layout`); the bias is added, and its gradient summed, block by
 #   block while each block is in cache;
