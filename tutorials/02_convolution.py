@@ -236,10 +236,10 @@ print(f"loops {t_loops * 1e3:.0f} ms, im2col + GEMM {t_fast * 1e3:.2f} ms ({t_lo
 #   the CNN but the first): no im2col matrix. Each kernel tap's inputs for all outputs are one
 #   *shifted slice* of the padded input laid out channel-major, so the 9x copy is never built.
 #   The same products can be written transposed, `Y^T = X^T W^T`, with the long dimension
-#   (positions) as the matrix product's `M`: OpenBLAS's AVX-512 kernels run them that way 1.05-1.25x
-#   faster, its AVX2 kernel alike, so the grid is laid out positions-major only under the former
-#   (`conv_shifted.positions_major_layout`); the bias is added, and its gradient summed, block by
-#   block while each block is in cache;
+#   (positions) as the matrix product's `M`, over the valid output positions only (the zero gaps'
+#   "junk" outputs skipped): under OpenBLAS's AVX-512 kernels that runs 1.13-1.34x faster, under its
+#   AVX2 kernel about as fast, so the grid is laid out positions-major only under the former
+#   (`conv_shifted.positions_major_layout`); the bias is added block by block, in cache;
 # * `fast/winograd.py` (3x3 kernels, stride 1, >= 128 input and output channels): Winograd's
 #   minimal filtering, fewer multiplications per output (below);
 # * `fast/pool2x2.py`: `max_pool2d(2)` in two halving steps over long runs, the arg-max kept as bits;
@@ -308,11 +308,11 @@ print("Winograd chosen at 32->32 channels:", winograd.winograd_pays((128, 32, 28
 # %% [markdown]
 # Fewer multiplications are not automatically faster: in NumPy each transform is a pass through
 # memory over 4x as many numbers as the input holds. Measured on a 2-core machine
-# (`tools/bench_winograd.py`, table in `fast/winograd.py`), Winograd took 1.25-1.5x as long as
-# the shifted-slice kernel at the unit's CNN layers (32-64 channels, 14x14 and 28x28), about as
-# long at 64 channels on 56x56 images, and was 1.03-1.3x faster at 128-256 channels, so the seam
-# takes it only for >= 128 input and output channels (`winograd_pays`;
-# `MINITORCH_CNN_WINOGRAD=1` forces it wherever it applies, `0` never).
+# (`tools/bench_winograd.py`, table in `fast/winograd.py`), Winograd took 1.3-1.9x as long as
+# the shifted-slice kernel at the unit's CNN layers (32-64 channels, 14x14 and 28x28); at 128-256
+# channels it was 1.14-1.29x faster under OpenBLAS's AVX2 kernel and about even (0.96-1.06x) under
+# its faster AVX-512 one, so the seam takes it only for >= 128 input and output channels
+# (`winograd_pays`; `MINITORCH_CNN_WINOGRAD=1` forces it wherever it applies, `0` never).
 
 # %% [markdown]
 # ## Summary

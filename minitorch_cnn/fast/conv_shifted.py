@@ -38,6 +38,18 @@ shared out over the thread pool with BLAS limited to one thread (``threads.paral
 thousands of small multi-threaded BLAS calls would each wake and wait for BLAS's threads, which on
 a loaded 2-core machine was measured 6-9x slower than one thread per core.
 
+**Positions-major grids** (``positions_major_layout``). The same sums can be written transposed,
+``Y^T (positions, C_out) = sum_t X_t^T (positions, C_in) @ W_t^T``, with the grid laid out
+``(front + L + back, C)``: a tap's inputs for a run of positions are then rows, and a block of
+positions gathers the nine taps side by side into a ``(positions, 9*C_in)`` operand whose long
+dimension is the GEMM's ``M``. That layout also makes it cheap to skip the junk anchors: a block is
+a set of whole images (or a band of rows of one image), and each tap's inputs for it are one
+strided ``(images, rows, cols, C)`` view of the grid (``valid_gemm_sum``), so only valid outputs
+are computed and the result is the ``(N, H_out, W_out, C_out)`` array, transposed to NCHW at the
+end. OpenBLAS's AVX-512 kernels run these products 1.13-1.34x faster than the channel-major path
+at the unit's shapes; under its AVX2 kernel the two are within 0.93-1.16x of each other, and the
+channel-major path stays (BENCHMARKS.md, "Which convolution kernel").
+
 ``conv.py`` uses this path for 2-d, stride-1, ``groups=1`` convolutions with non-negative padding and at least ``MIN_CHANNELS`` input channels (with fewer,
 each GEMM has an inner dimension too small to be efficient and im2col's copy is cheap anyway);
 ``conv_reference.py`` holds the loop definition both paths are tested against.
@@ -84,12 +96,14 @@ def positions_major_layout() -> bool:
     """Whether the grids are laid out positions-major, ``(L, C)``, so that every GEMM's long
     dimension (the positions) is its ``M``, or channel-major, ``(C, L)``.
 
-    The same products, transposed; which one is faster depends on the BLAS kernel, measured per
-    shape (BENCHMARKS.md): OpenBLAS's AVX-512 kernels (SkylakeX and newer) run the positions-major
-    products 1.2-1.6x faster at the unit's shapes, its AVX2 (Haswell) kernel runs both alike, and
-    the transposing copies into and out of the grid then cost more than they gain. So: positions-
-    major under an AVX-512 OpenBLAS kernel, channel-major otherwise. ``MINITORCH_CNN_CONV_LAYOUT=
-    channels|positions`` decides instead (read on every call).
+    The same products, transposed (and over the valid anchors only); which is faster depends on the
+    BLAS kernel, measured per shape with ``tools/bench_winograd.py`` (BENCHMARKS.md): OpenBLAS's
+    AVX-512 kernels (SkylakeX and newer) run the positions-major path 1.13-1.34x faster at every
+    measured shape; under its AVX2 (Haswell) kernel, whose GEMMs run alike either way, the result
+    goes both ways (0.93-1.16x) and the transposing copies in and out of the grid eat the junk
+    anchors it saves. So: positions-major under an AVX-512 OpenBLAS kernel, channel-major otherwise
+    -- one choice per process, never timed per call, so a run's rounding does not depend on timing
+    noise. ``MINITORCH_CNN_CONV_LAYOUT=channels|positions`` decides instead (read on every call).
     """
     forced = os.environ.get(LAYOUT_ENV, "").strip().lower()
     if forced in ("channels", "positions"):
@@ -173,22 +187,28 @@ class ShiftedGrid:
         return out
 
     def _from_grid(self, g: Any, where: tuple) -> Any:
-        """The ``where`` region of a ``(C, L)`` (or positions-major ``(L, C)``) grid as a contiguous
-        ``(N, C, ...)`` array."""
+        """The ``where`` region of a channel-major ``(C, L)`` grid as a contiguous ``(N, C, ...)`` array."""
         xp = get_array_module(g)
-        if self.positions_major:
-            c = g.shape[1]
-            grid = g.reshape(self.n, *self.extent, c)[(slice(None),) + where]
-            axes = (0, grid.ndim - 1) + tuple(range(1, grid.ndim - 1))  # (N, ..., C) -> (N, C, ...)
-            part = lambda s: grid[s].transpose(axes)  # noqa: E731
-        else:
-            c = g.shape[0]
-            grid = g.reshape(c, self.n, *self.extent)[(slice(None), slice(None)) + where]
-            part = lambda s: grid[:, s].swapaxes(0, 1)  # noqa: E731
+        c = g.shape[0]
+        grid = g.reshape(c, self.n, *self.extent)[(slice(None), slice(None)) + where]
         out = xp.empty((self.n, c) + tuple(o.stop for o in where), dtype=g.dtype)
 
         def copy(s: slice) -> None:
-            out[s] = part(s)
+            out[s] = grid[:, s].swapaxes(0, 1)
+
+        parallel_for(xp, self.n, out.nbytes, copy)
+        return out
+
+    def positions_to_nchw(self, y: Any, sizes: Sequence[int]) -> Any:
+        """Positions-major ``(N * prod(sizes), C)`` (valid positions only) -> contiguous ``(N, C, *sizes)``."""
+        xp = get_array_module(y)
+        c = y.shape[1]
+        grid = y.reshape(self.n, *sizes, c)
+        axes = (0, grid.ndim - 1) + tuple(range(1, grid.ndim - 1))
+        out = xp.empty((self.n, c, *sizes), dtype=y.dtype)
+
+        def copy(s: slice) -> None:
+            out[s] = grid[s].transpose(axes)
 
         parallel_for(xp, self.n, out.nbytes, copy)
         return out
@@ -217,8 +237,7 @@ def _block_bounds(length: int) -> list[tuple[int, int]]:
     return [(a, min(a + BLOCK_COLUMNS, length)) for a in range(0, length, BLOCK_COLUMNS)]
 
 
-def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, positions_major: bool = False,
-                     bias: Any = None) -> Any:
+def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, bias: Any = None) -> Any:
     """``out[:, a] = sum_t wmat[:, t*C:(t+1)*C] @ src[:, starts[t] + a]`` for every ``a < length``.
 
     Block by block: the ``K`` shifted slices of one block of ``BLOCK_COLUMNS`` columns are copied
@@ -226,61 +245,107 @@ def shifted_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], length: int, po
     *one* GEMM with inner dimension ``K*C``. Measured against nine GEMMs with inner dimension ``C``
     added into the block, this is 15-25% faster (a GEMM with inner dimension 32 runs far below the
     BLAS peak), and against the full im2col matrix it moves ``9x`` fewer bytes through memory.
-    The blocks are shared out over the thread pool (``threads.parallel_gemm_blocks``).
-
-    ``bias`` (``(C_out,)`` or None) is added to each block while it is in cache.
-
-    ``positions_major``: everything transposed -- ``src (rows, C)``, ``wmat (K*C, C_out)``, the
-    block ``(BLOCK_COLUMNS, K*C)`` and ``out (length, C_out) = block @ wmat`` (see
-    ``positions_major_layout``).
+    The blocks are shared out over the thread pool (``threads.parallel_gemm_blocks``). ``bias``
+    (``(C_out,)`` or None) is added to each block while it is in cache.
     """
     xp = get_array_module(wmat, src)
-    taps = len(starts)
-    if positions_major:
-        c, o = src.shape[1], wmat.shape[1]
-        out = xp.empty((length, o), dtype=src.dtype)
-    else:
-        c, o = src.shape[0], wmat.shape[0]
-        out = xp.empty((o, length), dtype=src.dtype)
+    taps, c = len(starts), src.shape[0]
+    out = xp.empty((wmat.shape[0], length), dtype=src.dtype)
     bounds = _block_bounds(length)
 
     def work(span: slice) -> None:
-        buf = _block_buffer(xp, taps, c, min(BLOCK_COLUMNS, length), src.dtype, positions_major)  # one per thread
+        buf = xp.empty((taps, c, min(BLOCK_COLUMNS, length)), dtype=src.dtype)  # one per thread
         for a, b in bounds[span]:
-            block = _gather_block(xp, buf, src, starts, a, b, positions_major)
-            if positions_major:
-                xp.matmul(block, wmat, out=out[a:b])
-                if bias is not None:
-                    out[a:b] += bias
-            else:
-                xp.matmul(wmat, block, out=out[:, a:b])
-                if bias is not None:
-                    out[:, a:b] += bias[:, None]
+            xp.matmul(wmat, _gather_block(xp, buf, src, starts, a, b), out=out[:, a:b])
+            if bias is not None:
+                out[:, a:b] += bias[:, None]
 
     parallel_gemm_blocks(xp, len(bounds), out.nbytes, work)
     return out
 
 
-def _block_buffer(xp: Any, taps: int, c: int, columns: int, dtype: Any, positions_major: bool) -> Any:
-    return xp.empty((columns, taps, c) if positions_major else (taps, c, columns), dtype=dtype)
-
-
-def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b: int,
-                  positions_major: bool = False) -> Any:
-    """The ``(K*C, b - a)`` column block: tap ``t``'s rows are ``src[:, starts[t] + a : starts[t] + b]``
-    (positions-major: the ``(b - a, K*C)`` block whose columns ``t*C : (t+1)*C`` are
-    ``src[starts[t] + a : starts[t] + b, :]``)."""
-    if positions_major:
-        block = buf[: b - a]
-        for t, start in enumerate(starts):
-            block[:, t] = src[start + a: start + b]
-        return block.reshape(b - a, -1)
+def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b: int) -> Any:
+    """The ``(K*C, b - a)`` column block: tap ``t``'s rows are ``src[:, starts[t] + a : starts[t] + b]``."""
     block = buf[:, :, : b - a]
     for t, start in enumerate(starts):
         block[t] = src[:, start + a: start + b]
     if b - a < buf.shape[2]:
         block = xp.ascontiguousarray(block)  # the last, shorter block
     return block.reshape(-1, b - a)
+
+
+# --------------------------------------------------------------------------------------------------
+# Positions-major grids: the same sums transposed, over the valid anchors only
+# --------------------------------------------------------------------------------------------------
+def _image_blocks(n: int, rows: int, cols: int) -> list[tuple[int, int, int, int]]:
+    """``(n0, n1, i0, i1)``: images ``n0..n1-1``, rows ``i0..i1-1`` of each, about ``BLOCK_COLUMNS``
+    positions per block -- whole images when one fits, else row bands of one image."""
+    per_image = rows * cols
+    if per_image == 0:
+        return []
+    if per_image <= BLOCK_COLUMNS:
+        k = BLOCK_COLUMNS // per_image
+        return [(n0, min(n0 + k, n), 0, rows) for n0 in range(0, n, k)]
+    band = max(1, BLOCK_COLUMNS // cols)
+    return [(i, i + 1, r0, min(r0 + band, rows)) for i in range(n) for r0 in range(0, rows, band)]
+
+
+def _grid_view(src: Any, start: int, block: tuple, grid: ShiftedGrid, cols: int) -> Any:
+    """``src[start + n*plane + i*W_g + j]`` for the block's images ``n``, rows ``i`` and columns
+    ``j < cols``, as a ``(images, rows, cols, C)`` view (``plane = H_g * W_g``): a tap's inputs for
+    the block's positions, skipping the junk anchors of the gaps."""
+    n0, n1, i0, i1 = block
+    hg, wg = grid.extent
+    first = start + n0 * hg * wg
+    planes = src[first: first + (n1 - n0) * hg * wg].reshape(n1 - n0, hg, wg, src.shape[1])
+    return planes[:, i0:i1, :cols]
+
+
+def valid_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], grid: ShiftedGrid, rows: int, cols: int,
+                   bias: Any = None) -> Any:
+    """Positions-major: ``out[(n*rows + i)*cols + j] = sum_t src[starts[t] + n*plane + i*W_g + j] @
+    wmat[t*C:(t+1)*C]`` for every image ``n``, row ``i < rows``, column ``j < cols`` -- the valid
+    positions only, in ``(N, rows, cols)`` order: ``out (N*rows*cols, C_out)``.
+
+    Each block of positions gathers the ``K`` taps' ``(positions, C)`` pieces side by side into a
+    ``(positions, K*C)`` buffer (one strided copy per tap) and multiplies it by ``wmat (K*C, C_out)``:
+    the long dimension is the GEMM's ``M``, which OpenBLAS's AVX-512 kernels run faster, and the gaps'
+    junk anchors (7% of a 28x28 grid, 15% of a 14x14 one) are never computed.
+    """
+    xp = get_array_module(wmat, src)
+    taps, c = len(starts), src.shape[1]
+    out = xp.empty((grid.n * rows * cols, wmat.shape[1]), dtype=src.dtype)
+    blocks = _image_blocks(grid.n, rows, cols)
+    size = max(((b[1] - b[0]) * (b[3] - b[2]) * cols for b in blocks), default=0)
+
+    def work(span: slice) -> None:
+        buf = xp.empty((size, taps, c), dtype=src.dtype)  # one per thread
+        for block in blocks[span]:
+            o0, o1 = _positions_of(block, rows, cols)
+            xp.matmul(_gather_valid(buf, src, starts, block, grid, cols), wmat, out=out[o0:o1])
+            if bias is not None:
+                out[o0:o1] += bias
+
+    parallel_gemm_blocks(xp, len(blocks), out.nbytes, work)
+    return out
+
+
+def _positions_of(block: tuple, rows: int, cols: int) -> tuple[int, int]:
+    """The block's rows of an ``(N*rows*cols, C)`` positions-major array."""
+    n0, n1, i0, i1 = block
+    first = (n0 * rows + i0) * cols
+    return first, first + (n1 - n0) * (i1 - i0) * cols
+
+
+def _gather_valid(buf: Any, src: Any, starts: Sequence[int], block: tuple, grid: ShiftedGrid, cols: int) -> Any:
+    """The ``(positions, K*C)`` block: columns ``t*C : (t+1)*C`` are tap ``t``'s ``_grid_view``."""
+    n0, n1, i0, i1 = block
+    count = (n1 - n0) * (i1 - i0) * cols
+    gathered = buf[:count]
+    by_position = gathered.reshape(n1 - n0, i1 - i0, cols, len(starts), src.shape[1])
+    for t, start in enumerate(starts):
+        by_position[:, :, :, t] = _grid_view(src, start, block, grid, cols)
+    return gathered.reshape(count, -1)
 
 
 def _tap_matrix(xp: Any, w: Any, order: tuple, positions_major: bool) -> Any:
@@ -301,7 +366,10 @@ def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: S
     grid = ShiftedGrid(x.shape, w.shape[2:], pads, dilation)
     X = grid.pad_channel_major(x)
     wmat = _tap_matrix(xp, w, (0, 2, 1), grid.positions_major)  # (C_out, K*C_in), or its transpose
-    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length, grid.positions_major, bias)
+    if grid.positions_major:
+        y = valid_gemm_sum(wmat, X, grid.offsets, grid, *grid.out, bias)
+        return grid.positions_to_nchw(y, grid.out), X, grid
+    y = shifted_gemm_sum(wmat, X, grid.offsets, grid.length, bias)
     return grid.crop_outputs(y), X, grid
 
 
@@ -311,8 +379,7 @@ def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: Shif
     ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
     G = grid.anchors_channel_major(gy)
     gx = shifted_input_grad(G, w, grid) if w is not None else None
-    Gz = G[grid.margin:] if grid.positions_major else G[:, grid.margin:]
-    gw = shifted_weight_grad(Gz, X, w_shape, grid) if X is not None else None
+    gw = shifted_weight_grad(G, X, w_shape, grid) if X is not None else None
     return gx, gw
 
 
@@ -324,31 +391,46 @@ def shifted_input_grad(G: Any, w: Any, grid: ShiftedGrid) -> Any:
     # grad_X[:, front + p] = sum_t W_t^T @ G[:, margin + front + p - off_t]: negated offsets = the
     # reflected kernel (p: an input position counted from image 0's first pixel)
     starts = [grid.margin + grid.front - off for off in grid.offsets]
-    gx = shifted_gemm_sum(wmat_t, G, starts, grid.length, grid.positions_major)
-    return grid.crop_inputs(gx)
+    if grid.positions_major:
+        return grid.positions_to_nchw(valid_gemm_sum(wmat_t, G, starts, grid, *grid.sizes), grid.sizes)
+    return grid.crop_inputs(shifted_gemm_sum(wmat_t, G, starts, grid.length))
 
 
-def shifted_weight_grad(Gz: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:
-    """``grad_w[:, :, tap] = Gz @ X[:, off_tap : off_tap + L]^T``, one GEMM per column block
-    (``Gz block (C_out, B) @ column block^T (B, K*C_in)``; positions-major: ``Gz block^T @ block``),
-    summed over the blocks."""
-    xp = get_array_module(Gz, X)
+def shifted_weight_grad(G: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGrid) -> Any:
+    """``grad_w[:, :, tap] = Gz @ X[:, off_tap : off_tap + L]^T`` (``Gz = G[:, margin:]``, the output
+    gradient at the anchors), one GEMM per column block (``Gz block (C_out, B) @ column block^T (B,
+    K*C_in)``), summed over the blocks. Positions-major: ``Gz block^T @ block`` over the valid
+    anchors' blocks only."""
+    xp = get_array_module(G, X)
     o, c = w_shape[:2]
     taps = len(grid.offsets)
-    bounds = _block_bounds(grid.length)
-    pm = grid.positions_major
+    if grid.positions_major:
+        blocks, rows, cols = _image_blocks(grid.n, *grid.out), *grid.out
+        size = max(((b[1] - b[0]) * (b[3] - b[2]) * cols for b in blocks), default=0)
+    else:
+        blocks, size = _block_bounds(grid.length), min(BLOCK_COLUMNS, grid.length)
 
     def work(span: slice) -> Any:
-        gw = xp.zeros((o, taps * c), dtype=Gz.dtype)  # this thread's share of the sum
+        gw = xp.zeros((o, taps * c), dtype=G.dtype)  # this thread's share of the sum
         part = xp.empty_like(gw)
-        buf = _block_buffer(xp, taps, c, min(BLOCK_COLUMNS, grid.length), X.dtype, pm)
-        for a, b in bounds[span]:
-            block = _gather_block(xp, buf, X, grid.offsets, a, b, pm)
-            g = Gz[a:b].T if pm else Gz[:, a:b]  # (C_out, B)
-            xp.matmul(g, block if pm else block.T, out=part)
+        if grid.positions_major:
+            buf, gbuf = xp.empty((size, taps, c), dtype=X.dtype), xp.empty((size, o), dtype=G.dtype)
+        else:
+            buf = xp.empty((taps, c, size), dtype=X.dtype)
+        for block in blocks[span]:
+            if grid.positions_major:
+                first, last = _positions_of(block, rows, cols)
+                g = gbuf[: last - first]  # the output gradient at the block's valid anchors
+                g.reshape(block[1] - block[0], block[3] - block[2], cols, o)[...] = _grid_view(
+                    G, grid.margin, block, grid, cols)
+                xp.matmul(g.T, _gather_valid(buf, X, grid.offsets, block, grid, cols), out=part)
+            else:
+                a, b = block
+                xp.matmul(G[:, grid.margin + a: grid.margin + b], _gather_block(xp, buf, X, grid.offsets, a, b).T,
+                          out=part)
             gw += part
         return gw
 
-    parts = parallel_gemm_blocks(xp, len(bounds), X.nbytes, work)
+    parts = parallel_gemm_blocks(xp, len(blocks), X.nbytes, work)
     gw = sum(parts[1:], parts[0])
     return xp.ascontiguousarray(gw.reshape(o, taps, c).transpose(0, 2, 1)).reshape(tuple(w_shape))

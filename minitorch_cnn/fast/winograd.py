@@ -57,26 +57,29 @@ inverse transform; the blocks are shared out over the thread pool with BLAS at o
 (``threads.parallel_gemm_blocks``).
 
 **When it pays** (``winograd_pays``): measured with ``tools/bench_winograd.py`` (forward + both
-gradients, float32, median of 5, ms; 2-core AMD EPYC VM, shared and noisy), against the
-shifted-slice kernel (``conv_shifted.py``), with OpenBLAS's kernel forced to Haswell as the
-environment sets it (``OPENBLAS_CORETYPE=Haswell``) and with OpenBLAS's own choice::
+gradients, float32, median of 5, ms; 2-core AMD EPYC VM, 2026-12-07 20:47 UTC, nothing else
+running), against the shifted-slice kernel (``conv_shifted.py``) in its better grid layout, with
+OpenBLAS's kernel forced to Haswell as the environment sets it (``OPENBLAS_CORETYPE=Haswell``) and
+with OpenBLAS's own choice (SkylakeX)::
 
     shape (N, C_in->C_out, HxW)     OPENBLAS_CORETYPE=Haswell        OpenBLAS's own kernel
                                    shifted  Winograd  ratio       shifted  Winograd  ratio
-    128,  32->32,  28x28              42       57     0.74           44       57     0.77
-    128,  32->64,  14x14              23       34     0.68           18       27     0.68
-    128,  64->64,  14x14              39       48     0.80           28       40     0.69
-     32,  64->64,  56x56             131      128     1.03           95      100     0.96
-      8, 128->128, 56x56             120       91     1.31           81       68     1.18
-      8, 256->256, 28x28             125       99     1.26           80       78     1.03
+    128,  32->32,  28x28              44       58     0.76           36       50     0.72
+    128,  32->64,  14x14              20       29     0.68           13       25     0.53
+    128,  64->64,  14x14              33       44     0.76           21       37     0.58
+     32,  64->64,  56x56             124      117     1.06           81       97     0.83
+      8, 128->128, 56x56             108       84     1.29           65       61     1.06
+      8, 256->256, 28x28             103       91     1.14           59       61     0.96
 
 (ms per forward + backward; ratio = shifted / Winograd, > 1: Winograd is faster.) As expected
 for NumPy, the transforms are element-wise passes (per block: 6 for the input, 8 for the output,
 8 for the gradient) over 4x as many numbers as the input holds (16 per 2x2 output pixels), and the
 weight gradient transforms the input once more: at 32-64 channels the GEMM work they save is too
-cheap to pay for them, at 128 channels and more it pays. The first
-version wrote its transforms through views whose innermost axis had a large stride and lost
-everywhere (0.45-1.08); that is why every pass now runs along rows of pixels.
+cheap to pay for them; at 128-256 channels they pay under the AVX2 kernel (1.14-1.29x) and about
+break even under the AVX-512 one (0.96-1.06x), whose GEMMs are faster. The rule is one for both:
+>= 128 input and output channels. The first version wrote its transforms through views whose
+innermost axis had a large stride and lost everywhere (0.45-1.08); that is why every pass now runs
+along rows of pixels.
 
 """
 
