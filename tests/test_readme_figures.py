@@ -1,6 +1,7 @@
 """Figures that cannot go stale: every accuracy README states for the built-in data is re-run
-here and must stay within the tolerance README states (BLAS kernels round differently on other
-machines); counts README states (tasks, points, parameters) are compared with the code."""
+here and must stay within the band or tolerance README states (a 2-epoch CNN run moves by several
+points with the seed and with how the BLAS kernel rounds: README states the measured band); counts
+README states (tasks, points, parameters) are compared with the code."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ def _run(tmp_path: Path, *args: str) -> float:
 
 
 @pytest.mark.slow
-def test_the_default_run_reaches_readmes_figure(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    want = float(re.search(r"\*\*(\d+\.\d)%\*\* test accuracy", TRAINING).group(1))
+def test_the_default_run_lands_in_readmes_band(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    lo, hi = (float(v) for v in re.search(r"test accuracy \*\*between (\d+)% and (\d+)%\*\*", TRAINING).groups())
+    measured = re.search(r"2026-12-07:\s+(\d+\.\d)-(\d+\.\d)%, median", TRAINING).groups()
+    assert lo <= float(measured[0]) and float(measured[1]) <= hi  # the band holds what was measured
     got = _run(tmp_path)
     capsys.readouterr()
-    assert abs(got - want) <= 0.5, f"`python -m minitorch_cnn.train` reached {got:.2f}%, README says {want}%"
-    assert "within 0.5 points" in TRAINING
+    assert lo <= got <= hi, f"`python -m minitorch_cnn.train` reached {got:.2f}%, README says {lo:.0f}-{hi:.0f}%"
 
 
 def test_the_default_mlp_run_and_its_parameter_count(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

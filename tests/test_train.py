@@ -155,20 +155,23 @@ def test_cli_errors(tmp_path, capsys, monkeypatch):
 def test_cnn_clearly_beats_mlp_on_builtin(tmp_path):
     """376 steps (6000 built-in images, batch 32, 2 epochs, Adam 1e-3, seed 0), tested on 1200 images.
 
-    README's built-in data section states the figures (CNN 82.6%, MLP 17.1%; chance is 10%); they
-    must hold within 1 point. (The default CLI run: tests/test_readme_figures.py.)
+    README's built-in data section states the figures (the CNN inside a band that holds seeds 0-4 on
+    two BLAS kernels, MLP 17.1%; chance is 10%); the CNN must land in the band, the MLP within 1
+    point. (The default CLI run: tests/test_readme_figures.py.)
     """
     import re
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"the CNN reaches (\d+\.\d)% after 376\s+steps of batch 32, the MLP (\d+\.\d)%", readme)
-    want_cnn, want_mlp = float(m.group(1)), float(m.group(2))
+    m = re.search(r"the CNN reaches between (\d+)% and (\d+)%\s+after 376 steps of batch 32 \(seeds 0-4, both "
+                  r"OpenBLAS kernels: (\d+\.\d)-(\d+\.\d)%.*?the MLP (\d+\.\d)%", readme, re.S)
+    lo, hi, seen_lo, seen_hi, want_mlp = (float(v) for v in m.groups())
+    assert lo <= seen_lo and seen_hi <= hi  # the band holds what was measured
     kw = dict(limit=6000, batch_size=32, epochs=2, seed=0)
     cnn = train(_cfg(tmp_path, "cnn", model="cnn", **kw), console=_quiet())
     mlp = train(_cfg(tmp_path, "mlp", model="mlp", **kw), console=_quiet())
     cnn_acc, mlp_acc = cnn["test"]["accuracy"], mlp["test"]["accuracy"]
-    assert abs(100 * cnn_acc - want_cnn) <= 1.0 and abs(100 * mlp_acc - want_mlp) <= 1.0, (cnn_acc, mlp_acc)
+    assert lo <= 100 * cnn_acc <= hi and abs(100 * mlp_acc - want_mlp) <= 1.0, (cnn_acc, mlp_acc)
     assert cnn_acc >= 0.70, cnn_acc
     assert mlp_acc <= 0.35, mlp_acc
     assert cnn_acc - mlp_acc >= 0.45, (cnn_acc, mlp_acc)
