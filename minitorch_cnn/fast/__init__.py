@@ -312,4 +312,3 @@ def adam_applies(optimizer: Any, group: dict) -> bool:
 def adam_update(optimizer: Any, group: dict) -> None:
     """``Adam._update_group(group)``: the same statements, fused per cache-sized chunk over the pool."""
     optim.adam_update(optimizer, group)
-

@@ -213,15 +213,16 @@ class ShiftedGrid:
         parallel_for(xp, self.n, out.nbytes, copy)
         return out
 
-    def pad_channel_major(self, x: Any) -> Any:
-        """``x (N, C, *sizes)`` -> ``X (C, front + L + back)``: channels as rows, every image row
-        followed by its zero gap, with room for the last anchors' reads (``X[:, a + offset]``)."""
+    def pad_to_grid(self, x: Any) -> Any:
+        """``x (N, C, *sizes)`` -> ``X (C, front + L + back)`` (positions-major: its transpose): every
+        image row followed by its zero gap, with room for the last anchors' reads (``X[:, a + offset]``)."""
         return self._to_grid(x, self._data(), self.front, max(0, self.margin - self.front))
 
-    def anchors_channel_major(self, g: Any) -> Any:
+    def anchors_to_grid(self, g: Any) -> Any:
         """An output gradient ``(N, C_out, *out)`` placed at its anchors, zero at the junk anchors (so
-        they contribute nothing to either gradient): ``(C_out, margin + L + front)``, the zeros in
-        front and behind being what the input gradient's reflected taps read beyond ``[0, L)``."""
+        they contribute nothing to either gradient): ``(C_out, margin + L + front)`` (positions-major:
+        its transpose), the zeros in front and behind being what the input gradient's reflected taps
+        read beyond ``[0, L)``."""
         return self._to_grid(g, self._valid(), self.margin, self.front)
 
     def crop_outputs(self, y: Any) -> Any:
@@ -316,7 +317,7 @@ def valid_gemm_sum(wmat: Any, src: Any, starts: Sequence[int], grid: ShiftedGrid
     taps, c = len(starts), src.shape[1]
     out = xp.empty((grid.n * rows * cols, wmat.shape[1]), dtype=src.dtype)
     blocks = _image_blocks(grid.n, rows, cols)
-    size = max(((b[1] - b[0]) * (b[3] - b[2]) * cols for b in blocks), default=0)
+    size = _largest_block(blocks, rows, cols)
 
     def work(span: slice) -> None:
         buf = xp.empty((size, taps, c), dtype=src.dtype)  # one per thread
@@ -335,6 +336,11 @@ def _positions_of(block: tuple, rows: int, cols: int) -> tuple[int, int]:
     n0, n1, i0, i1 = block
     first = (n0 * rows + i0) * cols
     return first, first + (n1 - n0) * (i1 - i0) * cols
+
+
+def _largest_block(blocks: Sequence[tuple], rows: int, cols: int) -> int:
+    """Positions in the largest block: the size of the buffers a thread gathers into."""
+    return max((last - first for first, last in (_positions_of(b, rows, cols) for b in blocks)), default=0)
 
 
 def _gather_valid(buf: Any, src: Any, starts: Sequence[int], block: tuple, grid: ShiftedGrid, cols: int) -> Any:
@@ -364,7 +370,7 @@ def shifted_forward(x: Any, w: Any, pads: Sequence[tuple[int, int]], dilation: S
     the padded input on its grid, which is all the weight gradient needs later."""
     xp = get_array_module(x, w)
     grid = ShiftedGrid(x.shape, w.shape[2:], pads, dilation)
-    X = grid.pad_channel_major(x)
+    X = grid.pad_to_grid(x)
     wmat = _tap_matrix(xp, w, (0, 2, 1), grid.positions_major)  # (C_out, K*C_in), or its transpose
     if grid.positions_major:
         y = valid_gemm_sum(wmat, X, grid.offsets, grid, *grid.out, bias)
@@ -377,7 +383,7 @@ def shifted_backward(gy: Any, w: Any, X: Any, w_shape: Sequence[int], grid: Shif
     """``(grad_x, grad_w)`` from one copy of the output gradient placed at its anchors (with
     ``grid.margin`` zero columns in front for the input gradient's reads). ``w`` is None when
     ``grad_x`` is not needed, ``X`` None when ``grad_w`` is not; that gradient is then None."""
-    G = grid.anchors_channel_major(gy)
+    G = grid.anchors_to_grid(gy)
     gx = shifted_input_grad(G, w, grid) if w is not None else None
     gw = shifted_weight_grad(G, X, w_shape, grid) if X is not None else None
     return gx, gw
@@ -405,8 +411,9 @@ def shifted_weight_grad(G: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGri
     o, c = w_shape[:2]
     taps = len(grid.offsets)
     if grid.positions_major:
-        blocks, rows, cols = _image_blocks(grid.n, *grid.out), *grid.out
-        size = max(((b[1] - b[0]) * (b[3] - b[2]) * cols for b in blocks), default=0)
+        rows, cols = grid.out
+        blocks = _image_blocks(grid.n, rows, cols)
+        size = _largest_block(blocks, rows, cols)
     else:
         blocks, size = _block_bounds(grid.length), min(BLOCK_COLUMNS, grid.length)
 
@@ -415,20 +422,17 @@ def shifted_weight_grad(G: Any, X: Any, w_shape: Sequence[int], grid: ShiftedGri
         part = xp.empty_like(gw)
         if grid.positions_major:
             buf, gbuf = xp.empty((size, taps, c), dtype=X.dtype), xp.empty((size, o), dtype=G.dtype)
-        else:
-            buf = xp.empty((taps, c, size), dtype=X.dtype)
-        for block in blocks[span]:
-            if grid.positions_major:
+            for block in blocks[span]:
                 first, last = _positions_of(block, rows, cols)
                 g = gbuf[: last - first]  # the output gradient at the block's valid anchors
                 g.reshape(block[1] - block[0], block[3] - block[2], cols, o)[...] = _grid_view(
                     G, grid.margin, block, grid, cols)
-                xp.matmul(g.T, _gather_valid(buf, X, grid.offsets, block, grid, cols), out=part)
-            else:
-                a, b = block
-                xp.matmul(G[:, grid.margin + a: grid.margin + b], _gather_block(xp, buf, X, grid.offsets, a, b).T,
-                          out=part)
-            gw += part
+                gw += xp.matmul(g.T, _gather_valid(buf, X, grid.offsets, block, grid, cols), out=part)
+        else:
+            buf = xp.empty((taps, c, size), dtype=X.dtype)
+            for a, b in blocks[span]:
+                gw += xp.matmul(G[:, grid.margin + a: grid.margin + b],
+                                _gather_block(xp, buf, X, grid.offsets, a, b).T, out=part)
         return gw
 
     parts = parallel_gemm_blocks(xp, len(blocks), X.nbytes, work)

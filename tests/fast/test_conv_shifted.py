@@ -146,9 +146,9 @@ def test_one_zero_gap_is_the_padding_of_both_neighbouring_rows() -> None:
     assert grid.extent == (4, 5) and grid.out == (3, 4)
     assert grid.offsets == [0, 1, 2, 5, 6, 7, 10, 11, 12] and grid.front == 5 + 1
     x = np.arange(1, 25, dtype=np.float64).reshape(2, 1, 3, 4)
-    X = grid.pad_channel_major(x)[0]
+    X = grid.pad_to_grid(x)[0]
     positions = conv_shifted.ShiftedGrid((2, 1, 3, 4), (3, 3), [(1, 1), (1, 1)], (1, 1), positions_major=True)
-    np.testing.assert_array_equal(positions.pad_channel_major(x)[:, 0], X)  # the same grid, transposed
+    np.testing.assert_array_equal(positions.pad_to_grid(x)[:, 0], X)  # the same grid, transposed
     assert (X[:grid.front] == 0).all()
     image0 = X[grid.front:grid.front + 20].reshape(4, 5)
     np.testing.assert_array_equal(image0[:3, :4], x[0, 0])
