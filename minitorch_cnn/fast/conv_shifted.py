@@ -65,7 +65,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..backend import get_array_module
-from .threads import parallel_for, parallel_gemm_blocks
+from .threads import image_blocks, parallel_for, parallel_gemm_blocks
 
 __all__ = [
     "BLOCK_COLUMNS",
@@ -279,16 +279,8 @@ def _gather_block(xp: Any, buf: Any, src: Any, starts: Sequence[int], a: int, b:
 # Positions-major grids: the same sums transposed, over the valid anchors only
 # --------------------------------------------------------------------------------------------------
 def _image_blocks(n: int, rows: int, cols: int) -> list[tuple[int, int, int, int]]:
-    """``(n0, n1, i0, i1)``: images ``n0..n1-1``, rows ``i0..i1-1`` of each, about ``BLOCK_COLUMNS``
-    positions per block -- whole images when one fits, else row bands of one image."""
-    per_image = rows * cols
-    if per_image == 0:
-        return []
-    if per_image <= BLOCK_COLUMNS:
-        k = BLOCK_COLUMNS // per_image
-        return [(n0, min(n0 + k, n), 0, rows) for n0 in range(0, n, k)]
-    band = max(1, BLOCK_COLUMNS // cols)
-    return [(i, i + 1, r0, min(r0 + band, rows)) for i in range(n) for r0 in range(0, rows, band)]
+    """Blocks of about ``BLOCK_COLUMNS`` positions (``threads.image_blocks``)."""
+    return image_blocks(n, rows, cols, BLOCK_COLUMNS)
 
 
 def _grid_view(src: Any, start: int, block: tuple, grid: ShiftedGrid, cols: int) -> Any:

@@ -54,7 +54,7 @@ import numpy as np
 from ..backend import get_array_module
 
 __all__ = ["MIN_PARALLEL_BYTES", "CHUNK_BYTES", "pool_size", "set_pool_size", "batch_slices", "parallel_for", "parallel_chunks",
-           "parallel_gemm_blocks", "parallel_matmul", "MIN_PARALLEL_FLOPS"]
+           "parallel_gemm_blocks", "parallel_matmul", "MIN_PARALLEL_FLOPS", "image_blocks"]
 
 MIN_PARALLEL_BYTES = 1 << 20
 """Arrays smaller than this (1 MiB) are processed in the calling thread."""
@@ -102,6 +102,21 @@ def batch_slices(n: int, parts: int) -> list[slice]:
     parts = max(1, min(parts, n))
     bounds = [n * i // parts for i in range(parts + 1)]
     return [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+def image_blocks(n: int, rows: int, cols: int, per_block: int) -> list[tuple[int, int, int, int]]:
+    """``(n0, n1, i0, i1)``: images ``n0..n1-1``, rows ``i0..i1-1`` of each, about ``per_block``
+    positions (``rows x cols`` per image) in a block -- several whole images when one fits, else row
+    bands of one image. The blocks a GEMM kernel shares out over the pool (the shifted-slice
+    convolution's positions, Winograd's tiles)."""
+    per_image = rows * cols
+    if per_image == 0:
+        return []
+    if per_image <= per_block:
+        k = per_block // per_image
+        return [(n0, min(n0 + k, n), 0, rows) for n0 in range(0, n, k)]
+    band = max(1, per_block // cols)
+    return [(i, i + 1, r0, min(r0 + band, rows)) for i in range(n) for r0 in range(0, rows, band)]
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
