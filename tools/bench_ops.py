@@ -213,7 +213,8 @@ def targets_text(ratios: dict[str, float]) -> str:
     verdicts = [f"{k}: {v:.2f}x (target {limits[k]}x, {'met' if v <= limits[k] else '**not met**'})"
                 for k, v in conv.items()]
     pool = ratios.get(POOL_NAME)
-    lines = ["Targets: conv2d forward+backward within 1.5x of PyTorch at 28x28, 2x at 14x14, 2.5x at 56x56 -- "
+    sizes = ", ".join(f"{v}x at {hw}x{hw}" for hw, v in TARGET_CONV.items())
+    lines = [f"Targets: conv2d forward+backward within {sizes} of PyTorch's time -- "
              + "; ".join(verdicts) + f". max_pool2d(2) within {TARGET_POOL}x -- "
              f"{'met' if pool is not None and pool <= TARGET_POOL else '**not met**'} ({pool:.2f}x)."]
     return " ".join(lines)

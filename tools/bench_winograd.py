@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import KERNEL_OVERRIDES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SHAPES = [  # (N, C_in, C_out, H = W)
@@ -88,7 +90,7 @@ def main() -> None:
     if args.child:
         child(args.reps)
         return
-    for unset in ((), ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")):
+    for unset in ((), KERNEL_OVERRIDES):
         env = {k: v for k, v in os.environ.items() if k not in unset}
         subprocess.run([sys.executable, __file__, "--child", "--reps", str(args.reps)], env=env, check=True, timeout=300)
 
